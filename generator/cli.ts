@@ -1,0 +1,56 @@
+import { relative } from "node:path";
+import { formatDiagnostic } from "./diagnostics.js";
+import { parseArgs, USAGE, UsageError } from "./options.js";
+import { computeDrift, formatDrift, isClean } from "./output/check.js";
+import { writeFiles } from "./output/write.js";
+import { generate } from "./pipeline.js";
+
+/** The `v2c-gen` command: generate (default) or --check. Returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let options;
+  try {
+    options = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`v2c-gen: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (options === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const result = await generate(options);
+  for (const d of result.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (!result.ok) {
+    const errors = result.diagnostics.filter((d) => d.severity === "error" || options.strict).length;
+    process.stderr.write(`v2c-gen: ${errors} problem(s) in the spec sources; nothing was written.\n`);
+    return 1;
+  }
+  const outLabel = relative(process.cwd(), options.out) || ".";
+  if (options.check) {
+    const drift = computeDrift(options.out, result.files);
+    if (!isClean(drift)) {
+      process.stderr.write(`${formatDrift(drift, outLabel, "npm run generate")}\n`);
+      return 1;
+    }
+    process.stdout.write(`v2c-gen: ${outLabel}/ is up to date (${result.files.length} files).\n`);
+    return 0;
+  }
+  const w = writeFiles(options.out, result.files);
+  process.stdout.write(
+    `v2c-gen: ${result.files.length} files in ${outLabel}/ (${w.written.length} written, ${w.removed.length} removed, ${w.unchanged} unchanged).\n`,
+  );
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`v2c-gen: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 3;
+  },
+);

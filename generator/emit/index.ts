@@ -1,0 +1,27 @@
+import { emitConstraints } from "./spec/constraints.js";
+import { emitContract } from "./spec/contract.js";
+import { emitFmea } from "./spec/fmea.js";
+import { emitObservability } from "./spec/observability.js";
+import { emitSpecPackage, type PackageVersions } from "./spec/package.js";
+import { emitSpecTests } from "./spec/tests.js";
+import { emitTopics } from "./spec/topics.js";
+import type { EmitContext, GeneratedFile } from "./types.js";
+
+/** Runs every emitter; paths are relative to generated/. Duplicate paths are an emitter bug. */
+export function emitAll(ctx: EmitContext, templatesRoot: string, versions: PackageVersions): GeneratedFile[] {
+  const files = [
+    ...emitSpecPackage(ctx, templatesRoot, versions),
+    emitTopics(ctx, templatesRoot),
+    emitContract(ctx, templatesRoot),
+    emitFmea(ctx, templatesRoot),
+    emitObservability(ctx, templatesRoot),
+    emitConstraints(ctx, templatesRoot),
+    emitSpecTests(ctx, templatesRoot),
+  ];
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(f.path)) throw new Error(`two emitters produced ${f.path}`);
+    seen.add(f.path);
+  }
+  return files;
+}

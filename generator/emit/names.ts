@@ -1,0 +1,26 @@
+/** Naming helpers shared by emitters (identifiers derived from spec ids). */
+
+/** `vehicle_id` / `vehicle-id` / `vehicleTelemetry` -> `VehicleId` / `VehicleTelemetry`. */
+export function pascal(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
+}
+
+/** `vehicleTelemetry` / `batch-processor` -> `vehicleTelemetry` / `batchProcessor`. */
+export function camel(id: string): string {
+  const p = pascal(id);
+  return p[0]!.toLowerCase() + p.slice(1);
+}
+
+/** A TypeScript literal for plain data (prettier reformats it). */
+export function literal(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+/** Joins source paths for a generated header. */
+export function sourceList(sources: readonly string[]): string {
+  return [...sources].sort().join(", ");
+}

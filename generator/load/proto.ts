@@ -1,0 +1,122 @@
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import {
+  createFileRegistry,
+  fromBinary,
+  getOption,
+  hasOption,
+  type DescExtension,
+  type DescField,
+  type DescMessage,
+  type FileRegistry,
+} from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import { NO_POSITION, type DiagnosticBag, type Position } from "../diagnostics.js";
+
+/** The compiled `proto/` tree: descriptors with source info, plus a registry to query them. */
+export interface LoadedProto {
+  readonly set: FileDescriptorSet;
+  readonly registry: FileRegistry;
+  /** Raw bytes of the descriptor set; its hash keys the ts-proto cache. */
+  readonly bytes: Uint8Array;
+  /** Position of a message or field declaration in its `.proto` file. */
+  locate(desc: DescMessage | DescField): { file: string; pos: Position };
+}
+
+const require = createRequire(import.meta.url);
+
+/** Path of the `buf` binary shipped inside the @bufbuild/buf npm package (no download). */
+export function bufBinary(): string {
+  const pkg = require.resolve("@bufbuild/buf/package.json");
+  const platform = `@bufbuild/buf-${process.platform}-${process.arch === "x64" ? "x64" : process.arch}`;
+  try {
+    return join(dirname(require.resolve(`${platform}/package.json`, { paths: [dirname(pkg)] })), "bin", "buf");
+  } catch {
+    return join(dirname(pkg), "bin", "buf");
+  }
+}
+
+/**
+ * Compiles `proto/` with buf into a FileDescriptorSet including source info. Compiler errors
+ * (`proto/x.proto:12:3:message`) become diagnostics with their positions.
+ */
+export async function loadProto(root: string, bag: DiagnosticBag): Promise<LoadedProto | undefined> {
+  const { code, stdout, stderr } = await run(bufBinary(), ["build", "proto", "--as-file-descriptor-set", "-o", "-#format=binpb"], root);
+  if (code !== 0) {
+    let reported = false;
+    for (const line of stderr.split("\n")) {
+      const m = /^(.+?\.proto):(\d+):(\d+):\s*(.*)$/.exec(line.trim());
+      if (m) {
+        bag.error(m[1]!, { line: Number(m[2]), column: Number(m[3]) }, "proto/compile", m[4]!);
+        reported = true;
+      }
+    }
+    if (!reported) bag.error("proto", NO_POSITION, "proto/compile", stderr.trim() || `buf exited with ${code}`);
+    return undefined;
+  }
+  const set = fromBinary(FileDescriptorSetSchema, stdout);
+  const registry = createFileRegistry(set);
+  return { set, registry, bytes: stdout, locate: (desc) => locateDesc(desc) };
+}
+
+function locateDesc(desc: DescMessage | DescField): { file: string; pos: Position } {
+  const file = desc.kind === "message" ? desc.file : desc.parent.file;
+  const path = sourcePath(desc);
+  const loc = file.proto.sourceCodeInfo?.location.find(
+    (l) => l.path.length === path.length && l.path.every((v, i) => v === path[i]),
+  );
+  const span = loc?.span;
+  const pos = span && span.length >= 2 ? { line: span[0]! + 1, column: span[1]! + 1 } : NO_POSITION;
+  return { file: `proto/${file.proto.name}`, pos };
+}
+
+/** The SourceCodeInfo path of a message (4, i, 3, j, ...) or field (..., 2, k). */
+function sourcePath(desc: DescMessage | DescField): number[] {
+  if (desc.kind === "field") return [...sourcePath(desc.parent), 2, desc.parent.fields.indexOf(desc)];
+  if (desc.parent) return [...sourcePath(desc.parent), 3, desc.parent.nestedMessages.indexOf(desc)];
+  return [4, desc.file.messages.indexOf(desc)];
+}
+
+/** Constraints declared with `(v2c.options.v1.field)` on one field. */
+export interface FieldConstraintOption {
+  min?: number;
+  max?: number;
+  unit: string;
+  required: boolean;
+  pattern: string;
+  minItems?: number;
+  maxItems?: number;
+  maxLength?: number;
+}
+
+/** Reads a field's constraint option, if any. */
+export function fieldConstraints(proto: LoadedProto, field: DescField): FieldConstraintOption | undefined {
+  const ext = proto.registry.getExtension("v2c.options.v1.field") as DescExtension | undefined;
+  if (!ext || !hasOption(field as never, ext as never)) return undefined;
+  return getOption(field as never, ext as never) as FieldConstraintOption;
+}
+
+/** Reads a message's `(v2c.options.v1.message)` option, if any. */
+export function messageConstraints(
+  proto: LoadedProto,
+  message: DescMessage,
+): { schemaVersion: number; minSupportedSchemaVersion: number } | undefined {
+  const ext = proto.registry.getExtension("v2c.options.v1.message") as DescExtension | undefined;
+  if (!ext || !hasOption(message as never, ext as never)) return undefined;
+  return getOption(message as never, ext as never) as { schemaVersion: number; minSupportedSchemaVersion: number };
+}
+
+/** Runs a command to completion, collecting stdout as bytes and stderr as text. */
+export function run(cmd: string, args: string[], cwd: string, input?: Uint8Array): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout: new Uint8Array(Buffer.concat(out)), stderr: Buffer.concat(err).toString("utf8") }));
+    child.stdin.end(input ? Buffer.from(input) : undefined);
+  });
+}

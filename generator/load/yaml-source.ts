@@ -1,0 +1,80 @@
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node } from "yaml";
+import { DiagnosticBag, NO_POSITION, type Position } from "../diagnostics.js";
+
+/** A parsed YAML file that can answer "where is this value?" for diagnostics. */
+export interface YamlSource {
+  readonly file: string;
+  /** The plain JavaScript value (undefined when the file did not parse). */
+  readonly value: unknown;
+  /** Position of the value at `path` (keys and indexes), or of its nearest existing parent. */
+  locate(path: readonly (string | number)[]): Position;
+  /** Position of the key at `path` rather than its value (for "unknown property" errors). */
+  locateKey(path: readonly (string | number)[]): Position;
+}
+
+/**
+ * Parses YAML text, recording syntax errors with their line and column in `bag`.
+ * Duplicate keys are errors (the yaml library's default), since a silently overwritten key in a
+ * spec is a bug.
+ */
+export function parseYamlSource(file: string, text: string, bag: DiagnosticBag): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const toPos = (offset: number): Position => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  for (const err of doc.errors) {
+    bag.error(file, toPos(err.pos[0]), "yaml/syntax", err.message.split("\n")[0] ?? err.message);
+  }
+  for (const warn of doc.warnings) {
+    bag.warning(file, toPos(warn.pos[0]), "yaml/warning", warn.message.split("\n")[0] ?? warn.message);
+  }
+  const value = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
+
+  const walk = (path: readonly (string | number)[], wantKey: boolean): Position => {
+    let node: unknown = doc.contents;
+    let best: Position = NO_POSITION;
+    const nodePos = (n: unknown): Position | undefined => {
+      const range = (n as Node | null)?.range;
+      return range ? toPos(range[0]) : undefined;
+    };
+    best = nodePos(node) ?? best;
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i]!;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) return best;
+        const isLast = i === path.length - 1;
+        if (isLast && wantKey) return nodePos(pair.key) ?? best;
+        node = pair.value;
+        best = nodePos(node) ?? nodePos(pair.key) ?? best;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)];
+        if (item === undefined) return best;
+        node = item;
+        best = nodePos(node) ?? best;
+      } else {
+        return best;
+      }
+    }
+    return best;
+  };
+
+  return {
+    file,
+    value,
+    locate: (path) => walk(path, false),
+    locateKey: (path) => walk(path, true),
+  };
+}
+
+/** Splits a JSON pointer (`/a/0/b`) into path segments. */
+export function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}

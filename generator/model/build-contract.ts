@@ -1,0 +1,357 @@
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import type { RawAsyncApi, RawParameter, RawSla } from "../load/asyncapi-types.js";
+import type { LoadedAsyncApi } from "../load/asyncapi.js";
+import { fieldConstraints, messageConstraints, type LoadedProto } from "../load/proto.js";
+import type { DiagnosticBag } from "../diagnostics.js";
+import { parseDuration } from "./duration.js";
+import { SourceContext, refSegments, resolveLocalRef } from "./context.js";
+import type {
+  ChannelModel,
+  ConstraintKind,
+  FieldConstraintModel,
+  MessageModel,
+  OperationModel,
+  ParameterModel,
+  ParticipantModel,
+  PhaseModel,
+  PlatformModel,
+  ServerModel,
+  SlaModel,
+} from "./types.js";
+
+/** The contract half of the model: everything that comes from asyncapi.yaml and proto/. */
+export interface ContractModel {
+  readonly info: { title: string; version: string; description: string };
+  readonly servers: ServerModel[];
+  readonly channels: ChannelModel[];
+  readonly messages: MessageModel[];
+  readonly operations: OperationModel[];
+  readonly platform: PlatformModel;
+  readonly participants: ParticipantModel[];
+  readonly phases: PhaseModel[];
+}
+
+/** Builds the contract model, reporting every unresolved reference at its location. */
+export function buildContract(asyncapi: LoadedAsyncApi, proto: LoadedProto | undefined, bag: DiagnosticBag): ContractModel | undefined {
+  const doc = asyncapi.doc;
+  if (!doc) return undefined;
+  const ctx = new SourceContext(asyncapi.source, bag);
+  const v2c = doc["x-v2c"];
+  if (!v2c) {
+    ctx.error([], "asyncapi/missing-extension", 'missing the "x-v2c" extension (participants, phases, platform limits)');
+    return undefined;
+  }
+
+  const participants: ParticipantModel[] = v2c.participants.map((p) => ({ id: p.id, name: p.name, kind: p.kind }));
+  const participantIds = new Set(participants.map((p) => p.id));
+
+  const platform: PlatformModel = {
+    iotMaxPacketBytes: v2c.platform["iot-core"]["max-packet-bytes"],
+    iotMaxKeepAliveS: ctx.duration(v2c.platform["iot-core"]["max-keep-alive"], ["x-v2c", "platform", "iot-core", "max-keep-alive"]) / 1000,
+    iotConnectionsPerSecond: v2c.platform["iot-core"]["connections-per-second"],
+    lambdaAccountConcurrency: v2c.platform.lambda["account-concurrency"],
+    lambdaRuntime: v2c.platform.lambda.runtime,
+    dlqRetentionMs: ctx.duration(v2c.platform.dlq.retention, ["x-v2c", "platform", "dlq", "retention"]),
+    maxClockSkewMs: ctx.duration(v2c.timestamps["max-clock-skew"], ["x-v2c", "timestamps", "max-clock-skew"]),
+    maxAgeMs: ctx.duration(v2c.timestamps["max-age"], ["x-v2c", "timestamps", "max-age"]),
+    timeSeriesMemoryRetentionMs: ctx.duration(v2c.timestamps["time-series-memory-retention"], ["x-v2c", "timestamps", "time-series-memory-retention"]),
+    localQueue: { maxMessages: v2c.client["local-queue"]["max-messages"], overflow: v2c.client["local-queue"].overflow },
+  };
+
+  const servers = buildServers(doc, ctx);
+  const messages = buildMessages(doc, proto, ctx);
+  const messageIds = new Set(messages.map((m) => m.id));
+  const channels = buildChannels(doc, ctx, messageIds);
+  const operations = buildOperations(doc, ctx, new Set(channels.map((c) => c.id)));
+
+  const phases: PhaseModel[] = v2c.phases.map((p, i) => {
+    const base = ["x-v2c", "phases", i];
+    if (p.operation && !doc.operations[p.operation]) ctx.error([...base, "operation"], "asyncapi/unknown-operation", `phase "${p.id}" names unknown operation "${p.operation}"`);
+    p.steps.forEach((s, j) => {
+      for (const end of ["from", "to"] as const) {
+        if (!participantIds.has(s[end])) ctx.error([...base, "steps", j, end], "asyncapi/unknown-participant", `step "${s.text}" names unknown participant "${s[end]}"`);
+      }
+      if (s.operation && !doc.operations[s.operation]) ctx.error([...base, "steps", j, "operation"], "asyncapi/unknown-operation", `step "${s.text}" names unknown operation "${s.operation}"`);
+    });
+    return {
+      id: p.id,
+      title: p.title,
+      purpose: p.purpose,
+      ...(p.operation ? { operation: p.operation } : {}),
+      steps: p.steps.map((s) => ({ from: s.from, to: s.to, text: s.text, ...(s.operation ? { operation: s.operation } : {}) })),
+      sla: buildSla(p.sla, ctx, [...base, "sla"]),
+    };
+  });
+  const phaseIds = new Set(phases.map((p) => p.id));
+  channels.forEach((c) => {
+    if (c.phase && !phaseIds.has(c.phase)) ctx.error(["channels", c.id, "x-phase"], "asyncapi/unknown-phase", `channel "${c.id}" names unknown phase "${c.phase}"`);
+  });
+
+  return {
+    info: { title: doc.info.title, version: doc.info.version, description: (doc.info.description ?? "").trim() },
+    servers,
+    channels,
+    messages,
+    operations,
+    platform,
+    participants,
+    phases,
+  };
+}
+
+function buildServers(doc: RawAsyncApi, ctx: SourceContext): ServerModel[] {
+  const ids = Object.keys(doc.servers ?? {});
+  return ids.map((id) => {
+    const s = doc.servers[id]!;
+    const mqtt = s.bindings?.mqtt ?? {};
+    if (s["x-failover-to"] && !ids.includes(s["x-failover-to"])) {
+      ctx.error(["servers", id, "x-failover-to"], "asyncapi/unknown-server", `server "${id}" fails over to unknown server "${s["x-failover-to"]}"`);
+    }
+    return {
+      id,
+      host: s.host,
+      protocol: s.protocol,
+      protocolVersion: s.protocolVersion ?? "",
+      region: s["x-region"] ?? "",
+      ...(s["x-failover-to"] ? { failoverTo: s["x-failover-to"] } : {}),
+      clientIdTemplate: mqtt.clientId ?? "",
+      cleanStart: mqtt.cleanSession ?? true,
+      keepAliveS: mqtt.keepAlive ?? 60,
+      sessionExpiryS: mqtt.sessionExpiryInterval ?? 0,
+      maxPacketBytes: mqtt.maximumPacketSize ?? 0,
+    };
+  });
+}
+
+function resolveParameter(doc: RawAsyncApi, raw: RawParameter): RawParameter | undefined {
+  return raw.$ref ? (resolveLocalRef(doc, raw.$ref) as RawParameter | undefined) : raw;
+}
+
+function buildChannels(doc: RawAsyncApi, ctx: SourceContext, messageIds: Set<string>): ChannelModel[] {
+  const aliases = new Map<number, string>();
+  return Object.entries(doc.channels ?? {}).map(([id, ch]) => {
+    const base = ["channels", id];
+    const names = [...ch.address.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    const parameters: ParameterModel[] = [];
+    for (const name of names) {
+      const raw = ch.parameters?.[name];
+      const resolved = raw ? resolveParameter(doc, raw) : undefined;
+      if (!resolved) {
+        ctx.error([...base, "address"], "asyncapi/unknown-parameter", `address parameter "{${name}}" of channel "${id}" is not declared (or its $ref does not resolve)`);
+        continue;
+      }
+      const example = resolved.examples?.[0] ?? resolved.enum?.[0];
+      if (!example) ctx.error([...base, "parameters", name], "asyncapi/parameter-example", `parameter "${name}" needs an example or an enum`);
+      if (!resolved.enum && !resolved["x-pattern"]) ctx.warning([...base, "parameters", name], "asyncapi/unchecked-parameter", `parameter "${name}" has neither an enum nor an x-pattern; topic builders cannot validate it`);
+      parameters.push({
+        name,
+        description: (resolved.description ?? "").trim(),
+        ...(resolved.enum ? { enum: resolved.enum } : {}),
+        ...(resolved["x-pattern"] ? { pattern: resolved["x-pattern"] } : {}),
+        example: example ?? "",
+      });
+    }
+    for (const declared of Object.keys(ch.parameters ?? {})) {
+      if (!names.includes(declared)) ctx.error([...base, "parameters", declared], "asyncapi/unused-parameter", `parameter "${declared}" does not appear in the address "${ch.address}"`);
+    }
+    const alias = ch["x-topic-alias"];
+    if (alias !== undefined) {
+      if (!Number.isInteger(alias) || alias < 1 || alias > 65535) ctx.error([...base, "x-topic-alias"], "asyncapi/bad-topic-alias", `topic alias must be an integer in 1..65535, got ${alias}`);
+      const other = aliases.get(alias);
+      if (other) ctx.error([...base, "x-topic-alias"], "asyncapi/duplicate-topic-alias", `topic alias ${alias} is already used by channel "${other}"`);
+      aliases.set(alias, id);
+    }
+    const messageRefs = Object.entries(ch.messages ?? {});
+    let messageId = "";
+    if (messageRefs.length !== 1) {
+      ctx.error([...base, "messages"], "asyncapi/channel-messages", `channel "${id}" must carry exactly one message (the generator types one payload per topic)`);
+    } else {
+      const [key, ref] = messageRefs[0]!;
+      const target = ref.$ref ? refSegments(ref.$ref) : [];
+      messageId = target[0] === "components" && target[1] === "messages" ? target[2]! : key;
+      if (!messageIds.has(messageId)) ctx.error([...base, "messages", key], "asyncapi/unknown-message", `channel "${id}" refers to unknown message "${ref.$ref ?? key}"`);
+    }
+    return {
+      id,
+      address: ch.address,
+      title: ch.title ?? id,
+      description: (ch.description ?? "").trim(),
+      parameters,
+      filter: ch.address.replace(/\{[^}]+\}/g, "+"),
+      ...(alias !== undefined ? { topicAlias: alias } : {}),
+      ...(ch["x-phase"] ? { phase: ch["x-phase"] } : {}),
+      messageId,
+    };
+  });
+}
+
+function buildMessages(doc: RawAsyncApi, proto: LoadedProto | undefined, ctx: SourceContext): MessageModel[] {
+  const out: MessageModel[] = [];
+  for (const [id, msg] of Object.entries(doc.components?.messages ?? {})) {
+    const base = ["components", "messages", id];
+    const xp = msg["x-protobuf"];
+    if (!xp) {
+      ctx.error(base, "asyncapi/missing-protobuf", `message "${id}" has no x-protobuf (file + message) naming its payload`);
+      continue;
+    }
+    if (!proto) continue; // proto errors are already reported
+    const desc = proto.registry.getMessage(xp.message);
+    if (!desc) {
+      ctx.error([...base, "x-protobuf", "message"], "asyncapi/unknown-proto-message", `proto message "${xp.message}" is not defined in proto/`);
+      continue;
+    }
+    const declaredIn = `proto/${desc.file.proto.name}`;
+    if (declaredIn !== xp.file) {
+      ctx.error([...base, "x-protobuf", "file"], "asyncapi/proto-file-mismatch", `proto message "${xp.message}" is declared in ${declaredIn}, not ${xp.file}`);
+    }
+    const versions = messageConstraints(proto, desc);
+    if (!versions) ctx.warning([...base, "x-protobuf", "message"], "proto/missing-schema-version", `proto message "${xp.message}" has no (v2c.options.v1.message) schema_version`);
+    const compression = msg["x-compression"];
+    if (compression !== undefined && compression !== "zstd") ctx.error([...base, "x-compression"], "asyncapi/bad-compression", `unsupported compression "${compression}" (only zstd)`);
+    out.push({
+      id,
+      title: msg.title ?? id,
+      contentType: msg.contentType ?? doc.defaultContentType ?? "application/x-protobuf",
+      ...(compression === "zstd" ? { compression } : {}),
+      protoFile: declaredIn,
+      protoName: desc.typeName,
+      tsName: desc.name,
+      tsModule: `proto/${desc.file.proto.name.replace(/\.proto$/, "")}`,
+      schemaVersion: versions?.schemaVersion ?? 1,
+      minSupportedSchemaVersion: versions?.minSupportedSchemaVersion ?? versions?.schemaVersion ?? 1,
+      constraints: collectConstraints(proto, desc, ctx.bag, "", "", new Set()),
+    });
+  }
+  return out;
+}
+
+/** Walks a message (and nested message fields) collecting the declared field constraints. */
+function collectConstraints(proto: LoadedProto, msg: DescMessage, bag: DiagnosticBag, path: string, protoPath: string, seen: Set<string>): FieldConstraintModel[] {
+  if (seen.has(msg.typeName)) return [];
+  const out: FieldConstraintModel[] = [];
+  for (const field of msg.fields) {
+    const p = path ? `${path}.${field.localName}` : field.localName;
+    const pp = protoPath ? `${protoPath}.${field.name}` : field.name;
+    const c = fieldConstraints(proto, field);
+    if (c) {
+      const kind = kindOf(field);
+      const where = proto.locate(field);
+      if (c.min !== undefined && c.max !== undefined && c.min > c.max) bag.error(where.file, where.pos, "proto/bad-range", `field ${pp}: min ${c.min} is greater than max ${c.max}`);
+      if ((c.min !== undefined || c.max !== undefined) && kind !== "number" && kind !== "bigint-number") bag.error(where.file, where.pos, "proto/bad-constraint", `field ${pp}: min/max apply to numeric fields only`);
+      if (c.pattern) {
+        try {
+          new RegExp(c.pattern);
+        } catch (e) {
+          bag.error(where.file, where.pos, "proto/bad-pattern", `field ${pp}: pattern is not a valid regular expression: ${(e as Error).message}`);
+        }
+      }
+      out.push({
+        path: p,
+        protoPath: pp,
+        kind,
+        repeated: field.fieldKind === "list",
+        ...(c.min !== undefined ? { min: c.min } : {}),
+        ...(c.max !== undefined ? { max: c.max } : {}),
+        ...(c.unit ? { unit: c.unit } : {}),
+        required: c.required,
+        ...(c.pattern ? { pattern: c.pattern } : {}),
+        ...(c.minItems !== undefined ? { minItems: c.minItems } : {}),
+        ...(c.maxItems !== undefined ? { maxItems: c.maxItems } : {}),
+        ...(c.maxLength !== undefined ? { maxLength: c.maxLength } : {}),
+      });
+    }
+    if (field.fieldKind === "message" && !field.oneof) {
+      out.push(...collectConstraints(proto, field.message, bag, p, pp, new Set([...seen, msg.typeName])));
+    }
+  }
+  return out;
+}
+
+function kindOf(field: DescField): ConstraintKind {
+  const scalarKind = field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar") ? field.scalar : undefined;
+  if (scalarKind === undefined) return field.fieldKind === "enum" ? "enum" : "message";
+  // ScalarType numbers from descriptor.proto: 9 string, 12 bytes, 8 bool; 64-bit ints are 3,4,6,16,18.
+  if (scalarKind === 9) return "string";
+  if (scalarKind === 12) return "bytes";
+  if (scalarKind === 8) return "bool";
+  if ([3, 4, 6, 16, 18].includes(scalarKind)) return "bigint-number";
+  return "number";
+}
+
+function buildOperations(doc: RawAsyncApi, ctx: SourceContext, channelIds: Set<string>): OperationModel[] {
+  return Object.entries(doc.operations ?? {}).map(([id, op]) => {
+    const base = ["operations", id];
+    const channelId = refSegments(op.channel?.$ref ?? "")[1] ?? "";
+    if (!channelIds.has(channelId)) ctx.error([...base, "channel"], "asyncapi/unknown-channel", `operation "${id}" refers to unknown channel "${op.channel?.$ref}"`);
+    const ch = doc.channels[channelId];
+    const msgKey = Object.keys(ch?.messages ?? {})[0] ?? "";
+    const msgRef = ch?.messages?.[msgKey]?.$ref;
+    const messageId = msgRef ? (refSegments(msgRef)[2] ?? msgKey) : msgKey;
+    const qos = op.bindings?.mqtt?.qos ?? 0;
+    const interval = op["x-publish-interval"];
+    const handler = op["x-handler"];
+    const batch = op["x-batch"];
+    return {
+      id,
+      action: op.action,
+      title: op.title ?? id,
+      summary: op.summary ?? "",
+      channelId,
+      messageId,
+      qos: qos as 0 | 1 | 2,
+      retain: op.bindings?.mqtt?.retain ?? false,
+      ...(interval
+        ? {
+            publishIntervalMs: {
+              min: ctx.duration(interval.min, [...base, "x-publish-interval", "min"]),
+              max: ctx.duration(interval.max, [...base, "x-publish-interval", "max"]),
+              default: ctx.duration(interval.default, [...base, "x-publish-interval", "default"]),
+            },
+          }
+        : {}),
+      ...(op["x-payload-size-bytes"] ? { payloadSizeBytes: { ...op["x-payload-size-bytes"] } } : {}),
+      ...(op["x-dedup-window"] ? { dedupWindowMs: ctx.duration(op["x-dedup-window"], [...base, "x-dedup-window"]) } : {}),
+      ...(handler
+        ? {
+            handler: {
+              name: handler.name,
+              memoryMb: handler["memory-mb"],
+              timeoutMs: ctx.duration(handler.timeout, [...base, "x-handler", "timeout"]),
+              reservedConcurrency: handler["reserved-concurrency"],
+            },
+          }
+        : {}),
+      ...(batch
+        ? {
+            batch: {
+              intervalMs: ctx.duration(batch.interval, [...base, "x-batch", "interval"]),
+              minMessages: batch["min-messages"],
+              maxMessages: batch["max-messages"],
+              maxCompressedBytes: batch["max-compressed-bytes"],
+              maxDecompressedBytes: batch["max-decompressed-bytes"],
+              zstdLevel: batch.compression.level,
+              ...(batch["uncompressed-bytes"] !== undefined ? { uncompressedBytes: batch["uncompressed-bytes"] } : {}),
+              ...(batch["compressed-bytes"] ? { compressedBytes: { ...batch["compressed-bytes"] } } : {}),
+              ...(batch.compression["min-reduction"] !== undefined && batch.compression["max-reduction"] !== undefined
+                ? { reduction: { min: batch.compression["min-reduction"], max: batch.compression["max-reduction"] } }
+                : {}),
+            },
+          }
+        : {}),
+      sla: buildSla(op["x-sla"], ctx, [...base, "x-sla"]),
+    };
+  });
+}
+
+/** Reads an SLA map: durations become ms, `N/s` a rate, plain numbers a ratio. */
+function buildSla(raw: RawSla | undefined, ctx: SourceContext, path: (string | number)[]): SlaModel[] {
+  return Object.entries(raw ?? {}).map(([name, value]) => {
+    const text = String(value);
+    if (typeof value === "number") return { name, text, value, unit: "ratio" as const };
+    const rate = /^(\d+)\/s$/.exec(text);
+    if (rate) return { name, text, value: Number(rate[1]), unit: "per-second" as const };
+    const ms = parseDuration(text);
+    if (ms === undefined) ctx.error([...path, name], "spec/bad-sla", `SLA "${name}" must be a duration, a rate like 1000/s, or a ratio`);
+    return { name, text, value: ms ?? 0, unit: "ms" as const };
+  });
+}

@@ -1,0 +1,52 @@
+import { StepCache } from "./cache.js";
+import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
+import { emitAll } from "./emit/index.js";
+import type { GeneratedFile } from "./emit/types.js";
+import { readAsyncApi, validateWithOfficialParser } from "./load/asyncapi.js";
+import { loadFmea } from "./load/fmea.js";
+import { loadProto } from "./load/proto.js";
+import { buildModel } from "./model/build.js";
+import type { Model } from "./model/types.js";
+import type { GeneratorOptions } from "./options.js";
+import { formatFiles } from "./output/format.js";
+import { withManifest } from "./output/manifest.js";
+import { runTsProto } from "./protoc/ts-proto.js";
+import { packageVersion } from "./package-version.js";
+
+/** The result of one run: the files to write (empty on error) and every diagnostic. */
+export interface GenerationResult {
+  readonly ok: boolean;
+  readonly files: GeneratedFile[];
+  readonly diagnostics: Diagnostic[];
+  readonly model?: Model;
+}
+
+/**
+ * load -> validate -> model -> emit -> format. Pure with respect to the output folder: it
+ * reads the spec sources and returns a map of files; writing and checking are the caller's.
+ * On any error (or any warning with `strict`) it returns no files at all.
+ */
+export async function generate(options: GeneratorOptions): Promise<GenerationResult> {
+  const bag = new DiagnosticBag();
+  const cache = new StepCache(options.cacheDir);
+  const asyncapi = readAsyncApi(options.root, bag);
+  // The slow steps run concurrently: buf (a child process) and the official AsyncAPI parser.
+  const [proto, official] = await Promise.all([
+    loadProto(options.root, bag),
+    asyncapi?.doc ? validateWithOfficialParser(options.root, asyncapi.text, cache) : Promise.resolve([]),
+  ]);
+  bag.addAll(official);
+  const fmea = loadFmea(options.root, bag);
+  const model = asyncapi && !bag.hasErrors ? buildModel(asyncapi, proto, fmea, bag) : undefined;
+  const failed = (): GenerationResult => ({ ok: false, files: [], diagnostics: bag.sorted() });
+  if (!model || !proto || bag.hasErrors) return failed();
+  if (options.strict && bag.sorted().some((d) => d.severity === "warning")) return failed();
+
+  const protoTs = await runTsProto(proto, cache);
+  const files = emitAll({ model, protoTs }, options.templates, {
+    bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
+    runtime: packageVersion("@v2c/runtime"),
+  });
+  const formatted = await formatFiles(files, options.templates);
+  return { ok: true, files: withManifest(formatted), diagnostics: bag.sorted(), model };
+}

@@ -1,0 +1,101 @@
+import type {
+  TimeSeriesRecord,
+  TimeSeriesRejection,
+  TimeSeriesSink,
+  TimeSeriesWriteResult,
+} from "./ports.js";
+import type { SqliteDatabase, SqliteStatement } from "./sqlite.js";
+import { quoteIdent } from "./sqlite-dedup-store.js";
+
+/** Options of SqliteTimeSeriesSink. */
+export interface SqliteTimeSeriesSinkOptions {
+  readonly db: SqliteDatabase;
+  /**
+   * Like Timestream's memory-store retention: records older than `now - memoryRetentionMs`
+   * are rejected ("outside-retention-window"), so FM-15 reproduces locally.
+   */
+  readonly memoryRetentionMs: number;
+  /** How far in the future a record may be; Timestream allows 15 minutes. Default: no limit. */
+  readonly maxFutureMs?: number;
+  readonly table?: string;
+  /** Clock; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * Local TimeSeriesSink on SQLite with Timestream's acceptance rules: a point is identified by
+ * dimensions + measure name + time; rewriting it with the same measures is accepted
+ * (idempotent), with different measures rejected ("conflicting-version"); out-of-window
+ * times are rejected per record while the rest of the write is stored.
+ */
+export class SqliteTimeSeriesSink implements TimeSeriesSink {
+  private readonly insert: SqliteStatement;
+  private readonly existing: SqliteStatement;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SqliteTimeSeriesSinkOptions) {
+    const table = quoteIdent(options.table ?? "time_series");
+    options.db.exec(
+      `CREATE TABLE IF NOT EXISTS ${table} (
+         series TEXT NOT NULL, measure_name TEXT NOT NULL, time_ms INTEGER NOT NULL,
+         dimensions TEXT NOT NULL, measures TEXT NOT NULL,
+         PRIMARY KEY (series, measure_name, time_ms))`,
+    );
+    this.insert = options.db.prepare(
+      `INSERT OR IGNORE INTO ${table} (series, measure_name, time_ms, dimensions, measures)
+       VALUES (?, ?, ?, ?, ?)`,
+    );
+    this.existing = options.db.prepare(
+      `SELECT measures FROM ${table} WHERE series = ? AND measure_name = ? AND time_ms = ?`,
+    );
+    this.now = options.now ?? Date.now;
+  }
+
+  /** @inheritdoc */
+  async write(records: readonly TimeSeriesRecord[]): Promise<TimeSeriesWriteResult> {
+    const now = this.now();
+    const oldest = now - this.options.memoryRetentionMs;
+    const newest = now + (this.options.maxFutureMs ?? Number.POSITIVE_INFINITY);
+    const rejected: TimeSeriesRejection[] = [];
+    records.forEach((record, index) => {
+      if (!Number.isFinite(record.timeMs) || Object.keys(record.measures).length === 0) {
+        rejected.push({
+          index,
+          code: "invalid-record",
+          reason: "time must be finite and measures non-empty",
+        });
+        return;
+      }
+      if (record.timeMs < oldest || record.timeMs > newest) {
+        rejected.push({
+          index,
+          code: "outside-retention-window",
+          reason: `The record timestamp ${record.timeMs} is outside the time range [${oldest}, ${newest}] of the memory store.`,
+        });
+        return;
+      }
+      const series = canonicalJson(record.dimensions);
+      const measures = canonicalJson(record.measures);
+      const time = Math.trunc(record.timeMs);
+      const { changes } = this.insert.run(series, record.measureName, time, series, measures);
+      if (changes === 0) {
+        const row = this.existing.get(series, record.measureName, time) as { measures: string };
+        if (row.measures !== measures) {
+          rejected.push({
+            index,
+            code: "conflicting-version",
+            reason: "A record with the same dimensions, measure name and time holds other values.",
+          });
+        }
+      }
+    });
+    return { rejected };
+  }
+}
+
+// JSON with sorted keys, so equal objects give equal strings.
+function canonicalJson(value: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))),
+  );
+}
