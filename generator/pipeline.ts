@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { resolve } from "node:path";
 import { StepCache } from "./cache.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
 import { emitAll } from "./emit/index.js";
@@ -36,17 +39,22 @@ export async function generate(options: GeneratorOptions): Promise<GenerationRes
     asyncapi?.doc ? validateWithOfficialParser(options.root, asyncapi.text, cache) : Promise.resolve([]),
   ]);
   bag.addAll(official);
-  const fmea = loadFmea(options.root, bag);
+  const fmea = await loadFmea(options.root, bag, cache);
   const model = asyncapi && !bag.hasErrors ? buildModel(asyncapi, proto, fmea, bag) : undefined;
   const failed = (): GenerationResult => ({ ok: false, files: [], diagnostics: bag.sorted() });
   if (!model || !proto || bag.hasErrors) return failed();
   if (options.strict && bag.sorted().some((d) => d.severity === "warning")) return failed();
 
   const protoTs = await runTsProto(proto, cache);
-  const files = emitAll({ model, protoTs }, options.templates, {
+  const protoSources = new Map(
+    proto.set.file
+      .filter((f) => !f.name.startsWith("google/"))
+      .map((f) => [`proto/${f.name}`, readFileSync(join(options.root, "proto", f.name), "utf8")] as const),
+  );
+  const files = emitAll({ model, protoTs, protoSources, asyncApiText: asyncapi!.text }, options.templates, {
     bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
     runtime: packageVersion("@v2c/runtime"),
   });
-  const formatted = await formatFiles(files, options.templates);
+  const formatted = await formatFiles(files, resolve(options.templates, ".."), cache);
   return { ok: true, files: withManifest(formatted), diagnostics: bag.sorted(), model };
 }

@@ -1,3 +1,4 @@
+import { emitDocs } from "./docs/index.js";
 import { emitConstraints } from "./spec/constraints.js";
 import { emitContract } from "./spec/contract.js";
 import { emitFmea } from "./spec/fmea.js";
@@ -17,6 +18,7 @@ export function emitAll(ctx: EmitContext, templatesRoot: string, versions: Packa
     emitObservability(ctx, templatesRoot),
     emitConstraints(ctx, templatesRoot),
     emitSpecTests(ctx, templatesRoot),
+    ...emitDocs(ctx, templatesRoot),
   ];
   const seen = new Set<string>();
   for (const f of files) {

@@ -1,7 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DiagnosticBag } from "../diagnostics.js";
-import { compileSchemas, validateWithSchema } from "./json-schema.js";
+import { DiagnosticBag } from "../diagnostics.js";
+import { StepCache } from "../cache.js";
+import type { Diagnostic } from "../diagnostics.js";
+import { packageVersion } from "../package-version.js";
 import { parseYamlSource, type YamlSource } from "./yaml-source.js";
 import type { RawAlert, RawAudience, RawFailureMode, RawMetric, RawRunbook } from "./fmea-types.js";
 
@@ -26,27 +28,42 @@ export const FMEA_FILES = {
  * not parse or does not match its schema (the problems are in `bag`); cross-references are
  * checked later, in the model.
  */
-export function loadFmea(root: string, bag: DiagnosticBag): LoadedFmea | undefined {
-  const schemas = compileSchemas(join(root, "fmea", "schema"));
-  const load = (key: keyof typeof FMEA_FILES): YamlSource | undefined => {
-    const [file, schemaFile] = FMEA_FILES[key];
-    const rel = `fmea/${file}`;
-    let text: string;
+export async function loadFmea(root: string, bag: DiagnosticBag, cache: StepCache = new StepCache(undefined)): Promise<LoadedFmea | undefined> {
+  const schemaDir = join(root, "fmea", "schema");
+  const texts = new Map<string, string>();
+  const missing: string[] = [];
+  for (const [file] of Object.values(FMEA_FILES)) {
     try {
-      text = readFileSync(join(root, rel), "utf8");
+      texts.set(file, readFileSync(join(root, "fmea", file), "utf8"));
     } catch {
-      bag.error(rel, { line: 0, column: 0 }, "fmea/missing-file", `cannot read ${rel}`);
-      return undefined;
+      missing.push(file);
     }
-    const source = parseYamlSource(rel, text, bag);
-    if (source.value === undefined) return undefined;
-    const validate = schemas.get(schemaFile);
-    if (!validate) {
-      bag.error(rel, { line: 0, column: 0 }, "fmea/missing-schema", `no schema fmea/schema/${schemaFile}`);
-      return undefined;
+  }
+  for (const file of missing) bag.error(`fmea/${file}`, { line: 0, column: 0 }, "fmea/missing-file", `cannot read fmea/${file}`);
+  if (missing.length > 0) return undefined;
+
+  // Schema validation (ajv compile + run) is cached by the hash of the schemas and the files.
+  const schemaTexts = readSchemaTexts(schemaDir);
+  const key = StepCache.key("fmea-schema", packageVersion("ajv"), ...schemaTexts, ...[...texts.entries()].flat());
+  const cached = cache.get<Diagnostic[]>("fmea-schema", key);
+  const schemaBag = new DiagnosticBag();
+  const sources = new Map<string, YamlSource>();
+  for (const [file, text] of texts) sources.set(file, parseYamlSource(`fmea/${file}`, text, schemaBag));
+  if (cached) {
+    schemaBag.addAll(cached);
+  } else if (!schemaBag.hasErrors) {
+    const { compileSchemas, validateWithSchema } = await import("./json-schema.js");
+    const schemas = compileSchemas(schemaDir);
+    for (const [file, schemaFile] of Object.values(FMEA_FILES)) {
+      const validate = schemas.get(schemaFile);
+      if (!validate) schemaBag.error(`fmea/${file}`, { line: 0, column: 0 }, "fmea/missing-schema", `no schema fmea/schema/${schemaFile}`);
+      else validateWithSchema(sources.get(file)!, validate, schemaBag);
     }
-    return validateWithSchema(source, validate, bag) ? source : undefined;
-  };
+    cache.set("fmea-schema", key, schemaBag.sorted());
+  }
+  bag.addAll(schemaBag.sorted());
+  if (schemaBag.hasErrors) return undefined;
+  const load = (key: keyof typeof FMEA_FILES): YamlSource | undefined => sources.get(FMEA_FILES[key][0]);
   const fm = load("failureModes");
   const metrics = load("metrics");
   const alerts = load("alerts");
@@ -59,4 +76,11 @@ export function loadFmea(root: string, bag: DiagnosticBag): LoadedFmea | undefin
     alerts: { source: alerts, audiences: alertsValue.audiences, rows: alertsValue.alerts },
     runbooks: { source: runbooks, rows: (runbooks.value as { runbooks: RawRunbook[] }).runbooks },
   };
+}
+
+function readSchemaTexts(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".schema.json"))
+    .sort()
+    .map((f) => readFileSync(join(dir, f), "utf8"));
 }

@@ -1,0 +1,159 @@
+import { ImportCollector } from "../imports.js";
+import { sourceList } from "../names.js";
+import { loadTemplates } from "../templates.js";
+import type { EmitContext, GeneratedFile } from "../types.js";
+
+const CDK = "aws-cdk-lib";
+const T = true;
+
+/** [module, symbol, typeOnly?] */
+type Use = readonly [string, string, boolean?];
+
+/**
+ * The construct library's mechanism files: the templates hold the code, this table the imports
+ * each file needs (templates never type import lines). They depend on the spec only through the
+ * generated `spec.ts` and `alarm-definitions.ts`.
+ */
+export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
+  "src/types.ts": [],
+  "src/environment.ts": [],
+  "src/index.ts": [],
+  "src/storage.ts": [
+    [CDK, "Duration"],
+    [CDK, "RemovalPolicy"],
+    [`${CDK}/aws-dynamodb`, "AttributeType"],
+    [`${CDK}/aws-dynamodb`, "BillingMode"],
+    [`${CDK}/aws-dynamodb`, "Table"],
+    [`${CDK}/aws-dynamodb`, "TableEncryption"],
+    [`${CDK}/aws-s3`, "BlockPublicAccess"],
+    [`${CDK}/aws-s3`, "Bucket"],
+    [`${CDK}/aws-s3`, "BucketEncryption"],
+    [`${CDK}/aws-timestream`, "CfnDatabase"],
+    [`${CDK}/aws-timestream`, "CfnTable"],
+    ["constructs", "Construct"],
+    ["@v2c/runtime/cloud/dynamodb-dedup-store", "DEDUP_TTL_ATTRIBUTE"],
+    ["./environment.js", "DEDUP_PARTITION_KEY"],
+    ["./environment.js", "TELEMETRY_PARTITION_KEY"],
+    ["./spec.js", "timeSeriesMemoryRetentionMs"],
+  ],
+  "src/notifications.ts": [
+    [`${CDK}/aws-iam`, "PolicyStatement"],
+    [`${CDK}/aws-iam`, "ServicePrincipal"],
+    [`${CDK}/aws-kms`, "Key"],
+    [`${CDK}/aws-sns`, "ITopic", T],
+    [`${CDK}/aws-sns`, "Topic"],
+    ["constructs", "Construct"],
+    ["./spec.js", "audiences"],
+    ["./spec.js", "AudienceId", T],
+  ],
+  "src/functions.ts": [
+    ["node:fs", "existsSync"],
+    ["node:url", "fileURLToPath"],
+    [CDK, "Duration"],
+    [`${CDK}/aws-lambda`, "Architecture"],
+    [`${CDK}/aws-lambda`, "Runtime"],
+    [`${CDK}/aws-lambda`, "RuntimeFamily"],
+    [`${CDK}/aws-lambda-nodejs`, "NodejsFunction"],
+    [`${CDK}/aws-lambda-nodejs`, "OutputFormat"],
+    ["constructs", "Construct"],
+    ["./environment.js", "HANDLER_ENVIRONMENT"],
+    ["./spec.js", "functions"],
+    ["./spec.js", "lambdaRuntime"],
+    ["./spec.js", "FunctionName", T],
+  ],
+  "src/topic-rules.ts": [
+    [CDK, "Stack"],
+    [`${CDK}/aws-iam`, "Role"],
+    [`${CDK}/aws-iam`, "ServicePrincipal"],
+    [`${CDK}/aws-iot`, "CfnTopicRule"],
+    [`${CDK}/aws-lambda`, "IFunction", T],
+    [`${CDK}/aws-s3`, "IBucket", T],
+    ["constructs", "Construct"],
+    ["./environment.js", "RULE_ERROR_PREFIX"],
+    ["./spec.js", "topicRules"],
+    ["./spec.js", "FunctionName", T],
+  ],
+  "src/iot-policy.ts": [
+    [CDK, "Aws"],
+    [`${CDK}/aws-iot`, "CfnPolicy"],
+    ["constructs", "Construct"],
+    ["./spec.js", "iotPolicy"],
+  ],
+  "src/alarms.ts": [
+    [CDK, "Duration"],
+    [`${CDK}/aws-cloudwatch`, "Alarm"],
+    [`${CDK}/aws-cloudwatch`, "ComparisonOperator"],
+    [`${CDK}/aws-cloudwatch`, "IAlarmAction", T],
+    [`${CDK}/aws-cloudwatch`, "IMetric", T],
+    [`${CDK}/aws-cloudwatch`, "MathExpression"],
+    [`${CDK}/aws-cloudwatch`, "Metric"],
+    [`${CDK}/aws-cloudwatch`, "TreatMissingData"],
+    [`${CDK}/aws-cloudwatch-actions`, "SnsAction"],
+    [`${CDK}/aws-sns`, "ITopic", T],
+    ["constructs", "Construct"],
+    ["./alarm-definitions.js", "alarmDefinitions"],
+    ["./alarm-definitions.js", "AlarmName", T],
+    ["./spec.js", "AudienceId", T],
+    ["./types.js", "AlarmDefinition", T],
+    ["./types.js", "MetricStatSpec", T],
+  ],
+  "src/dashboard.ts": [
+    [CDK, "Duration"],
+    [`${CDK}/aws-cloudwatch`, "Dashboard"],
+    [`${CDK}/aws-cloudwatch`, "GraphWidget"],
+    [`${CDK}/aws-cloudwatch`, "MathExpression"],
+    [`${CDK}/aws-cloudwatch`, "Metric"],
+    [`${CDK}/aws-lambda`, "IFunction", T],
+    ["constructs", "Construct"],
+    ["./spec.js", "dashboard"],
+    ["./spec.js", "FunctionName", T],
+  ],
+  "src/nag-suppressions.ts": [
+    ["cdk-nag", "NagSuppressions"],
+    [`${CDK}/aws-lambda-nodejs`, "NodejsFunction", T],
+    ["./spec.js", "lambdaRuntime"],
+    ["./telemetry-pipeline.js", "TelemetryPipeline", T],
+  ],
+  "src/telemetry-pipeline.ts": [
+    [CDK, "Duration"],
+    [CDK, "RemovalPolicy"],
+    [`${CDK}/aws-cloudwatch`, "IAlarmAction", T],
+    [`${CDK}/aws-iam`, "PolicyStatement"],
+    [`${CDK}/aws-lambda-nodejs`, "NodejsFunction", T],
+    [`${CDK}/aws-sns`, "ITopic", T],
+    ["constructs", "Construct"],
+    ["./alarms.js", "PipelineAlarms"],
+    ["./dashboard.js", "PipelineDashboard"],
+    ["./environment.js", "HANDLER_ENVIRONMENT"],
+    ["./functions.js", "PipelineFunctions"],
+    ["./iot-policy.js", "VehicleIotPolicy"],
+    ["./nag-suppressions.js", "applyNagSuppressions"],
+    ["./notifications.js", "PipelineNotifications"],
+    ["./spec.js", "dlqRetentionMs"],
+    ["./spec.js", "functions"],
+    ["./spec.js", "metricsNamespace"],
+    ["./spec.js", "AudienceId", T],
+    ["./spec.js", "FunctionName", T],
+    ["./storage.js", "PipelineStorage"],
+    ["./storage.js", "TimeSeriesProps", T],
+    ["./topic-rules.js", "PipelineTopicRules"],
+  ],
+};
+
+/** `src/<name>.ts` -> template `<name>.ts` of `templates/infra`. */
+function templateOf(path: string): string {
+  return path.replace(/^src\//, "");
+}
+
+/** Renders the mechanism files; their header names the spec sources the package is generated from. */
+export function emitStaticFiles(ctx: EmitContext, templatesRoot: string): GeneratedFile[] {
+  const t = loadTemplates(templatesRoot, "infra");
+  return Object.entries(STATIC_FILES).map(([path, uses]) => {
+    const imports = new ImportCollector();
+    for (const [module, symbol, typeOnly] of uses) imports.use(module, symbol, typeOnly ?? false);
+    return {
+      path: `infra/${path}`,
+      content: t.render(templateOf(path), { sources: sourceList(["asyncapi.yaml"]), imports: imports.lines() }),
+    };
+  });
+}

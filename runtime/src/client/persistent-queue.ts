@@ -1,0 +1,227 @@
+import { createRequire } from "node:module";
+import type { LocalQueuePolicy } from "../policy.js";
+import type { ClientEvents } from "./events.js";
+
+/** One message as the vehicle's flash stores it: always the full topic, never an alias-only packet. */
+export interface QueueEntryInput {
+  readonly messageId: string;
+  /** The full topic name (aliases are per connection and meaningless after a restart). */
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly qos: 0 | 1;
+  /** The spec's alias number for the topic (a hint for the next connection, not wire state). */
+  readonly alias?: number | undefined;
+}
+
+/** A stored entry; `seq` orders the queue and is what `ack` takes. */
+export interface QueueEntry extends QueueEntryInput {
+  readonly seq: number;
+  readonly enqueuedAt: number;
+}
+
+export interface PersistentQueueOptions {
+  /** Cap and overflow behaviour (built from the spec by generated code). */
+  readonly policy: LocalQueuePolicy;
+  /** Event bus for `queueDropped`. */
+  readonly events?: ClientEvents;
+  /** Clock for `enqueuedAt` (ms since epoch). */
+  readonly clock?: () => number;
+}
+
+/*
+ * better-sqlite3 ships no types and @types/better-sqlite3 is not a dependency; a global
+ * `declare module` could clash with other packages of this repo, so the few calls used here
+ * are typed locally and the module is loaded through createRequire (it is CommonJS anyway).
+ */
+interface Statement {
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  pluck(): Statement;
+}
+interface Transaction<T> {
+  (): T;
+  immediate(): T;
+}
+interface SqliteDatabase {
+  readonly open: boolean;
+  pragma(source: string): unknown;
+  exec(source: string): void;
+  prepare(source: string): Statement;
+  transaction<T>(fn: () => T): Transaction<T>;
+  close(): void;
+}
+const Database = createRequire(import.meta.url)("better-sqlite3") as new (
+  path: string,
+) => SqliteDatabase;
+
+interface Row {
+  seq: number;
+  message_id: string;
+  topic: string;
+  payload: Buffer;
+  qos: number;
+  alias: number | null;
+  enqueued_at: number;
+}
+
+/**
+ * An on-disk FIFO queue standing in for the vehicle's flash.
+ *
+ * Why SQLite (better-sqlite3) rather than a hand-written journal: each enqueue/ack is one
+ * transaction, so a crash or power cut leaves either the old or the new state, never a torn
+ * record. WAL mode makes the common case (append, delete a prefix) a sequential write, and
+ * `synchronous = FULL` fsyncs the WAL on every commit, so an entry that `enqueue` returned
+ * survives a power loss. The API is synchronous, which keeps ordering trivial in the session:
+ * nothing can interleave between "queue is empty" and "go live".
+ *
+ * Delivery uses peek/ack: a flush reads entries without removing them and acks each one only
+ * after its PUBACK, so a flush that dies midway loses nothing (it may resend, which QoS 1 and
+ * cloud-side dedup by message id allow).
+ */
+export class PersistentQueue {
+  private readonly db: SqliteDatabase;
+  private readonly policy: LocalQueuePolicy;
+  private readonly events: ClientEvents | undefined;
+  private readonly clock: () => number;
+  private readonly stmts: {
+    insert: Statement;
+    count: Statement;
+    oldest: Statement;
+    deleteSeq: Statement;
+    peek: Statement;
+    getDropped: Statement;
+    addDropped: Statement;
+  };
+
+  private constructor(
+    readonly path: string,
+    options: PersistentQueueOptions,
+  ) {
+    if (!Number.isInteger(options.policy.maxMessages) || options.policy.maxMessages < 1) {
+      throw new RangeError(
+        `queue maxMessages must be a positive integer, got ${options.policy.maxMessages}`,
+      );
+    }
+    this.policy = options.policy;
+    this.events = options.events;
+    this.clock = options.clock ?? Date.now;
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        qos INTEGER NOT NULL,
+        alias INTEGER,
+        enqueued_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      INSERT OR IGNORE INTO meta (key, value) VALUES ('dropped', 0);
+    `);
+    this.stmts = {
+      insert: this.db.prepare(
+        "INSERT INTO queue (message_id, topic, payload, qos, alias, enqueued_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      count: this.db.prepare("SELECT COUNT(*) AS n FROM queue").pluck(),
+      oldest: this.db.prepare("SELECT * FROM queue ORDER BY seq ASC LIMIT ?"),
+      deleteSeq: this.db.prepare("DELETE FROM queue WHERE seq = ?"),
+      peek: this.db.prepare("SELECT * FROM queue ORDER BY seq ASC LIMIT ?"),
+      getDropped: this.db.prepare("SELECT value FROM meta WHERE key = 'dropped'").pluck(),
+      addDropped: this.db.prepare("UPDATE meta SET value = value + ? WHERE key = 'dropped'"),
+    };
+  }
+
+  /** Opens (or creates) the queue file at `path`; entries of a previous process are kept. */
+  static open(path: string, options: PersistentQueueOptions): PersistentQueue {
+    return new PersistentQueue(path, options);
+  }
+
+  /**
+   * Appends an entry; if that puts the queue over its cap, the oldest entries are dropped in
+   * the same transaction, counted, and reported through `queueDropped`.
+   */
+  enqueue(input: QueueEntryInput): QueueEntry {
+    const enqueuedAt = this.clock();
+    const run = this.db.transaction(() => {
+      const info = this.stmts.insert.run(
+        input.messageId,
+        input.topic,
+        Buffer.from(input.payload.buffer, input.payload.byteOffset, input.payload.byteLength),
+        input.qos,
+        input.alias ?? null,
+        enqueuedAt,
+      );
+      const size = this.stmts.count.get() as number;
+      const excess = size - this.policy.maxMessages;
+      let dropped: Row[] = [];
+      if (excess > 0) {
+        dropped = this.stmts.oldest.all(excess) as Row[];
+        for (const row of dropped) this.stmts.deleteSeq.run(row.seq);
+        this.stmts.addDropped.run(dropped.length);
+      }
+      return { seq: Number(info.lastInsertRowid), dropped };
+    });
+    const { seq, dropped } = run.immediate();
+    if (dropped.length > 0) {
+      const total = this.dropped;
+      for (const row of dropped) {
+        this.events?.emit("queueDropped", {
+          messageId: row.message_id,
+          topic: row.topic,
+          enqueuedAt: row.enqueued_at,
+          droppedTotal: total,
+        });
+      }
+    }
+    return { ...input, seq, enqueuedAt };
+  }
+
+  /** The oldest `limit` entries, without removing them. */
+  peek(limit: number): QueueEntry[] {
+    return (this.stmts.peek.all(limit) as Row[]).map(toEntry);
+  }
+
+  /** Removes delivered entries by `seq` (unknown seqs, e.g. already dropped, are ignored). */
+  ack(seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    this.db.transaction(() => {
+      for (const seq of seqs) this.stmts.deleteSeq.run(seq);
+    })();
+  }
+
+  /** Number of stored entries. */
+  size(): number {
+    return this.stmts.count.get() as number;
+  }
+
+  /** Entries dropped by overflow since the file was created (persisted across restarts). */
+  get dropped(): number {
+    return this.stmts.getDropped.get() as number;
+  }
+
+  /** The cap this queue enforces. */
+  get capacity(): number {
+    return this.policy.maxMessages;
+  }
+
+  /** Closes the file (checkpointing the WAL). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toEntry(row: Row): QueueEntry {
+  return {
+    seq: row.seq,
+    messageId: row.message_id,
+    topic: row.topic,
+    payload: new Uint8Array(row.payload),
+    qos: row.qos === 0 ? 0 : 1,
+    alias: row.alias ?? undefined,
+    enqueuedAt: row.enqueued_at,
+  };
+}
