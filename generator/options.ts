@@ -10,7 +10,7 @@ export interface GeneratorOptions {
   readonly templates: string;
   /** Compare with the output folder instead of writing; exit 1 on drift. */
   readonly check: boolean;
-  /** Treat warnings as errors. */
+  /** Coverage gate: fail when a failure mode lacks a detection, alarm, mitigation or test in the output. */
   readonly strict: boolean;
   /** Cache folder for slow pure steps; undefined disables caching. */
   readonly cacheDir: string | undefined;
@@ -37,7 +37,8 @@ Generates generated/ from asyncapi.yaml, proto/ and fmea/.
 
 Options:
   --check            write nothing; report changed, missing and orphaned files and exit 1 on drift
-  --strict           treat warnings as errors
+  --strict           coverage gate: fail when any failure mode lacks its detection,
+                     alarm, mitigation or test in the generated output
   --root <dir>       folder with the spec sources (default: current folder)
   --out <dir>        output folder (default: <root>/generated)
   --no-cache         do not reuse cached ts-proto / AsyncAPI parser results

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { resolve } from "node:path";
 import { StepCache } from "./cache.js";
 import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
+import { computeCoverage } from "./emit/coverage.js";
 import { emitAll } from "./emit/index.js";
 import type { GeneratedFile } from "./emit/types.js";
 import { readAsyncApi, validateWithOfficialParser } from "./load/asyncapi.js";
@@ -43,7 +44,6 @@ export async function generate(options: GeneratorOptions): Promise<GenerationRes
   const model = asyncapi && !bag.hasErrors ? buildModel(asyncapi, proto, fmea, bag) : undefined;
   const failed = (): GenerationResult => ({ ok: false, files: [], diagnostics: bag.sorted() });
   if (!model || !proto || bag.hasErrors) return failed();
-  if (options.strict && bag.sorted().some((d) => d.severity === "warning")) return failed();
 
   const protoTs = await runTsProto(proto, cache);
   const protoSources = new Map(
@@ -55,6 +55,14 @@ export async function generate(options: GeneratorOptions): Promise<GenerationRes
     bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
     runtime: packageVersion("@v2c/runtime"),
   });
+  if (options.strict) {
+    for (const c of computeCoverage(model, files)) {
+      if (c.missing.length === 0) continue;
+      const at = c.failureMode.location;
+      bag.error(at.file, at, "coverage/incomplete", `${c.failureMode.id} ${c.failureMode.name}: no generated ${c.missing.join(", ")} (see generated/docs/traceability.md)`);
+    }
+    if (bag.hasErrors) return failed();
+  }
   const formatted = await formatFiles(files, resolve(options.templates, ".."), cache);
   return { ok: true, files: withManifest(formatted), diagnostics: bag.sorted(), model };
 }

@@ -171,6 +171,7 @@ export function buildFmea(fmea: LoadedFmea, contract: ContractModel, asyncapiDoc
     const mttr = r.mttr === "immediate" ? { min: 0, max: 0 } : typeof r.mttr === "string" ? { min: fctx.duration(r.mttr, [...base, "mttr"]), max: fctx.duration(r.mttr, [...base, "mttr"]) } : { min: fctx.duration(r.mttr.min, [...base, "mttr", "min"]), max: fctx.duration(r.mttr.max, [...base, "mttr", "max"]) };
     return {
       id: r.id,
+      location: { file: fctx.source.file, ...fctx.source.locate([...base, "id"]) },
       key: r.id.replace("-", "_"),
       name: r.name,
       slug: r.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""),

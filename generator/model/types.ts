@@ -252,6 +252,8 @@ export type Owner = "ecu-client" | "handlers" | "infra" | "operations";
 
 export interface FailureModeModel {
   readonly id: string;
+  /** Where the row's id is written (for diagnostics raised after emitting, e.g. the coverage gate). */
+  readonly location: { readonly file: string; readonly line: number; readonly column: number };
   /** Identifier-safe form of the id, e.g. `FM_06`. */
   readonly key: string;
   readonly name: string;

@@ -9,7 +9,7 @@ export function emitFmea(ctx: EmitContext, templatesRoot: string): GeneratedFile
   const imports = new ImportCollector();
   const specType = imports.use(`${RUNTIME}/spec-types`, "FailureModeSpec", true);
   const rows = ctx.model.failureModes.map((fm) => {
-    const { key, slug: _slug, mttrText: _m, ...data } = fm;
+    const { key, slug: _slug, mttrText: _m, location: _l, ...data } = fm;
     return {
       id: fm.id,
       key,
