@@ -16,7 +16,11 @@ const CLI = join(REPO, "generator", "cli.ts");
 
 function time(args: string[], cwd: string): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8", env: { ...process.env, SCARF_ANALYTICS: "false" } });
+  const r = spawnSync(process.execPath, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, SCARF_ANALYTICS: "false" },
+  });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
   return ms;
@@ -30,7 +34,8 @@ function median(xs: number[]): number {
 
 // A private copy of the spec so the benchmark never touches the repository's generated/.
 const root = mkdtempSync(join(tmpdir(), "v2c-bench-"));
-for (const p of ["asyncapi.yaml", "proto", "fmea"]) cpSync(join(REPO, p), join(root, p), { recursive: true });
+for (const p of ["asyncapi.yaml", "proto", "fmea"])
+  cpSync(join(REPO, p), join(root, p), { recursive: true });
 const empty = join(root, "empty.ts");
 writeFileSync(empty, "export {};\n");
 
@@ -50,8 +55,20 @@ const results = cases.map(([name, args]) => {
 rmSync(root, { recursive: true, force: true });
 
 const tsxBase = results[1]!.median;
-console.log(`runs per case: ${RUNS}; node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
-console.log("case".padEnd(32), "median ms".padStart(10), "min ms".padStart(8), "x tsx startup".padStart(14));
+console.log(
+  `runs per case: ${RUNS}; node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
+);
+console.log(
+  "case".padEnd(32),
+  "median ms".padStart(10),
+  "min ms".padStart(8),
+  "x tsx startup".padStart(14),
+);
 for (const r of results) {
-  console.log(r.name.padEnd(32), r.median.toFixed(0).padStart(10), r.min.toFixed(0).padStart(8), (r.median / tsxBase).toFixed(2).padStart(14));
+  console.log(
+    r.name.padEnd(32),
+    r.median.toFixed(0).padStart(10),
+    r.min.toFixed(0).padStart(8),
+    (r.median / tsxBase).toFixed(2).padStart(14),
+  );
 }

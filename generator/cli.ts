@@ -25,7 +25,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   for (const d of result.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
   if (!result.ok) {
     const errors = result.diagnostics.filter((d) => d.severity === "error").length;
-    process.stderr.write(`v2c-gen: ${errors} problem(s) in the spec sources; nothing was written.\n`);
+    process.stderr.write(
+      `v2c-gen: ${errors} problem(s) in the spec sources; nothing was written.\n`,
+    );
     return 1;
   }
   const outLabel = relative(process.cwd(), options.out) || ".";
@@ -50,7 +52,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`v2c-gen: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(
+      `v2c-gen: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
     process.exitCode = 3;
   },
 );

@@ -22,7 +22,14 @@ export class DiagnosticBag {
 
   /** Records a warning at a location. */
   warning(file: string, pos: Position, code: string, message: string): void {
-    this.items.push({ severity: "warning", file, line: pos.line, column: pos.column, code, message });
+    this.items.push({
+      severity: "warning",
+      file,
+      line: pos.line,
+      column: pos.column,
+      code,
+      message,
+    });
   }
 
   /** Adds already-built diagnostics (from a sub-loader). */
@@ -64,7 +71,9 @@ export function formatDiagnostic(d: Diagnostic): string {
 export class SpecError extends Error {
   constructor(readonly diagnostics: readonly Diagnostic[]) {
     const errors = diagnostics.filter((d) => d.severity === "error");
-    super(`${errors.length} error(s) in the spec sources:\n${errors.map(formatDiagnostic).join("\n")}`);
+    super(
+      `${errors.length} error(s) in the spec sources:\n${errors.map(formatDiagnostic).join("\n")}`,
+    );
     this.name = "SpecError";
   }
 }

@@ -70,5 +70,11 @@ export function parseArgs(argv: readonly string[]): GeneratorOptions | "help" {
     else throw new UsageError(`unknown option ${a}`);
   }
   const base = defaultOptions(root);
-  return { ...base, out: out ? resolve(out) : base.out, check, strict, cacheDir: cache ? base.cacheDir : undefined };
+  return {
+    ...base,
+    out: out ? resolve(out) : base.out,
+    check,
+    strict,
+    cacheDir: cache ? base.cacheDir : undefined,
+  };
 }

@@ -37,7 +37,9 @@ export async function generate(options: GeneratorOptions): Promise<GenerationRes
   // The slow steps run concurrently: buf (a child process) and the official AsyncAPI parser.
   const [proto, official] = await Promise.all([
     loadProto(options.root, bag),
-    asyncapi?.doc ? validateWithOfficialParser(options.root, asyncapi.text, cache) : Promise.resolve([]),
+    asyncapi?.doc
+      ? validateWithOfficialParser(options.root, asyncapi.text, cache)
+      : Promise.resolve([]),
   ]);
   bag.addAll(official);
   const fmea = await loadFmea(options.root, bag, cache);
@@ -49,17 +51,29 @@ export async function generate(options: GeneratorOptions): Promise<GenerationRes
   const protoSources = new Map(
     proto.set.file
       .filter((f) => !f.name.startsWith("google/"))
-      .map((f) => [`proto/${f.name}`, readFileSync(join(options.root, "proto", f.name), "utf8")] as const),
+      .map(
+        (f) =>
+          [`proto/${f.name}`, readFileSync(join(options.root, "proto", f.name), "utf8")] as const,
+      ),
   );
-  const files = emitAll({ model, protoTs, protoSources, asyncApiText: asyncapi!.text }, options.templates, {
-    bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
-    runtime: packageVersion("@v2c/runtime"),
-  });
+  const files = emitAll(
+    { model, protoTs, protoSources, asyncApiText: asyncapi!.text },
+    options.templates,
+    {
+      bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
+      runtime: packageVersion("@v2c/runtime"),
+    },
+  );
   if (options.strict) {
     for (const c of computeCoverage(model, files)) {
       if (c.missing.length === 0) continue;
       const at = c.failureMode.location;
-      bag.error(at.file, at, "coverage/incomplete", `${c.failureMode.id} ${c.failureMode.name}: no generated ${c.missing.join(", ")} (see generated/docs/traceability.md)`);
+      bag.error(
+        at.file,
+        at,
+        "coverage/incomplete",
+        `${c.failureMode.id} ${c.failureMode.name}: no generated ${c.missing.join(", ")} (see generated/docs/traceability.md)`,
+      );
     }
     if (bag.hasErrors) return failed();
   }

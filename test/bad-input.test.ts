@@ -5,7 +5,11 @@ import { generate } from "../generator/pipeline.js";
 import { runCli, specFixture, type SpecFixture } from "./support/spec-fixture.js";
 
 /** 1-based line and column of the first occurrence of `needle` in `text`. */
-function positionOf(text: string, needle: string, offsetInNeedle = 0): { line: number; column: number } {
+function positionOf(
+  text: string,
+  needle: string,
+  offsetInNeedle = 0,
+): { line: number; column: number } {
   const i = text.indexOf(needle);
   if (i < 0) throw new Error(`"${needle}" not found`);
   const before = text.slice(0, i + offsetInNeedle).split("\n");
@@ -28,12 +32,18 @@ describe("bad input: every problem is reported with file:line:column and nothing
     expect(e.length).toBeGreaterThan(0);
     expect(e[0]!.file).toBe("asyncapi.yaml");
     expect(e[0]!.code).toBe("yaml/syntax");
-    expect(e[0]!.line).toBeGreaterThan(positionOf(fx.read("asyncapi.yaml"), "x-topic-alias: [1").line - 1);
+    expect(e[0]!.line).toBeGreaterThan(
+      positionOf(fx.read("asyncapi.yaml"), "x-topic-alias: [1").line - 1,
+    );
   });
 
   it("malformed YAML and a duplicate key in the FMEA table", async () => {
     fx = specFixture();
-    fx.edit("fmea/failure-modes.yaml", "    name: Network Timeout\n", "    name: Network Timeout\n    name: again\n");
+    fx.edit(
+      "fmea/failure-modes.yaml",
+      "    name: Network Timeout\n",
+      "    name: Network Timeout\n    name: again\n",
+    );
     const r = await generate(fx.options());
     expect(r.ok).toBe(false);
     const e = errorsOf(r.diagnostics);
@@ -45,12 +55,18 @@ describe("bad input: every problem is reported with file:line:column and nothing
 
   it("an AsyncAPI message pointing at an unknown proto message", async () => {
     fx = specFixture();
-    fx.edit("asyncapi.yaml", "message: v2c.telemetry.v1.VehicleCommand", "message: v2c.telemetry.v1.VehicleCommando");
+    fx.edit(
+      "asyncapi.yaml",
+      "message: v2c.telemetry.v1.VehicleCommand",
+      "message: v2c.telemetry.v1.VehicleCommando",
+    );
     const r = await generate(fx.options());
     expect(r.ok).toBe(false);
     const d = errorsOf(r.diagnostics).find((x) => x.code === "asyncapi/unknown-proto-message")!;
     expect(d).toBeDefined();
-    expect({ line: d.line, column: d.column }).toEqual(positionOf(fx.read("asyncapi.yaml"), "v2c.telemetry.v1.VehicleCommando"));
+    expect({ line: d.line, column: d.column }).toEqual(
+      positionOf(fx.read("asyncapi.yaml"), "v2c.telemetry.v1.VehicleCommando"),
+    );
     expect(formatDiagnostic(d)).toBe(
       `asyncapi.yaml:${d.line}:${d.column}: error: proto message "v2c.telemetry.v1.VehicleCommando" is not defined in proto/ [asyncapi/unknown-proto-message]`,
     );
@@ -58,17 +74,31 @@ describe("bad input: every problem is reported with file:line:column and nothing
 
   it("an FMEA row naming an unknown metric, and every other problem in the same run", async () => {
     fx = specFixture();
-    fx.edit("fmea/failure-modes.yaml", "metric: dynamodb.throttled_requests", "metric: dynamodb.throttled_requestz");
-    fx.edit("fmea/failure-modes.yaml", "    component: timestream\n    owner: handlers\n    severity: LOW", "    component: timestreem\n    owner: handlers\n    severity: LOW");
+    fx.edit(
+      "fmea/failure-modes.yaml",
+      "metric: dynamodb.throttled_requests",
+      "metric: dynamodb.throttled_requestz",
+    );
+    fx.edit(
+      "fmea/failure-modes.yaml",
+      "    component: timestream\n    owner: handlers\n    severity: LOW",
+      "    component: timestreem\n    owner: handlers\n    severity: LOW",
+    );
     const r = await generate(fx.options());
     expect(r.ok).toBe(false);
     const e = errorsOf(r.diagnostics);
     const text = fx.read("fmea/failure-modes.yaml");
     const metric = e.find((x) => x.code === "fmea/unknown-metric")!;
-    expect(metric.message).toBe('unknown metric "dynamodb.throttled_requestz" (not in fmea/metrics.yaml)');
-    expect({ line: metric.line, column: metric.column }).toEqual(positionOf(text, "dynamodb.throttled_requestz"));
+    expect(metric.message).toBe(
+      'unknown metric "dynamodb.throttled_requestz" (not in fmea/metrics.yaml)',
+    );
+    expect({ line: metric.line, column: metric.column }).toEqual(
+      positionOf(text, "dynamodb.throttled_requestz"),
+    );
     const component = e.find((x) => x.code === "fmea/unknown-participant")!;
-    expect({ line: component.line, column: component.column }).toEqual(positionOf(text, "timestreem"));
+    expect({ line: component.line, column: component.column }).toEqual(
+      positionOf(text, "timestreem"),
+    );
   });
 
   it("a duplicate failure-mode id", async () => {
@@ -78,13 +108,19 @@ describe("bad input: every problem is reported with file:line:column and nothing
     const d = errorsOf(r.diagnostics).find((x) => x.code === "fmea/duplicate-id")!;
     expect(d.message).toBe('failure mode id "FM-22" is already used by row 22');
     // Reported at the second row that uses the id.
-    expect(d.line).toBe(fx.read("fmea/failure-modes.yaml").split("\n").lastIndexOf("  - id: FM-22") + 1);
+    expect(d.line).toBe(
+      fx.read("fmea/failure-modes.yaml").split("\n").lastIndexOf("  - id: FM-22") + 1,
+    );
     expect(r.files).toEqual([]);
   });
 
   it("a schema violation in the FMEA table (unknown property, bad enum)", async () => {
     fx = specFixture();
-    fx.edit("fmea/failure-modes.yaml", "    severity: CRITICAL\n", "    severity: DISASTROUS\n    colour: red\n");
+    fx.edit(
+      "fmea/failure-modes.yaml",
+      "    severity: CRITICAL\n",
+      "    severity: DISASTROUS\n    colour: red\n",
+    );
     const r = await generate(fx.options());
     const e = errorsOf(r.diagnostics);
     const text = fx.read("fmea/failure-modes.yaml");
@@ -98,42 +134,74 @@ describe("bad input: every problem is reported with file:line:column and nothing
 
   it("an AsyncAPI specification error reported by the official parser", async () => {
     fx = specFixture();
-    fx.edit("asyncapi.yaml", "  receiveCommand:\n    action: receive", "  receiveCommand:\n    action: subscribe");
+    fx.edit(
+      "asyncapi.yaml",
+      "  receiveCommand:\n    action: receive",
+      "  receiveCommand:\n    action: subscribe",
+    );
     const r = await generate(fx.options({ cacheDir: undefined }));
     expect(r.ok).toBe(false);
-    const d = errorsOf(r.diagnostics).find((x) => x.code.startsWith("asyncapi/") && x.line === positionOf(fx.read("asyncapi.yaml"), "action: subscribe").line);
+    const d = errorsOf(r.diagnostics).find(
+      (x) =>
+        x.code.startsWith("asyncapi/") &&
+        x.line === positionOf(fx.read("asyncapi.yaml"), "action: subscribe").line,
+    );
     expect(d, JSON.stringify(r.diagnostics, null, 1)).toBeDefined();
   });
 
   it("a .proto compile error", async () => {
     fx = specFixture();
-    fx.edit("proto/v2c/telemetry/v1/telemetry.proto", "  uint64 sequence = 5;\n", "  uint64 sequence = 5;\n  Unknown thing = 99;\n");
+    fx.edit(
+      "proto/v2c/telemetry/v1/telemetry.proto",
+      "  uint64 sequence = 5;\n",
+      "  uint64 sequence = 5;\n  Unknown thing = 99;\n",
+    );
     const r = await generate(fx.options());
     const d = errorsOf(r.diagnostics).find((x) => x.code === "proto/compile")!;
     expect(d.file).toBe("proto/v2c/telemetry/v1/telemetry.proto");
-    expect(d.line).toBe(positionOf(fx.read("proto/v2c/telemetry/v1/telemetry.proto"), "  Unknown thing").line);
+    expect(d.line).toBe(
+      positionOf(fx.read("proto/v2c/telemetry/v1/telemetry.proto"), "  Unknown thing").line,
+    );
     expect(d.message).toMatch(/Unknown/);
   });
 
   it("a proto range whose min exceeds its max", async () => {
     fx = specFixture();
-    fx.edit("proto/v2c/telemetry/v1/telemetry.proto", "{ min: 0, max: 300, unit: \"km/h\" }", "{ min: 300, max: 0, unit: \"km/h\" }");
+    fx.edit(
+      "proto/v2c/telemetry/v1/telemetry.proto",
+      '{ min: 0, max: 300, unit: "km/h" }',
+      '{ min: 300, max: 0, unit: "km/h" }',
+    );
     const r = await generate(fx.options());
     const d = errorsOf(r.diagnostics).find((x) => x.code === "proto/bad-range")!;
     expect(d.message).toBe("field powertrain.speed_kph: min 300 is greater than max 0");
-    expect(d.line).toBe(positionOf(fx.read("proto/v2c/telemetry/v1/telemetry.proto"), "float speed_kph").line);
+    expect(d.line).toBe(
+      positionOf(fx.read("proto/v2c/telemetry/v1/telemetry.proto"), "float speed_kph").line,
+    );
   });
 
   it("the CLI prints file:line:col for each problem, exits 1 and writes nothing", () => {
     fx = specFixture();
-    fx.edit("fmea/failure-modes.yaml", "metric: dynamodb.throttled_requests", "metric: nope.metric");
-    fx.edit("asyncapi.yaml", "message: v2c.telemetry.v1.VehicleCommand", "message: v2c.telemetry.v1.Nope");
+    fx.edit(
+      "fmea/failure-modes.yaml",
+      "metric: dynamodb.throttled_requests",
+      "metric: nope.metric",
+    );
+    fx.edit(
+      "asyncapi.yaml",
+      "message: v2c.telemetry.v1.VehicleCommand",
+      "message: v2c.telemetry.v1.Nope",
+    );
     const r = runCli(["--root", fx.root]);
     expect(r.code).toBe(1);
     const fm = positionOf(fx.read("fmea/failure-modes.yaml"), "nope.metric");
     const aa = positionOf(fx.read("asyncapi.yaml"), "v2c.telemetry.v1.Nope");
-    expect(r.stderr).toContain(`fmea/failure-modes.yaml:${fm.line}:${fm.column}: error: unknown metric "nope.metric"`);
-    expect(r.stderr).toContain(`asyncapi.yaml:${aa.line}:${aa.column}: error: proto message "v2c.telemetry.v1.Nope"`);
+    expect(r.stderr).toContain(
+      `fmea/failure-modes.yaml:${fm.line}:${fm.column}: error: unknown metric "nope.metric"`,
+    );
+    expect(r.stderr).toContain(
+      `asyncapi.yaml:${aa.line}:${aa.column}: error: proto message "v2c.telemetry.v1.Nope"`,
+    );
     expect(r.stderr).toMatch(/nothing was written/);
     expect(existsSync(fx.out)).toBe(false);
   });

@@ -60,6 +60,7 @@ function failureMode(over: Partial<FailureModeModel>): FailureModeModel {
     recovery: { mode: "automated", description: "Client waits for the rate limit window to reset" },
     notify: "engineering",
     response: [],
+    location: { file: "fmea/failure-modes.yaml", line: 1, column: 1 },
     ...over,
   };
 }

@@ -28,9 +28,16 @@ describe("ImportCollector", () => {
 
 describe("durations", () => {
   it("parses every unit and formats back to the largest exact unit", () => {
-    expect(["500ms", "60s", "5m", "1h", "7d"].map(parseDuration)).toEqual([500, 60_000, 300_000, 3_600_000, 604_800_000]);
+    expect(["500ms", "60s", "5m", "1h", "7d"].map(parseDuration)).toEqual([
+      500, 60_000, 300_000, 3_600_000, 604_800_000,
+    ]);
     expect(parseDuration("5 minutes")).toBeUndefined();
-    expect([500, 60_000, 90_000, 604_800_000].map(formatDuration)).toEqual(["500ms", "1m", "90s", "7d"]);
+    expect([500, 60_000, 90_000, 604_800_000].map(formatDuration)).toEqual([
+      "500ms",
+      "1m",
+      "90s",
+      "7d",
+    ]);
   });
 });
 
@@ -43,7 +50,9 @@ describe("topics emitter", () => {
           address: "cars/{vin}/doors",
           title: "Door events",
           description: "Door open/close.",
-          parameters: [{ name: "vin", description: "Vehicle id.", pattern: "^V[0-9]+$", example: "V1" }],
+          parameters: [
+            { name: "vin", description: "Vehicle id.", pattern: "^V[0-9]+$", example: "V1" },
+          ],
           filter: "cars/+/doors",
           messageId: "DoorEvent",
         },

@@ -12,7 +12,11 @@ const packages = readdirSync(GENERATED, { withFileTypes: true })
 
 function tsc(project: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project], { cwd: REPO });
+    const child = spawn(
+      process.execPath,
+      [join(REPO, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project],
+      { cwd: REPO },
+    );
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -30,9 +34,13 @@ describe("generated packages typecheck with tsc --noEmit", () => {
     expect(packages).toContain("spec");
   });
 
-  it.each(packages)("generated/%s", async (pkg) => {
-    const r = await tsc(join(GENERATED, pkg, "tsconfig.json"));
-    expect(r.output).toBe("");
-    expect(r.code).toBe(0);
-  }, 180_000);
+  it.each(packages)(
+    "generated/%s",
+    async (pkg) => {
+      const r = await tsc(join(GENERATED, pkg, "tsconfig.json"));
+      expect(r.output).toBe("");
+      expect(r.code).toBe(0);
+    },
+    180_000,
+  );
 });

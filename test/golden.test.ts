@@ -11,7 +11,10 @@ describe.each(goldenCases())("golden case %s", (name) => {
     const result = await generate(options);
     expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const drift = computeDrift(options.out, result.files);
-    expect(isClean(drift), formatDrift(drift, `test/cases/${name}/expected`, "npm run golden")).toBe(true);
+    expect(
+      isClean(drift),
+      formatDrift(drift, `test/cases/${name}/expected`, "npm run golden"),
+    ).toBe(true);
   });
 
   it("generates the same bytes twice, with no timestamps or tool versions", async () => {

@@ -8,13 +8,35 @@ import { REPO } from "./support/spec-fixture.js";
 
 // The seed's Complete Failure Mode Matrix, read from the seed document itself, so the FMEA table
 // is compared with the requirement rather than with a copy of it.
-const SEED = readFileSync(join(REPO, "..", "shared", "seed", "telemetry-flow-reference.md"), "utf8");
+const SEED = readFileSync(
+  join(REPO, "..", "shared", "seed", "telemetry-flow-reference.md"),
+  "utf8",
+);
 const seedRows = SEED.split("\n")
   .filter((l) => /^\| \d+ \|/.test(l))
-  .map((l) => l.split("|").slice(1, -1).map((c) => c.trim()))
-  .map(([n, name, severity, probability, mtbf, mttr]) => ({ id: `FM-${n!.padStart(2, "0")}`, name: name!, severity: severity!, probability: probability!, mtbf: mtbf!, mttr: mttr! }));
+  .map((l) =>
+    l
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim()),
+  )
+  .map(([n, name, severity, probability, mtbf, mttr]) => ({
+    id: `FM-${n!.padStart(2, "0")}`,
+    name: name!,
+    severity: severity!,
+    probability: probability!,
+    mtbf: mtbf!,
+    mttr: mttr!,
+  }));
 
-const units: Record<string, number> = { sec: 1000, min: 60_000, hour: 3_600_000, hours: 3_600_000, day: 86_400_000, days: 86_400_000 };
+const units: Record<string, number> = {
+  sec: 1000,
+  min: 60_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  day: 86_400_000,
+  days: 86_400_000,
+};
 /** "30 days" / "5-15 min" / "Immediate" -> [min, max] ms */
 function seedDuration(text: string): [number, number] {
   if (text === "Immediate") return [0, 0];
@@ -42,7 +64,9 @@ describe("the spec sources carry the whole seed", () => {
       expect(fm.probability.band, row.id).toBe(row.probability);
       expect(fm.mtbfMs, row.id).toBe(seedDuration(row.mtbf)[0]);
       expect([fm.mttrMs.min, fm.mttrMs.max], row.id).toEqual(seedDuration(row.mttr));
-      expect(fm.name.toLowerCase(), row.id).toContain(row.name.toLowerCase().replace(" (no puback)", "").split(" ")[0]!);
+      expect(fm.name.toLowerCase(), row.id).toContain(
+        row.name.toLowerCase().replace(" (no puback)", "").split(" ")[0]!,
+      );
     }
   });
 
@@ -64,25 +88,45 @@ describe("the spec sources carry the whole seed", () => {
   it("has the seed's 12 metrics, 5 alert triggers, 3 procedures, 3 runbooks, 4 phases and 11 participants", () => {
     const seedMetrics = [...SEED.matchAll(/^\d+\. \*\*([a-z_.]+)\*\* - /gm)].map((m) => m[1]);
     expect(seedMetrics).toHaveLength(12);
-    expect(model.metrics.filter((m) => m.seed !== undefined).map((m) => m.name)).toEqual(seedMetrics);
+    expect(model.metrics.filter((m) => m.seed !== undefined).map((m) => m.name)).toEqual(
+      seedMetrics,
+    );
     expect(model.alerts).toHaveLength(5);
     expect(model.runbooks.filter((r) => r.kind === "procedure")).toHaveLength(3);
     expect(model.runbooks.filter((r) => r.kind === "runbook")).toHaveLength(3);
-    expect(model.phases.map((p) => p.id)).toEqual(["connection", "individual-telemetry", "batch-telemetry", "monitoring", "recovery"]);
+    expect(model.phases.map((p) => p.id)).toEqual([
+      "connection",
+      "individual-telemetry",
+      "batch-telemetry",
+      "monitoring",
+      "recovery",
+    ]);
     expect(model.participants).toHaveLength(11);
   });
 
   it("carries the seed's policy figures as data", () => {
     const fm = Object.fromEntries(model.failureModes.map((f) => [f.id, f]));
-    expect(fm["FM-02"]!.mitigation.policy.retry!.delaysMs).toEqual([2000, 4000, 8000, 16000, 32000]);
+    expect(fm["FM-02"]!.mitigation.policy.retry!.delaysMs).toEqual([
+      2000, 4000, 8000, 16000, 32000,
+    ]);
     expect(fm["FM-06"]!.mitigation.policy.retry!.delaysMs).toEqual([5000, 10000, 20000]);
     expect(fm["FM-06"]!.mitigation.policy.pubackTimeoutMs).toBe(5000);
     expect(fm["FM-08"]!.mitigation.policy.retry!.delaysMs).toEqual([100, 200, 400]);
-    expect(fm["FM-08"]!.mitigation.policy.circuitBreaker).toMatchObject({ openAfterFailures: 10, windowMs: 60_000, halfOpenTraffic: 0.1 });
+    expect(fm["FM-08"]!.mitigation.policy.circuitBreaker).toMatchObject({
+      openAfterFailures: 10,
+      windowMs: 60_000,
+      halfOpenTraffic: 0.1,
+    });
     expect(fm["FM-12"]!.mitigation.policy.retry).toEqual(fm["FM-08"]!.mitigation.policy.retry);
     expect(model.platform.localQueue.maxMessages).toBe(1000);
     const batch = model.operations.find((o) => o.id === "publishBatchTelemetry")!.batch!;
-    expect([batch.minMessages, batch.maxMessages, batch.maxCompressedBytes, batch.zstdLevel, batch.intervalMs]).toEqual([25, 50, 102_400, 3, 3_600_000]);
+    expect([
+      batch.minMessages,
+      batch.maxMessages,
+      batch.maxCompressedBytes,
+      batch.zstdLevel,
+      batch.intervalMs,
+    ]).toEqual([25, 50, 102_400, 3, 3_600_000]);
     expect(model.operations.find((o) => o.id === "publishTelemetry")!.dedupWindowMs).toBe(300_000);
     expect(model.channels.map((c) => c.topicAlias)).toEqual([1, 2, undefined]);
   });

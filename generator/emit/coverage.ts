@@ -20,9 +20,15 @@ export interface FailureModeCoverage {
  * Joins the FMEA rows with the traces emitters attached to their files. A manual mode's
  * mitigation is its procedure (response steps, optionally a runbook), so it needs no code trace.
  */
-export function computeCoverage(model: Model, files: readonly GeneratedFile[]): FailureModeCoverage[] {
-  const traces: LocatedTrace[] = files.flatMap((f) => (f.traces ?? []).map((t) => ({ ...t, file: f.path })));
-  const sort = (a: LocatedTrace, b: LocatedTrace) => a.file.localeCompare(b.file) || a.symbol.localeCompare(b.symbol);
+export function computeCoverage(
+  model: Model,
+  files: readonly GeneratedFile[],
+): FailureModeCoverage[] {
+  const traces: LocatedTrace[] = files.flatMap((f) =>
+    (f.traces ?? []).map((t) => ({ ...t, file: f.path })),
+  );
+  const sort = (a: LocatedTrace, b: LocatedTrace) =>
+    a.file.localeCompare(b.file) || a.symbol.localeCompare(b.symbol);
   return model.failureModes.map((fm) => {
     const mine = traces.filter((t) => t.failureMode === fm.id);
     const alarms = mine.filter((t) => t.kind === "alarm").sort(sort);
@@ -31,7 +37,8 @@ export function computeCoverage(model: Model, files: readonly GeneratedFile[]): 
     const missing: string[] = [];
     if (!fm.detection.description || !fm.detection.alarm.metric) missing.push("detection");
     if (alarms.length === 0) missing.push("alarm");
-    if (mitigations.length === 0 && !(fm.recovery.mode === "manual" && fm.response.length > 0)) missing.push("mitigation");
+    if (mitigations.length === 0 && !(fm.recovery.mode === "manual" && fm.response.length > 0))
+      missing.push("mitigation");
     if (tests.length === 0) missing.push("test");
     return { failureMode: fm, alarms, mitigations, tests, missing };
   });

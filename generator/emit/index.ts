@@ -1,4 +1,6 @@
 import { emitDocs } from "./docs/index.js";
+import { emitHandlers } from "./handlers/index.js";
+import { emitInfra } from "./infra/index.js";
 import { emitConstraints } from "./spec/constraints.js";
 import { emitContract } from "./spec/contract.js";
 import { emitFmea } from "./spec/fmea.js";
@@ -6,10 +8,15 @@ import { emitObservability } from "./spec/observability.js";
 import { emitSpecPackage, type PackageVersions } from "./spec/package.js";
 import { emitSpecTests } from "./spec/tests.js";
 import { emitTopics } from "./spec/topics.js";
+import { emitTraceability } from "./traceability/matrix.js";
 import type { EmitContext, GeneratedFile } from "./types.js";
 
 /** Runs every emitter; paths are relative to generated/. Duplicate paths are an emitter bug. */
-export function emitAll(ctx: EmitContext, templatesRoot: string, versions: PackageVersions): GeneratedFile[] {
+export function emitAll(
+  ctx: EmitContext,
+  templatesRoot: string,
+  versions: PackageVersions,
+): GeneratedFile[] {
   const files = [
     ...emitSpecPackage(ctx, templatesRoot, versions),
     emitTopics(ctx, templatesRoot),
@@ -19,7 +26,11 @@ export function emitAll(ctx: EmitContext, templatesRoot: string, versions: Packa
     emitConstraints(ctx, templatesRoot),
     emitSpecTests(ctx, templatesRoot),
     ...emitDocs(ctx, templatesRoot),
+    ...emitInfra(ctx, templatesRoot),
+    ...emitHandlers(ctx, templatesRoot, versions),
   ];
+  // Late emitter: the matrix reads the traces the others attached to their files.
+  files.push(emitTraceability(ctx.model, files, templatesRoot));
   const seen = new Set<string>();
   for (const f of files) {
     if (seen.has(f.path)) throw new Error(`two emitters produced ${f.path}`);

@@ -20,15 +20,22 @@ export function loadTemplates(templatesRoot: string, folder: string): TemplateSe
   if (hit) return hit;
   const hb = Handlebars.create();
   const sharedDir = join(templatesRoot, "shared");
-  for (const file of readdirSync(sharedDir).filter((f) => f.endsWith(".hbs")).sort()) {
+  for (const file of readdirSync(sharedDir)
+    .filter((f) => f.endsWith(".hbs"))
+    .sort()) {
     hb.registerPartial(file.replace(/\.hbs$/, ""), readFileSync(join(sharedDir, file), "utf8"));
   }
   hb.registerHelper("json", (value: unknown) => JSON.stringify(value));
   hb.registerHelper("eq", (a: unknown, b: unknown) => a === b);
   const dir = join(templatesRoot, folder);
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".hbs")).sort()) {
-    compiled.set(file.replace(/\.hbs$/, ""), hb.compile(readFileSync(join(dir, file), "utf8"), { strict: true, noEscape: true }));
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".hbs"))
+    .sort()) {
+    compiled.set(
+      file.replace(/\.hbs$/, ""),
+      hb.compile(readFileSync(join(dir, file), "utf8"), { strict: true, noEscape: true }),
+    );
   }
   const set: TemplateSet = {
     render(name, view) {

@@ -23,10 +23,13 @@ export interface EmitContext {
   readonly model: Model;
   /** ts-proto output by proto file name without extension, e.g. `v2c/telemetry/v1/telemetry`. */
   readonly protoTs: ReadonlyMap<string, string>;
-  /** Text of every `.proto` file by path from the spec root, e.g. `proto/v2c/telemetry/v1/telemetry.proto`. */
-  readonly protoSources: ReadonlyMap<string, string>;
-  /** The raw text of `asyncapi.yaml` (the bundled contract is a copy of it). */
-  readonly asyncApiText: string;
+  /**
+   * Text of every `.proto` file by path from the spec root, e.g. `proto/v2c/telemetry/v1/telemetry.proto`
+   * (always set by the pipeline; optional so that unit tests of other emitters need not build it).
+   */
+  readonly protoSources?: ReadonlyMap<string, string>;
+  /** The raw text of `asyncapi.yaml` (the bundled contract is a copy of it; always set by the pipeline). */
+  readonly asyncApiText?: string;
 }
 
 /** An emitter is a pure function from the model to files. */

@@ -50,7 +50,12 @@ export interface RawOperation {
   "x-publish-interval"?: { min: string; max: string; default: string };
   "x-payload-size-bytes"?: { min: number; max: number };
   "x-dedup-window"?: string;
-  "x-handler"?: { name: string; "memory-mb": number; timeout: string; "reserved-concurrency": number };
+  "x-handler"?: {
+    name: string;
+    "memory-mb": number;
+    timeout: string;
+    "reserved-concurrency": number;
+  };
   "x-sla"?: RawSla;
   "x-batch"?: {
     interval: string;
@@ -59,7 +64,12 @@ export interface RawOperation {
     "max-compressed-bytes": number;
     "uncompressed-bytes"?: number;
     "compressed-bytes"?: { min: number; max: number };
-    compression: { algorithm: "zstd"; level: number; "min-reduction"?: number; "max-reduction"?: number };
+    compression: {
+      algorithm: "zstd";
+      level: number;
+      "min-reduction"?: number;
+      "max-reduction"?: number;
+    };
     "max-decompressed-bytes": number;
   };
 }
@@ -91,11 +101,19 @@ export interface RawPhase {
 export interface RawV2c {
   client: { "local-queue": { "max-messages": number; overflow: "drop-oldest" } };
   platform: {
-    "iot-core": { "max-packet-bytes": number; "max-keep-alive": string; "connections-per-second": number };
+    "iot-core": {
+      "max-packet-bytes": number;
+      "max-keep-alive": string;
+      "connections-per-second": number;
+    };
     lambda: { "account-concurrency": number; runtime: string };
     dlq: { retention: string };
   };
-  timestamps: { "max-clock-skew": string; "max-age": string; "time-series-memory-retention": string };
+  timestamps: {
+    "max-clock-skew": string;
+    "max-age": string;
+    "time-series-memory-retention": string;
+  };
   participants: { id: string; name: string; kind: string }[];
   phases: RawPhase[];
 }

@@ -21,7 +21,12 @@ export function readAsyncApi(root: string, bag: DiagnosticBag): LoadedAsyncApi |
   try {
     text = readFileSync(join(root, ASYNCAPI_FILE), "utf8");
   } catch {
-    bag.error(ASYNCAPI_FILE, { line: 0, column: 0 }, "asyncapi/missing-file", `cannot read ${ASYNCAPI_FILE}`);
+    bag.error(
+      ASYNCAPI_FILE,
+      { line: 0, column: 0 },
+      "asyncapi/missing-file",
+      `cannot read ${ASYNCAPI_FILE}`,
+    );
     return undefined;
   }
   const source = parseYamlSource(ASYNCAPI_FILE, text, bag);
@@ -34,7 +39,11 @@ export function readAsyncApi(root: string, bag: DiagnosticBag): LoadedAsyncApi |
  * hints are dropped. The result is cached by content hash because the parser takes about a
  * second to load and run.
  */
-export async function validateWithOfficialParser(root: string, text: string, cache: StepCache): Promise<Diagnostic[]> {
+export async function validateWithOfficialParser(
+  root: string,
+  text: string,
+  cache: StepCache,
+): Promise<Diagnostic[]> {
   const parserVersion = packageVersion("@asyncapi/parser");
   const key = StepCache.key("asyncapi-parser", parserVersion, text);
   const cached = cache.get<Diagnostic[]>("asyncapi", key);

@@ -2,7 +2,8 @@
 
 export type Severity = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW";
 export type DurationText = string;
-export type DurationRangeText = DurationText | "immediate" | { min: DurationText; max: DurationText };
+export type DurationRangeText =
+  DurationText | "immediate" | { min: DurationText; max: DurationText };
 
 export interface RawAlarm {
   metric: string;
@@ -57,7 +58,11 @@ export interface RawFailureMode {
   component: string;
   owner: "ecu-client" | "handlers" | "infra" | "operations";
   severity: Severity;
-  probability: { band: "VERY LOW" | "LOW" | "MEDIUM" | "HIGH"; rate?: number | [number, number]; note?: string };
+  probability: {
+    band: "VERY LOW" | "LOW" | "MEDIUM" | "HIGH";
+    rate?: number | [number, number];
+    note?: string;
+  };
   mtbf: DurationText;
   mttr: DurationRangeText;
   impact: string;

@@ -28,7 +28,11 @@ export const FMEA_FILES = {
  * not parse or does not match its schema (the problems are in `bag`); cross-references are
  * checked later, in the model.
  */
-export async function loadFmea(root: string, bag: DiagnosticBag, cache: StepCache = new StepCache(undefined)): Promise<LoadedFmea | undefined> {
+export async function loadFmea(
+  root: string,
+  bag: DiagnosticBag,
+  cache: StepCache = new StepCache(undefined),
+): Promise<LoadedFmea | undefined> {
   const schemaDir = join(root, "fmea", "schema");
   const texts = new Map<string, string>();
   const missing: string[] = [];
@@ -39,16 +43,28 @@ export async function loadFmea(root: string, bag: DiagnosticBag, cache: StepCach
       missing.push(file);
     }
   }
-  for (const file of missing) bag.error(`fmea/${file}`, { line: 0, column: 0 }, "fmea/missing-file", `cannot read fmea/${file}`);
+  for (const file of missing)
+    bag.error(
+      `fmea/${file}`,
+      { line: 0, column: 0 },
+      "fmea/missing-file",
+      `cannot read fmea/${file}`,
+    );
   if (missing.length > 0) return undefined;
 
   // Schema validation (ajv compile + run) is cached by the hash of the schemas and the files.
   const schemaTexts = readSchemaTexts(schemaDir);
-  const key = StepCache.key("fmea-schema", packageVersion("ajv"), ...schemaTexts, ...[...texts.entries()].flat());
+  const key = StepCache.key(
+    "fmea-schema",
+    packageVersion("ajv"),
+    ...schemaTexts,
+    ...[...texts.entries()].flat(),
+  );
   const cached = cache.get<Diagnostic[]>("fmea-schema", key);
   const schemaBag = new DiagnosticBag();
   const sources = new Map<string, YamlSource>();
-  for (const [file, text] of texts) sources.set(file, parseYamlSource(`fmea/${file}`, text, schemaBag));
+  for (const [file, text] of texts)
+    sources.set(file, parseYamlSource(`fmea/${file}`, text, schemaBag));
   if (cached) {
     schemaBag.addAll(cached);
   } else if (!schemaBag.hasErrors) {
@@ -56,14 +72,21 @@ export async function loadFmea(root: string, bag: DiagnosticBag, cache: StepCach
     const schemas = compileSchemas(schemaDir);
     for (const [file, schemaFile] of Object.values(FMEA_FILES)) {
       const validate = schemas.get(schemaFile);
-      if (!validate) schemaBag.error(`fmea/${file}`, { line: 0, column: 0 }, "fmea/missing-schema", `no schema fmea/schema/${schemaFile}`);
+      if (!validate)
+        schemaBag.error(
+          `fmea/${file}`,
+          { line: 0, column: 0 },
+          "fmea/missing-schema",
+          `no schema fmea/schema/${schemaFile}`,
+        );
       else validateWithSchema(sources.get(file)!, validate, schemaBag);
     }
     cache.set("fmea-schema", key, schemaBag.sorted());
   }
   bag.addAll(schemaBag.sorted());
   if (schemaBag.hasErrors) return undefined;
-  const load = (key: keyof typeof FMEA_FILES): YamlSource | undefined => sources.get(FMEA_FILES[key][0]);
+  const load = (key: keyof typeof FMEA_FILES): YamlSource | undefined =>
+    sources.get(FMEA_FILES[key][0]);
   const fm = load("failureModes");
   const metrics = load("metrics");
   const alerts = load("alerts");
@@ -71,7 +94,10 @@ export async function loadFmea(root: string, bag: DiagnosticBag, cache: StepCach
   if (!fm || !metrics || !alerts || !runbooks) return undefined;
   const alertsValue = alerts.value as { audiences: RawAudience[]; alerts: RawAlert[] };
   return {
-    failureModes: { source: fm, rows: (fm.value as { "failure-modes": RawFailureMode[] })["failure-modes"] },
+    failureModes: {
+      source: fm,
+      rows: (fm.value as { "failure-modes": RawFailureMode[] })["failure-modes"],
+    },
     metrics: { source: metrics, rows: (metrics.value as { metrics: RawMetric[] }).metrics },
     alerts: { source: alerts, audiences: alertsValue.audiences, rows: alertsValue.alerts },
     runbooks: { source: runbooks, rows: (runbooks.value as { runbooks: RawRunbook[] }).runbooks },

@@ -31,7 +31,11 @@ export function bufBinary(): string {
   const pkg = require.resolve("@bufbuild/buf/package.json");
   const platform = `@bufbuild/buf-${process.platform}-${process.arch === "x64" ? "x64" : process.arch}`;
   try {
-    return join(dirname(require.resolve(`${platform}/package.json`, { paths: [dirname(pkg)] })), "bin", "buf");
+    return join(
+      dirname(require.resolve(`${platform}/package.json`, { paths: [dirname(pkg)] })),
+      "bin",
+      "buf",
+    );
   } catch {
     return join(dirname(pkg), "bin", "buf");
   }
@@ -41,8 +45,15 @@ export function bufBinary(): string {
  * Compiles `proto/` with buf into a FileDescriptorSet including source info. Compiler errors
  * (`proto/x.proto:12:3:message`) become diagnostics with their positions.
  */
-export async function loadProto(root: string, bag: DiagnosticBag): Promise<LoadedProto | undefined> {
-  const { code, stdout, stderr } = await run(bufBinary(), ["build", "proto", "--as-file-descriptor-set", "-o", "-#format=binpb"], root);
+export async function loadProto(
+  root: string,
+  bag: DiagnosticBag,
+): Promise<LoadedProto | undefined> {
+  const { code, stdout, stderr } = await run(
+    bufBinary(),
+    ["build", "proto", "--as-file-descriptor-set", "-o", "-#format=binpb"],
+    root,
+  );
   if (code !== 0) {
     let reported = false;
     for (const line of stderr.split("\n")) {
@@ -52,7 +63,8 @@ export async function loadProto(root: string, bag: DiagnosticBag): Promise<Loade
         reported = true;
       }
     }
-    if (!reported) bag.error("proto", NO_POSITION, "proto/compile", stderr.trim() || `buf exited with ${code}`);
+    if (!reported)
+      bag.error("proto", NO_POSITION, "proto/compile", stderr.trim() || `buf exited with ${code}`);
     return undefined;
   }
   const set = fromBinary(FileDescriptorSetSchema, stdout);
@@ -73,7 +85,8 @@ function locateDesc(desc: DescMessage | DescField): { file: string; pos: Positio
 
 /** The SourceCodeInfo path of a message (4, i, 3, j, ...) or field (..., 2, k). */
 function sourcePath(desc: DescMessage | DescField): number[] {
-  if (desc.kind === "field") return [...sourcePath(desc.parent), 2, desc.parent.fields.indexOf(desc)];
+  if (desc.kind === "field")
+    return [...sourcePath(desc.parent), 2, desc.parent.fields.indexOf(desc)];
   if (desc.parent) return [...sourcePath(desc.parent), 3, desc.parent.nestedMessages.indexOf(desc)];
   return [4, desc.file.messages.indexOf(desc)];
 }
@@ -91,7 +104,10 @@ export interface FieldConstraintOption {
 }
 
 /** Reads a field's constraint option, if any. */
-export function fieldConstraints(proto: LoadedProto, field: DescField): FieldConstraintOption | undefined {
+export function fieldConstraints(
+  proto: LoadedProto,
+  field: DescField,
+): FieldConstraintOption | undefined {
   const ext = proto.registry.getExtension("v2c.options.v1.field") as DescExtension | undefined;
   if (!ext || !hasOption(field as never, ext as never)) return undefined;
   return getOption(field as never, ext as never) as FieldConstraintOption;
@@ -104,11 +120,19 @@ export function messageConstraints(
 ): { schemaVersion: number; minSupportedSchemaVersion: number } | undefined {
   const ext = proto.registry.getExtension("v2c.options.v1.message") as DescExtension | undefined;
   if (!ext || !hasOption(message as never, ext as never)) return undefined;
-  return getOption(message as never, ext as never) as { schemaVersion: number; minSupportedSchemaVersion: number };
+  return getOption(message as never, ext as never) as {
+    schemaVersion: number;
+    minSupportedSchemaVersion: number;
+  };
 }
 
 /** Runs a command to completion, collecting stdout as bytes and stderr as text. */
-export function run(cmd: string, args: string[], cwd: string, input?: Uint8Array): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  input?: Uint8Array,
+): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
@@ -116,7 +140,13 @@ export function run(cmd: string, args: string[], cwd: string, input?: Uint8Array
     child.stdout.on("data", (d: Buffer) => out.push(d));
     child.stderr.on("data", (d: Buffer) => err.push(d));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout: new Uint8Array(Buffer.concat(out)), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code) =>
+      resolve({
+        code: code ?? 1,
+        stdout: new Uint8Array(Buffer.concat(out)),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
     child.stdin.end(input ? Buffer.from(input) : undefined);
   });
 }

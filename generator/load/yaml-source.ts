@@ -28,7 +28,12 @@ export function parseYamlSource(file: string, text: string, bag: DiagnosticBag):
     bag.error(file, toPos(err.pos[0]), "yaml/syntax", err.message.split("\n")[0] ?? err.message);
   }
   for (const warn of doc.warnings) {
-    bag.warning(file, toPos(warn.pos[0]), "yaml/warning", warn.message.split("\n")[0] ?? warn.message);
+    bag.warning(
+      file,
+      toPos(warn.pos[0]),
+      "yaml/warning",
+      warn.message.split("\n")[0] ?? warn.message,
+    );
   }
   const value = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
 
@@ -43,7 +48,9 @@ export function parseYamlSource(file: string, text: string, bag: DiagnosticBag):
     for (let i = 0; i < path.length; i++) {
       const seg = path[i]!;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+        );
         if (!pair) return best;
         const isLast = i === path.length - 1;
         if (isLast && wantKey) return nodePos(pair.key) ?? best;

@@ -32,30 +32,64 @@ export interface ContractModel {
 }
 
 /** Builds the contract model, reporting every unresolved reference at its location. */
-export function buildContract(asyncapi: LoadedAsyncApi, proto: LoadedProto | undefined, bag: DiagnosticBag): ContractModel | undefined {
+export function buildContract(
+  asyncapi: LoadedAsyncApi,
+  proto: LoadedProto | undefined,
+  bag: DiagnosticBag,
+): ContractModel | undefined {
   const doc = asyncapi.doc;
   if (!doc) return undefined;
   const ctx = new SourceContext(asyncapi.source, bag);
   const v2c = doc["x-v2c"];
   if (!v2c) {
-    ctx.error([], "asyncapi/missing-extension", 'missing the "x-v2c" extension (participants, phases, platform limits)');
+    ctx.error(
+      [],
+      "asyncapi/missing-extension",
+      'missing the "x-v2c" extension (participants, phases, platform limits)',
+    );
     return undefined;
   }
 
-  const participants: ParticipantModel[] = v2c.participants.map((p) => ({ id: p.id, name: p.name, kind: p.kind }));
+  const participants: ParticipantModel[] = v2c.participants.map((p) => ({
+    id: p.id,
+    name: p.name,
+    kind: p.kind,
+  }));
   const participantIds = new Set(participants.map((p) => p.id));
 
   const platform: PlatformModel = {
     iotMaxPacketBytes: v2c.platform["iot-core"]["max-packet-bytes"],
-    iotMaxKeepAliveS: ctx.duration(v2c.platform["iot-core"]["max-keep-alive"], ["x-v2c", "platform", "iot-core", "max-keep-alive"]) / 1000,
+    iotMaxKeepAliveS:
+      ctx.duration(v2c.platform["iot-core"]["max-keep-alive"], [
+        "x-v2c",
+        "platform",
+        "iot-core",
+        "max-keep-alive",
+      ]) / 1000,
     iotConnectionsPerSecond: v2c.platform["iot-core"]["connections-per-second"],
     lambdaAccountConcurrency: v2c.platform.lambda["account-concurrency"],
     lambdaRuntime: v2c.platform.lambda.runtime,
-    dlqRetentionMs: ctx.duration(v2c.platform.dlq.retention, ["x-v2c", "platform", "dlq", "retention"]),
-    maxClockSkewMs: ctx.duration(v2c.timestamps["max-clock-skew"], ["x-v2c", "timestamps", "max-clock-skew"]),
+    dlqRetentionMs: ctx.duration(v2c.platform.dlq.retention, [
+      "x-v2c",
+      "platform",
+      "dlq",
+      "retention",
+    ]),
+    maxClockSkewMs: ctx.duration(v2c.timestamps["max-clock-skew"], [
+      "x-v2c",
+      "timestamps",
+      "max-clock-skew",
+    ]),
     maxAgeMs: ctx.duration(v2c.timestamps["max-age"], ["x-v2c", "timestamps", "max-age"]),
-    timeSeriesMemoryRetentionMs: ctx.duration(v2c.timestamps["time-series-memory-retention"], ["x-v2c", "timestamps", "time-series-memory-retention"]),
-    localQueue: { maxMessages: v2c.client["local-queue"]["max-messages"], overflow: v2c.client["local-queue"].overflow },
+    timeSeriesMemoryRetentionMs: ctx.duration(v2c.timestamps["time-series-memory-retention"], [
+      "x-v2c",
+      "timestamps",
+      "time-series-memory-retention",
+    ]),
+    localQueue: {
+      maxMessages: v2c.client["local-queue"]["max-messages"],
+      overflow: v2c.client["local-queue"].overflow,
+    },
   };
 
   const servers = buildServers(doc, ctx);
@@ -66,29 +100,58 @@ export function buildContract(asyncapi: LoadedAsyncApi, proto: LoadedProto | und
 
   const phases: PhaseModel[] = v2c.phases.map((p, i) => {
     const base = ["x-v2c", "phases", i];
-    if (p.operation && !doc.operations[p.operation]) ctx.error([...base, "operation"], "asyncapi/unknown-operation", `phase "${p.id}" names unknown operation "${p.operation}"`);
+    if (p.operation && !doc.operations[p.operation])
+      ctx.error(
+        [...base, "operation"],
+        "asyncapi/unknown-operation",
+        `phase "${p.id}" names unknown operation "${p.operation}"`,
+      );
     p.steps.forEach((s, j) => {
       for (const end of ["from", "to"] as const) {
-        if (!participantIds.has(s[end])) ctx.error([...base, "steps", j, end], "asyncapi/unknown-participant", `step "${s.text}" names unknown participant "${s[end]}"`);
+        if (!participantIds.has(s[end]))
+          ctx.error(
+            [...base, "steps", j, end],
+            "asyncapi/unknown-participant",
+            `step "${s.text}" names unknown participant "${s[end]}"`,
+          );
       }
-      if (s.operation && !doc.operations[s.operation]) ctx.error([...base, "steps", j, "operation"], "asyncapi/unknown-operation", `step "${s.text}" names unknown operation "${s.operation}"`);
+      if (s.operation && !doc.operations[s.operation])
+        ctx.error(
+          [...base, "steps", j, "operation"],
+          "asyncapi/unknown-operation",
+          `step "${s.text}" names unknown operation "${s.operation}"`,
+        );
     });
     return {
       id: p.id,
       title: p.title,
       purpose: p.purpose,
       ...(p.operation ? { operation: p.operation } : {}),
-      steps: p.steps.map((s) => ({ from: s.from, to: s.to, text: s.text, ...(s.operation ? { operation: s.operation } : {}) })),
+      steps: p.steps.map((s) => ({
+        from: s.from,
+        to: s.to,
+        text: s.text,
+        ...(s.operation ? { operation: s.operation } : {}),
+      })),
       sla: buildSla(p.sla, ctx, [...base, "sla"]),
     };
   });
   const phaseIds = new Set(phases.map((p) => p.id));
   channels.forEach((c) => {
-    if (c.phase && !phaseIds.has(c.phase)) ctx.error(["channels", c.id, "x-phase"], "asyncapi/unknown-phase", `channel "${c.id}" names unknown phase "${c.phase}"`);
+    if (c.phase && !phaseIds.has(c.phase))
+      ctx.error(
+        ["channels", c.id, "x-phase"],
+        "asyncapi/unknown-phase",
+        `channel "${c.id}" names unknown phase "${c.phase}"`,
+      );
   });
 
   return {
-    info: { title: doc.info.title, version: doc.info.version, description: (doc.info.description ?? "").trim() },
+    info: {
+      title: doc.info.title,
+      version: doc.info.version,
+      description: (doc.info.description ?? "").trim(),
+    },
     servers,
     channels,
     messages,
@@ -105,7 +168,11 @@ function buildServers(doc: RawAsyncApi, ctx: SourceContext): ServerModel[] {
     const s = doc.servers[id]!;
     const mqtt = s.bindings?.mqtt ?? {};
     if (s["x-failover-to"] && !ids.includes(s["x-failover-to"])) {
-      ctx.error(["servers", id, "x-failover-to"], "asyncapi/unknown-server", `server "${id}" fails over to unknown server "${s["x-failover-to"]}"`);
+      ctx.error(
+        ["servers", id, "x-failover-to"],
+        "asyncapi/unknown-server",
+        `server "${id}" fails over to unknown server "${s["x-failover-to"]}"`,
+      );
     }
     return {
       id,
@@ -127,7 +194,11 @@ function resolveParameter(doc: RawAsyncApi, raw: RawParameter): RawParameter | u
   return raw.$ref ? (resolveLocalRef(doc, raw.$ref) as RawParameter | undefined) : raw;
 }
 
-function buildChannels(doc: RawAsyncApi, ctx: SourceContext, messageIds: Set<string>): ChannelModel[] {
+function buildChannels(
+  doc: RawAsyncApi,
+  ctx: SourceContext,
+  messageIds: Set<string>,
+): ChannelModel[] {
   const aliases = new Map<number, string>();
   return Object.entries(doc.channels ?? {}).map(([id, ch]) => {
     const base = ["channels", id];
@@ -137,12 +208,26 @@ function buildChannels(doc: RawAsyncApi, ctx: SourceContext, messageIds: Set<str
       const raw = ch.parameters?.[name];
       const resolved = raw ? resolveParameter(doc, raw) : undefined;
       if (!resolved) {
-        ctx.error([...base, "address"], "asyncapi/unknown-parameter", `address parameter "{${name}}" of channel "${id}" is not declared (or its $ref does not resolve)`);
+        ctx.error(
+          [...base, "address"],
+          "asyncapi/unknown-parameter",
+          `address parameter "{${name}}" of channel "${id}" is not declared (or its $ref does not resolve)`,
+        );
         continue;
       }
       const example = resolved.examples?.[0] ?? resolved.enum?.[0];
-      if (!example) ctx.error([...base, "parameters", name], "asyncapi/parameter-example", `parameter "${name}" needs an example or an enum`);
-      if (!resolved.enum && !resolved["x-pattern"]) ctx.warning([...base, "parameters", name], "asyncapi/unchecked-parameter", `parameter "${name}" has neither an enum nor an x-pattern; topic builders cannot validate it`);
+      if (!example)
+        ctx.error(
+          [...base, "parameters", name],
+          "asyncapi/parameter-example",
+          `parameter "${name}" needs an example or an enum`,
+        );
+      if (!resolved.enum && !resolved["x-pattern"])
+        ctx.warning(
+          [...base, "parameters", name],
+          "asyncapi/unchecked-parameter",
+          `parameter "${name}" has neither an enum nor an x-pattern; topic builders cannot validate it`,
+        );
       parameters.push({
         name,
         description: (resolved.description ?? "").trim(),
@@ -152,24 +237,48 @@ function buildChannels(doc: RawAsyncApi, ctx: SourceContext, messageIds: Set<str
       });
     }
     for (const declared of Object.keys(ch.parameters ?? {})) {
-      if (!names.includes(declared)) ctx.error([...base, "parameters", declared], "asyncapi/unused-parameter", `parameter "${declared}" does not appear in the address "${ch.address}"`);
+      if (!names.includes(declared))
+        ctx.error(
+          [...base, "parameters", declared],
+          "asyncapi/unused-parameter",
+          `parameter "${declared}" does not appear in the address "${ch.address}"`,
+        );
     }
     const alias = ch["x-topic-alias"];
     if (alias !== undefined) {
-      if (!Number.isInteger(alias) || alias < 1 || alias > 65535) ctx.error([...base, "x-topic-alias"], "asyncapi/bad-topic-alias", `topic alias must be an integer in 1..65535, got ${alias}`);
+      if (!Number.isInteger(alias) || alias < 1 || alias > 65535)
+        ctx.error(
+          [...base, "x-topic-alias"],
+          "asyncapi/bad-topic-alias",
+          `topic alias must be an integer in 1..65535, got ${alias}`,
+        );
       const other = aliases.get(alias);
-      if (other) ctx.error([...base, "x-topic-alias"], "asyncapi/duplicate-topic-alias", `topic alias ${alias} is already used by channel "${other}"`);
+      if (other)
+        ctx.error(
+          [...base, "x-topic-alias"],
+          "asyncapi/duplicate-topic-alias",
+          `topic alias ${alias} is already used by channel "${other}"`,
+        );
       aliases.set(alias, id);
     }
     const messageRefs = Object.entries(ch.messages ?? {});
     let messageId = "";
     if (messageRefs.length !== 1) {
-      ctx.error([...base, "messages"], "asyncapi/channel-messages", `channel "${id}" must carry exactly one message (the generator types one payload per topic)`);
+      ctx.error(
+        [...base, "messages"],
+        "asyncapi/channel-messages",
+        `channel "${id}" must carry exactly one message (the generator types one payload per topic)`,
+      );
     } else {
       const [key, ref] = messageRefs[0]!;
       const target = ref.$ref ? refSegments(ref.$ref) : [];
       messageId = target[0] === "components" && target[1] === "messages" ? target[2]! : key;
-      if (!messageIds.has(messageId)) ctx.error([...base, "messages", key], "asyncapi/unknown-message", `channel "${id}" refers to unknown message "${ref.$ref ?? key}"`);
+      if (!messageIds.has(messageId))
+        ctx.error(
+          [...base, "messages", key],
+          "asyncapi/unknown-message",
+          `channel "${id}" refers to unknown message "${ref.$ref ?? key}"`,
+        );
     }
     return {
       id,
@@ -185,29 +294,55 @@ function buildChannels(doc: RawAsyncApi, ctx: SourceContext, messageIds: Set<str
   });
 }
 
-function buildMessages(doc: RawAsyncApi, proto: LoadedProto | undefined, ctx: SourceContext): MessageModel[] {
+function buildMessages(
+  doc: RawAsyncApi,
+  proto: LoadedProto | undefined,
+  ctx: SourceContext,
+): MessageModel[] {
   const out: MessageModel[] = [];
   for (const [id, msg] of Object.entries(doc.components?.messages ?? {})) {
     const base = ["components", "messages", id];
     const xp = msg["x-protobuf"];
     if (!xp) {
-      ctx.error(base, "asyncapi/missing-protobuf", `message "${id}" has no x-protobuf (file + message) naming its payload`);
+      ctx.error(
+        base,
+        "asyncapi/missing-protobuf",
+        `message "${id}" has no x-protobuf (file + message) naming its payload`,
+      );
       continue;
     }
     if (!proto) continue; // proto errors are already reported
     const desc = proto.registry.getMessage(xp.message);
     if (!desc) {
-      ctx.error([...base, "x-protobuf", "message"], "asyncapi/unknown-proto-message", `proto message "${xp.message}" is not defined in proto/`);
+      ctx.error(
+        [...base, "x-protobuf", "message"],
+        "asyncapi/unknown-proto-message",
+        `proto message "${xp.message}" is not defined in proto/`,
+      );
       continue;
     }
     const declaredIn = `proto/${desc.file.proto.name}`;
     if (declaredIn !== xp.file) {
-      ctx.error([...base, "x-protobuf", "file"], "asyncapi/proto-file-mismatch", `proto message "${xp.message}" is declared in ${declaredIn}, not ${xp.file}`);
+      ctx.error(
+        [...base, "x-protobuf", "file"],
+        "asyncapi/proto-file-mismatch",
+        `proto message "${xp.message}" is declared in ${declaredIn}, not ${xp.file}`,
+      );
     }
     const versions = messageConstraints(proto, desc);
-    if (!versions) ctx.warning([...base, "x-protobuf", "message"], "proto/missing-schema-version", `proto message "${xp.message}" has no (v2c.options.v1.message) schema_version`);
+    if (!versions)
+      ctx.warning(
+        [...base, "x-protobuf", "message"],
+        "proto/missing-schema-version",
+        `proto message "${xp.message}" has no (v2c.options.v1.message) schema_version`,
+      );
     const compression = msg["x-compression"];
-    if (compression !== undefined && compression !== "zstd") ctx.error([...base, "x-compression"], "asyncapi/bad-compression", `unsupported compression "${compression}" (only zstd)`);
+    if (compression !== undefined && compression !== "zstd")
+      ctx.error(
+        [...base, "x-compression"],
+        "asyncapi/bad-compression",
+        `unsupported compression "${compression}" (only zstd)`,
+      );
     out.push({
       id,
       title: msg.title ?? id,
@@ -218,7 +353,8 @@ function buildMessages(doc: RawAsyncApi, proto: LoadedProto | undefined, ctx: So
       tsName: desc.name,
       tsModule: `proto/${desc.file.proto.name.replace(/\.proto$/, "")}`,
       schemaVersion: versions?.schemaVersion ?? 1,
-      minSupportedSchemaVersion: versions?.minSupportedSchemaVersion ?? versions?.schemaVersion ?? 1,
+      minSupportedSchemaVersion:
+        versions?.minSupportedSchemaVersion ?? versions?.schemaVersion ?? 1,
       constraints: collectConstraints(proto, desc, ctx.bag, "", "", new Set()),
     });
   }
@@ -226,7 +362,14 @@ function buildMessages(doc: RawAsyncApi, proto: LoadedProto | undefined, ctx: So
 }
 
 /** Walks a message (and nested message fields) collecting the declared field constraints. */
-function collectConstraints(proto: LoadedProto, msg: DescMessage, bag: DiagnosticBag, path: string, protoPath: string, seen: Set<string>): FieldConstraintModel[] {
+function collectConstraints(
+  proto: LoadedProto,
+  msg: DescMessage,
+  bag: DiagnosticBag,
+  path: string,
+  protoPath: string,
+  seen: Set<string>,
+): FieldConstraintModel[] {
   if (seen.has(msg.typeName)) return [];
   const out: FieldConstraintModel[] = [];
   for (const field of msg.fields) {
@@ -236,13 +379,34 @@ function collectConstraints(proto: LoadedProto, msg: DescMessage, bag: Diagnosti
     if (c) {
       const kind = kindOf(field);
       const where = proto.locate(field);
-      if (c.min !== undefined && c.max !== undefined && c.min > c.max) bag.error(where.file, where.pos, "proto/bad-range", `field ${pp}: min ${c.min} is greater than max ${c.max}`);
-      if ((c.min !== undefined || c.max !== undefined) && kind !== "number" && kind !== "bigint-number") bag.error(where.file, where.pos, "proto/bad-constraint", `field ${pp}: min/max apply to numeric fields only`);
+      if (c.min !== undefined && c.max !== undefined && c.min > c.max)
+        bag.error(
+          where.file,
+          where.pos,
+          "proto/bad-range",
+          `field ${pp}: min ${c.min} is greater than max ${c.max}`,
+        );
+      if (
+        (c.min !== undefined || c.max !== undefined) &&
+        kind !== "number" &&
+        kind !== "bigint-number"
+      )
+        bag.error(
+          where.file,
+          where.pos,
+          "proto/bad-constraint",
+          `field ${pp}: min/max apply to numeric fields only`,
+        );
       if (c.pattern) {
         try {
           new RegExp(c.pattern);
         } catch (e) {
-          bag.error(where.file, where.pos, "proto/bad-pattern", `field ${pp}: pattern is not a valid regular expression: ${(e as Error).message}`);
+          bag.error(
+            where.file,
+            where.pos,
+            "proto/bad-pattern",
+            `field ${pp}: pattern is not a valid regular expression: ${(e as Error).message}`,
+          );
         }
       }
       out.push({
@@ -261,14 +425,19 @@ function collectConstraints(proto: LoadedProto, msg: DescMessage, bag: Diagnosti
       });
     }
     if (field.fieldKind === "message" && !field.oneof) {
-      out.push(...collectConstraints(proto, field.message, bag, p, pp, new Set([...seen, msg.typeName])));
+      out.push(
+        ...collectConstraints(proto, field.message, bag, p, pp, new Set([...seen, msg.typeName])),
+      );
     }
   }
   return out;
 }
 
 function kindOf(field: DescField): ConstraintKind {
-  const scalarKind = field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar") ? field.scalar : undefined;
+  const scalarKind =
+    field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar")
+      ? field.scalar
+      : undefined;
   if (scalarKind === undefined) return field.fieldKind === "enum" ? "enum" : "message";
   // ScalarType numbers from descriptor.proto: 9 string, 12 bytes, 8 bool; 64-bit ints are 3,4,6,16,18.
   if (scalarKind === 9) return "string";
@@ -278,11 +447,20 @@ function kindOf(field: DescField): ConstraintKind {
   return "number";
 }
 
-function buildOperations(doc: RawAsyncApi, ctx: SourceContext, channelIds: Set<string>): OperationModel[] {
+function buildOperations(
+  doc: RawAsyncApi,
+  ctx: SourceContext,
+  channelIds: Set<string>,
+): OperationModel[] {
   return Object.entries(doc.operations ?? {}).map(([id, op]) => {
     const base = ["operations", id];
     const channelId = refSegments(op.channel?.$ref ?? "")[1] ?? "";
-    if (!channelIds.has(channelId)) ctx.error([...base, "channel"], "asyncapi/unknown-channel", `operation "${id}" refers to unknown channel "${op.channel?.$ref}"`);
+    if (!channelIds.has(channelId))
+      ctx.error(
+        [...base, "channel"],
+        "asyncapi/unknown-channel",
+        `operation "${id}" refers to unknown channel "${op.channel?.$ref}"`,
+      );
     const ch = doc.channels[channelId];
     const msgKey = Object.keys(ch?.messages ?? {})[0] ?? "";
     const msgRef = ch?.messages?.[msgKey]?.$ref;
@@ -309,8 +487,12 @@ function buildOperations(doc: RawAsyncApi, ctx: SourceContext, channelIds: Set<s
             },
           }
         : {}),
-      ...(op["x-payload-size-bytes"] ? { payloadSizeBytes: { ...op["x-payload-size-bytes"] } } : {}),
-      ...(op["x-dedup-window"] ? { dedupWindowMs: ctx.duration(op["x-dedup-window"], [...base, "x-dedup-window"]) } : {}),
+      ...(op["x-payload-size-bytes"]
+        ? { payloadSizeBytes: { ...op["x-payload-size-bytes"] } }
+        : {}),
+      ...(op["x-dedup-window"]
+        ? { dedupWindowMs: ctx.duration(op["x-dedup-window"], [...base, "x-dedup-window"]) }
+        : {}),
       ...(handler
         ? {
             handler: {
@@ -330,10 +512,20 @@ function buildOperations(doc: RawAsyncApi, ctx: SourceContext, channelIds: Set<s
               maxCompressedBytes: batch["max-compressed-bytes"],
               maxDecompressedBytes: batch["max-decompressed-bytes"],
               zstdLevel: batch.compression.level,
-              ...(batch["uncompressed-bytes"] !== undefined ? { uncompressedBytes: batch["uncompressed-bytes"] } : {}),
-              ...(batch["compressed-bytes"] ? { compressedBytes: { ...batch["compressed-bytes"] } } : {}),
-              ...(batch.compression["min-reduction"] !== undefined && batch.compression["max-reduction"] !== undefined
-                ? { reduction: { min: batch.compression["min-reduction"], max: batch.compression["max-reduction"] } }
+              ...(batch["uncompressed-bytes"] !== undefined
+                ? { uncompressedBytes: batch["uncompressed-bytes"] }
+                : {}),
+              ...(batch["compressed-bytes"]
+                ? { compressedBytes: { ...batch["compressed-bytes"] } }
+                : {}),
+              ...(batch.compression["min-reduction"] !== undefined &&
+              batch.compression["max-reduction"] !== undefined
+                ? {
+                    reduction: {
+                      min: batch.compression["min-reduction"],
+                      max: batch.compression["max-reduction"],
+                    },
+                  }
                 : {}),
             },
           }
@@ -344,14 +536,23 @@ function buildOperations(doc: RawAsyncApi, ctx: SourceContext, channelIds: Set<s
 }
 
 /** Reads an SLA map: durations become ms, `N/s` a rate, plain numbers a ratio. */
-function buildSla(raw: RawSla | undefined, ctx: SourceContext, path: (string | number)[]): SlaModel[] {
+function buildSla(
+  raw: RawSla | undefined,
+  ctx: SourceContext,
+  path: (string | number)[],
+): SlaModel[] {
   return Object.entries(raw ?? {}).map(([name, value]) => {
     const text = String(value);
     if (typeof value === "number") return { name, text, value, unit: "ratio" as const };
     const rate = /^(\d+)\/s$/.exec(text);
     if (rate) return { name, text, value: Number(rate[1]), unit: "per-second" as const };
     const ms = parseDuration(text);
-    if (ms === undefined) ctx.error([...path, name], "spec/bad-sla", `SLA "${name}" must be a duration, a rate like 1000/s, or a ratio`);
+    if (ms === undefined)
+      ctx.error(
+        [...path, name],
+        "spec/bad-sla",
+        `SLA "${name}" must be a duration, a rate like 1000/s, or a ratio`,
+      );
     return { name, text, value: ms ?? 0, unit: "ms" as const };
   });
 }

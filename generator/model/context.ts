@@ -21,7 +21,11 @@ export class SourceContext {
   duration(text: unknown, path: readonly (string | number)[]): number {
     const ms = typeof text === "string" ? parseDuration(text) : undefined;
     if (ms === undefined) {
-      this.error(path, "spec/bad-duration", `"${String(text)}" is not a duration (use e.g. 500ms, 60s, 5m, 1h, 7d)`);
+      this.error(
+        path,
+        "spec/bad-duration",
+        `"${String(text)}" is not a duration (use e.g. 500ms, 60s, 5m, 1h, 7d)`,
+      );
       return 0;
     }
     return ms;

@@ -10,7 +10,12 @@ export function parseDuration(text: string): number | undefined {
 /** Formats milliseconds back into the largest exact unit (for generated comments and docs). */
 export function formatDuration(ms: number): string {
   if (ms === 0) return "0s";
-  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

@@ -41,7 +41,8 @@ export interface ChannelModel {
   readonly messageId: string;
 }
 
-export type ConstraintKind = "number" | "bigint-number" | "string" | "bytes" | "bool" | "enum" | "message";
+export type ConstraintKind =
+  "number" | "bigint-number" | "string" | "bytes" | "bool" | "enum" | "message";
 
 export interface FieldConstraintModel {
   /** Dotted path of ts-proto property names, e.g. `powertrain.speedKph`. */
@@ -113,7 +114,11 @@ export interface OperationModel {
   readonly messageId: string;
   readonly qos: 0 | 1 | 2;
   readonly retain: boolean;
-  readonly publishIntervalMs?: { readonly min: number; readonly max: number; readonly default: number };
+  readonly publishIntervalMs?: {
+    readonly min: number;
+    readonly max: number;
+    readonly default: number;
+  };
   readonly payloadSizeBytes?: { readonly min: number; readonly max: number };
   readonly dedupWindowMs?: number;
   readonly handler?: HandlerModel;
@@ -262,7 +267,11 @@ export interface FailureModeModel {
   readonly component: string;
   readonly owner: Owner;
   readonly severity: Severity;
-  readonly probability: { readonly band: string; readonly rate?: readonly [number, number]; readonly note?: string };
+  readonly probability: {
+    readonly band: string;
+    readonly rate?: readonly [number, number];
+    readonly note?: string;
+  };
   readonly mtbfMs: number;
   readonly mttrMs: { readonly min: number; readonly max: number };
   readonly mttrText: string;

@@ -25,7 +25,18 @@ export function computeDrift(outDir: string, files: readonly GeneratedFile[]): D
       continue;
     }
     if (actual !== content) {
-      changed.push({ path, diff: createTwoFilesPatch(`a/${path}`, `b/${path}`, actual, content, "on disk", "generated", { context: 3 }) });
+      changed.push({
+        path,
+        diff: createTwoFilesPatch(
+          `a/${path}`,
+          `b/${path}`,
+          actual,
+          content,
+          "on disk",
+          "generated",
+          { context: 3 },
+        ),
+      });
     }
   }
   const orphaned = listTree(outDir).filter((p) => !expected.has(p));
@@ -42,7 +53,8 @@ export function formatDrift(drift: Drift, outLabel: string, fixCommand: string):
   const lines: string[] = [`${outLabel} is out of sync with the spec sources:`];
   for (const c of drift.changed) lines.push(`  changed:  ${outLabel}/${c.path}`);
   for (const m of drift.missing) lines.push(`  missing:  ${outLabel}/${m}`);
-  for (const o of drift.orphaned) lines.push(`  orphaned: ${outLabel}/${o} (not produced by the generator)`);
+  for (const o of drift.orphaned)
+    lines.push(`  orphaned: ${outLabel}/${o} (not produced by the generator)`);
   for (const c of drift.changed) lines.push("", c.diff.trimEnd());
   lines.push("", `Run \`${fixCommand}\` to update ${outLabel}/ and commit the result.`);
   return lines.join("\n");

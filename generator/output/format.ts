@@ -12,7 +12,11 @@ const FORMATTED = /\.(ts|json|md|ya?ml)$/;
  * by content hash (prettier takes most of a warm run's time to load); prettier is only imported
  * when a file misses the cache.
  */
-export async function formatFiles(files: readonly GeneratedFile[], toolRoot: string, cache: StepCache = new StepCache(undefined)): Promise<GeneratedFile[]> {
+export async function formatFiles(
+  files: readonly GeneratedFile[],
+  toolRoot: string,
+  cache: StepCache = new StepCache(undefined),
+): Promise<GeneratedFile[]> {
   let prettier: typeof import("prettier") | undefined;
   let config: object = {};
   const version = packageVersion("prettier");
@@ -34,7 +38,9 @@ export async function formatFiles(files: readonly GeneratedFile[], toolRoot: str
       try {
         content = await p.format(f.content, { ...config, filepath: f.path });
       } catch (e) {
-        throw new Error(`generated ${f.path} does not format (an emitter bug): ${(e as Error).message}`);
+        throw new Error(
+          `generated ${f.path} does not format (an emitter bug): ${(e as Error).message}`,
+        );
       }
       cache.set("format", key, content);
       return { ...f, content };

@@ -1,4 +1,12 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync, readdirSync } from "node:fs";
+import {
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+  readdirSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import type { GeneratedFile } from "../emit/types.js";
 import { listTree } from "./tree.js";

@@ -27,7 +27,15 @@ export interface MessageConstraints {
 /** One broken constraint. */
 export interface ConstraintViolation {
   readonly field: string;
-  readonly rule: "required" | "min" | "max" | "pattern" | "min_items" | "max_items" | "max_length" | "not_finite";
+  readonly rule:
+    | "required"
+    | "min"
+    | "max"
+    | "pattern"
+    | "min_items"
+    | "max_items"
+    | "max_length"
+    | "not_finite";
   readonly message: string;
 }
 
@@ -39,7 +47,11 @@ export class ConstraintChecker {
   private readonly compiled: { c: FieldConstraint; keys: string[]; re?: RegExp }[];
 
   constructor(readonly table: MessageConstraints) {
-    this.compiled = table.fields.map((c) => ({ c, keys: c.path.split("."), ...(c.pattern ? { re: new RegExp(c.pattern) } : {}) }));
+    this.compiled = table.fields.map((c) => ({
+      c,
+      keys: c.path.split("."),
+      ...(c.pattern ? { re: new RegExp(c.pattern) } : {}),
+    }));
   }
 
   /** Returns every violation (empty when the message is valid). Absent parent messages skip their fields. */
@@ -59,8 +71,10 @@ export class ConstraintChecker {
       if (c.repeated) {
         const list = (value as unknown[] | undefined) ?? [];
         if (c.required && list.length === 0) out.push(v(c, "required", "must not be empty"));
-        if (c.minItems !== undefined && list.length < c.minItems) out.push(v(c, "min_items", `has ${list.length} items, fewer than ${c.minItems}`));
-        if (c.maxItems !== undefined && list.length > c.maxItems) out.push(v(c, "max_items", `has ${list.length} items, more than ${c.maxItems}`));
+        if (c.minItems !== undefined && list.length < c.minItems)
+          out.push(v(c, "min_items", `has ${list.length} items, fewer than ${c.minItems}`));
+        if (c.maxItems !== undefined && list.length > c.maxItems)
+          out.push(v(c, "max_items", `has ${list.length} items, more than ${c.maxItems}`));
         for (const item of list) checkScalar(c, item, re, out);
       } else {
         if (c.required && isDefault(value)) {
@@ -74,24 +88,46 @@ export class ConstraintChecker {
   }
 }
 
-function checkScalar(c: FieldConstraint, value: unknown, re: RegExp | undefined, out: ConstraintViolation[]): void {
+function checkScalar(
+  c: FieldConstraint,
+  value: unknown,
+  re: RegExp | undefined,
+  out: ConstraintViolation[],
+): void {
   if (typeof value === "number") {
     if (!Number.isFinite(value)) {
       out.push(v(c, "not_finite", `is ${value}`));
       return;
     }
-    if (c.min !== undefined && value < c.min) out.push(v(c, "min", `${value} is below ${c.min}${c.unit ? ` ${c.unit}` : ""}`));
-    if (c.max !== undefined && value > c.max) out.push(v(c, "max", `${value} is above ${c.max}${c.unit ? ` ${c.unit}` : ""}`));
+    if (c.min !== undefined && value < c.min)
+      out.push(v(c, "min", `${value} is below ${c.min}${c.unit ? ` ${c.unit}` : ""}`));
+    if (c.max !== undefined && value > c.max)
+      out.push(v(c, "max", `${value} is above ${c.max}${c.unit ? ` ${c.unit}` : ""}`));
   } else if (typeof value === "string") {
-    if (re && !re.test(value)) out.push(v(c, "pattern", `${JSON.stringify(value.slice(0, 64))} does not match ${c.pattern}`));
-    if (c.maxLength !== undefined && value.length > c.maxLength) out.push(v(c, "max_length", `is ${value.length} characters, more than ${c.maxLength}`));
+    if (re && !re.test(value))
+      out.push(
+        v(c, "pattern", `${JSON.stringify(value.slice(0, 64))} does not match ${c.pattern}`),
+      );
+    if (c.maxLength !== undefined && value.length > c.maxLength)
+      out.push(v(c, "max_length", `is ${value.length} characters, more than ${c.maxLength}`));
   }
 }
 
 function isDefault(value: unknown): boolean {
-  return value === undefined || value === null || value === 0 || value === "" || value === false || (value instanceof Uint8Array && value.length === 0);
+  return (
+    value === undefined ||
+    value === null ||
+    value === 0 ||
+    value === "" ||
+    value === false ||
+    (value instanceof Uint8Array && value.length === 0)
+  );
 }
 
-function v(c: FieldConstraint, rule: ConstraintViolation["rule"], message: string): ConstraintViolation {
+function v(
+  c: FieldConstraint,
+  rule: ConstraintViolation["rule"],
+  message: string,
+): ConstraintViolation {
   return { field: c.protoPath, rule, message: `${c.protoPath} ${message}` };
 }

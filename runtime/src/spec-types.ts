@@ -12,7 +12,11 @@ export interface AlarmSpec {
   /** When set, the alarm watches 100 * metric / rateOf (a percentage). */
   readonly rateOf?: string;
   readonly statistic: string;
-  readonly comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold" | "LessThanOrEqualToThreshold";
+  readonly comparison:
+    | "GreaterThanThreshold"
+    | "GreaterThanOrEqualToThreshold"
+    | "LessThanThreshold"
+    | "LessThanOrEqualToThreshold";
   readonly threshold: number;
   readonly periodS: number;
   readonly evaluationPeriods: number;
@@ -44,7 +48,11 @@ export interface FailureModeSpec {
   readonly component: string;
   readonly owner: "ecu-client" | "handlers" | "infra" | "operations";
   readonly severity: Severity;
-  readonly probability: { readonly band: string; readonly rate?: readonly [number, number]; readonly note?: string };
+  readonly probability: {
+    readonly band: string;
+    readonly rate?: readonly [number, number];
+    readonly note?: string;
+  };
   readonly mtbfMs: number;
   readonly mttrMs: { readonly min: number; readonly max: number };
   readonly impact: string;

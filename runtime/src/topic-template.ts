@@ -12,7 +12,9 @@ export class TopicParameterError extends Error {
     readonly value: unknown,
     readonly expected: string,
   ) {
-    super(`topic parameter "${parameter}" of channel "${channel}" is ${JSON.stringify(value)}; expected ${expected}`);
+    super(
+      `topic parameter "${parameter}" of channel "${channel}" is ${JSON.stringify(value)}; expected ${expected}`,
+    );
     this.name = "TopicParameterError";
   }
 }
@@ -80,7 +82,11 @@ export class TopicTemplate<P extends Record<string, string>> {
   private check(name: string, value: unknown): void {
     if (this.valid(name, value)) return;
     const rule = (this.rules as Record<string, TopicParameterRule>)[name];
-    const expected = rule?.enum ? `one of ${rule.enum.join(", ")}` : rule?.pattern ? `a match of ${rule.pattern}` : "a non-empty topic level without / + #";
+    const expected = rule?.enum
+      ? `one of ${rule.enum.join(", ")}`
+      : rule?.pattern
+        ? `a match of ${rule.pattern}`
+        : "a non-empty topic level without / + #";
     throw new TopicParameterError(this.channel, name, value, expected);
   }
 }

@@ -6,9 +6,33 @@ const table: MessageConstraints = {
   schemaVersion: 1,
   minSupportedSchemaVersion: 1,
   fields: [
-    { path: "id", protoPath: "id", kind: "string", repeated: false, required: true, pattern: "^[a-f0-9]{4}$" },
-    { path: "power.speedKph", protoPath: "power.speed_kph", kind: "number", repeated: false, required: false, min: 0, max: 300, unit: "km/h" },
-    { path: "codes", protoPath: "codes", kind: "string", repeated: true, required: false, pattern: "^P[0-9]{4}$", maxItems: 2 },
+    {
+      path: "id",
+      protoPath: "id",
+      kind: "string",
+      repeated: false,
+      required: true,
+      pattern: "^[a-f0-9]{4}$",
+    },
+    {
+      path: "power.speedKph",
+      protoPath: "power.speed_kph",
+      kind: "number",
+      repeated: false,
+      required: false,
+      min: 0,
+      max: 300,
+      unit: "km/h",
+    },
+    {
+      path: "codes",
+      protoPath: "codes",
+      kind: "string",
+      repeated: true,
+      required: false,
+      pattern: "^P[0-9]{4}$",
+      maxItems: 2,
+    },
   ],
 };
 const checker = new ConstraintChecker(table);
@@ -21,11 +45,18 @@ describe("ConstraintChecker", () => {
 
   it("reports each violation with the proto field path", () => {
     const v = checker.check({ id: "", power: { speedKph: 301 }, codes: ["P0420", "X1", "P0001"] });
-    expect(v.map((x) => `${x.field}:${x.rule}`)).toEqual(["id:required", "power.speed_kph:max", "codes:max_items", "codes:pattern"]);
+    expect(v.map((x) => `${x.field}:${x.rule}`)).toEqual([
+      "id:required",
+      "power.speed_kph:max",
+      "codes:max_items",
+      "codes:pattern",
+    ]);
     expect(v[1]!.message).toBe("power.speed_kph 301 is above 300 km/h");
   });
 
   it("rejects NaN and infinities", () => {
-    expect(checker.check({ id: "ab12", power: { speedKph: Number.NaN } }).map((x) => x.rule)).toEqual(["not_finite"]);
+    expect(
+      checker.check({ id: "ab12", power: { speedKph: Number.NaN } }).map((x) => x.rule),
+    ).toEqual(["not_finite"]);
   });
 });

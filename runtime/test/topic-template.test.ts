@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { TopicParameterError, TopicTemplate } from "../src/topic-template.js";
 
-const t = new TopicTemplate<{ region: string; vehicle_id: string }>("vehicleTelemetry", "v2c/v1/{region}/{vehicle_id}/telemetry/vehicle", {
-  region: { enum: ["us-east-1", "eu-west-1"] },
-  vehicle_id: { pattern: "^VIN-[A-HJ-NPR-Z0-9]{17}$" },
-});
+const t = new TopicTemplate<{ region: string; vehicle_id: string }>(
+  "vehicleTelemetry",
+  "v2c/v1/{region}/{vehicle_id}/telemetry/vehicle",
+  {
+    region: { enum: ["us-east-1", "eu-west-1"] },
+    vehicle_id: { pattern: "^VIN-[A-HJ-NPR-Z0-9]{17}$" },
+  },
+);
 
 describe("TopicTemplate", () => {
   it("builds and parses a topic", () => {
@@ -15,8 +19,12 @@ describe("TopicTemplate", () => {
   });
 
   it("rejects a value outside the enum or pattern, and MQTT wildcards", () => {
-    expect(() => t.build({ region: "mars-1", vehicle_id: "VIN-1HGBH41JXMN109186" })).toThrow(TopicParameterError);
-    expect(() => t.build({ region: "us-east-1", vehicle_id: "VIN-1HGBH41JXMN10918I" })).toThrow(/vehicle_id/);
+    expect(() => t.build({ region: "mars-1", vehicle_id: "VIN-1HGBH41JXMN109186" })).toThrow(
+      TopicParameterError,
+    );
+    expect(() => t.build({ region: "us-east-1", vehicle_id: "VIN-1HGBH41JXMN10918I" })).toThrow(
+      /vehicle_id/,
+    );
     expect(() => t.build({ region: "us-east-1", vehicle_id: "+" })).toThrow(TopicParameterError);
   });
 

@@ -14,5 +14,7 @@ for (const name of goldenCases()) {
     continue;
   }
   const w = writeFiles(options.out, result.files);
-  console.log(`${name}: ${result.files.length} files (${w.written.length} written, ${w.removed.length} removed)`);
+  console.log(
+    `${name}: ${result.files.length} files (${w.written.length} written, ${w.removed.length} removed)`,
+  );
 }

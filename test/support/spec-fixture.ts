@@ -44,12 +44,23 @@ export function specFixture(from: string = REPO): SpecFixture {
 }
 
 /** Runs the real CLI (`tsx generator/cli.ts`) as a process, the way `npm run generate` does. */
-export function runCli(args: string[], cwd: string = REPO): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(REPO, "node_modules", "tsx", "dist", "cli.mjs"), join(REPO, "generator", "cli.ts"), ...args], {
-    cwd,
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { ...process.env, SCARF_ANALYTICS: "false" },
-  });
+export function runCli(
+  args: string[],
+  cwd: string = REPO,
+): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(REPO, "node_modules", "tsx", "dist", "cli.mjs"),
+      join(REPO, "generator", "cli.ts"),
+      ...args,
+    ],
+    {
+      cwd,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, SCARF_ANALYTICS: "false" },
+    },
+  );
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -15,7 +15,12 @@ export function emitConstraints(ctx: EmitContext, templatesRoot: string): Genera
     protoFile: m.protoFile,
     tableName: `${camel(m.id)}Constraints`,
     checkerName: `${camel(m.id)}Checker`,
-    value: literal({ message: m.protoName, schemaVersion: m.schemaVersion, minSupportedSchemaVersion: m.minSupportedSchemaVersion, fields: m.constraints }),
+    value: literal({
+      message: m.protoName,
+      schemaVersion: m.schemaVersion,
+      minSupportedSchemaVersion: m.minSupportedSchemaVersion,
+      fields: m.constraints,
+    }),
   }));
   const content = loadTemplates(templatesRoot, "spec").render("constraints.ts", {
     sources: sourceList(ctx.model.messages.map((m) => m.protoFile)),

@@ -14,7 +14,8 @@ export function emitObservability(ctx: EmitContext, templatesRoot: string): Gene
     audience: imports.use(`${RUNTIME}/spec-types`, "AudienceSpec", true),
     runbook: imports.use(`${RUNTIME}/spec-types`, "RunbookSpec", true),
   };
-  const byKey = <T>(items: readonly T[], key: (t: T) => string) => Object.fromEntries(items.map((i) => [key(i), i]));
+  const byKey = <T>(items: readonly T[], key: (t: T) => string) =>
+    Object.fromEntries(items.map((i) => [key(i), i]));
   const content = loadTemplates(templatesRoot, "spec").render("observability.ts", {
     sources: sourceList(["fmea/metrics.yaml", "fmea/alerts.yaml", "fmea/runbooks.yaml"]),
     imports: imports.lines(),

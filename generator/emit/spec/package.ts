@@ -12,7 +12,11 @@ export interface PackageVersions {
 }
 
 /** package.json, tsconfig.json, README.md and src/index.ts of the `@v2c/spec` package, plus the ts-proto types. */
-export function emitSpecPackage(ctx: EmitContext, templatesRoot: string, versions: PackageVersions): GeneratedFile[] {
+export function emitSpecPackage(
+  ctx: EmitContext,
+  templatesRoot: string,
+  versions: PackageVersions,
+): GeneratedFile[] {
   const pkg = {
     name: "@v2c/spec",
     version: ctx.model.info.version,

@@ -19,12 +19,21 @@ export function emitSpecTests(ctx: EmitContext, templatesRoot: string): Generate
       filter: c.filter,
       invalid: c.parameters
         .filter((p) => p.enum || p.pattern)
-        .map((p) => ({ name: p.name, params: JSON.stringify({ ...params, [p.name]: "not/valid" }) })),
+        .map((p) => ({
+          name: p.name,
+          params: JSON.stringify({ ...params, [p.name]: "not/valid" }),
+        })),
     };
   });
   const content = loadTemplates(templatesRoot, "spec").render("topics.test.ts", {
     sources: sourceList(["asyncapi.yaml"]),
-    imports: [`import { describe, expect, it } from "vitest";`, `import { ${channels.map((c) => c.constName).sort().join(", ")} } from "../src/topics.js";`],
+    imports: [
+      `import { describe, expect, it } from "vitest";`,
+      `import { ${channels
+        .map((c) => c.constName)
+        .sort()
+        .join(", ")} } from "../src/topics.js";`,
+    ],
     channels,
   });
   return { path: "spec/test/topics.test.ts", content };

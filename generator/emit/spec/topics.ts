@@ -20,7 +20,14 @@ export function emitTopics(ctx: EmitContext, templatesRoot: string): GeneratedFi
       description: p.description || p.name,
       type: p.enum ? p.enum.map((e) => JSON.stringify(e)).join(" | ") : "string",
     })),
-    rules: literal(Object.fromEntries(c.parameters.map((p) => [p.name, { ...(p.enum ? { enum: p.enum } : {}), ...(p.pattern ? { pattern: p.pattern } : {}) }]))),
+    rules: literal(
+      Object.fromEntries(
+        c.parameters.map((p) => [
+          p.name,
+          { ...(p.enum ? { enum: p.enum } : {}), ...(p.pattern ? { pattern: p.pattern } : {}) },
+        ]),
+      ),
+    ),
   }));
   const content = loadTemplates(templatesRoot, "spec").render("topics.ts", {
     sources: sourceList(["asyncapi.yaml"]),

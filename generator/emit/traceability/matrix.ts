@@ -11,7 +11,11 @@ const where = (t: LocatedTrace) => `\`generated/${t.file}\` → \`${t.symbol}\``
  * location, tests, and whether recovery is automated or manual — read from the traces the other
  * emitters attached to their files, so it can only point at code that was generated.
  */
-export function emitTraceability(model: Model, files: readonly GeneratedFile[], templatesRoot: string): GeneratedFile {
+export function emitTraceability(
+  model: Model,
+  files: readonly GeneratedFile[],
+  templatesRoot: string,
+): GeneratedFile {
   const coverage = computeCoverage(model, files);
   const rows = coverage.map((c) => {
     const fm = c.failureMode;
@@ -25,7 +29,13 @@ export function emitTraceability(model: Model, files: readonly GeneratedFile[], 
       signal: `${fm.detection.signal.kind}${fm.detection.signal.packet ? ` ${fm.detection.signal.packet}` : ""} \`${fm.detection.signal.code}\``,
       metric: fm.detection.alarm.metric,
       alarms: c.alarms.map((t) => `\`${t.symbol}\``).join("<br>") || "—",
-      mitigations: [...c.mitigations.map(where), ...(fm.recovery.mode === "manual" ? [`manual: ${runbook ? runbook.title : "response steps in fmea/failure-modes.yaml"}`] : [])].join("<br>") || "—",
+      mitigations:
+        [
+          ...c.mitigations.map(where),
+          ...(fm.recovery.mode === "manual"
+            ? [`manual: ${runbook ? runbook.title : "response steps in fmea/failure-modes.yaml"}`]
+            : []),
+        ].join("<br>") || "—",
       tests: c.tests.map(where).join("<br>") || "—",
       status: c.missing.length === 0 ? "complete" : `missing ${c.missing.join(", ")}`,
     };
