@@ -1,3 +1,4 @@
+import { emitClient } from "./client/index.js";
 import { emitDocs } from "./docs/index.js";
 import { emitHandlers } from "./handlers/index.js";
 import { emitInfra } from "./infra/index.js";
@@ -8,6 +9,7 @@ import { emitObservability } from "./spec/observability.js";
 import { emitSpecPackage, type PackageVersions } from "./spec/package.js";
 import { emitSpecTests } from "./spec/tests.js";
 import { emitTopics } from "./spec/topics.js";
+import { emitLocal } from "./local/index.js";
 import { emitTraceability } from "./traceability/matrix.js";
 import type { EmitContext, GeneratedFile } from "./types.js";
 
@@ -28,7 +30,9 @@ export function emitAll(
     ...emitDocs(ctx, templatesRoot),
     ...emitInfra(ctx, templatesRoot),
     ...emitHandlers(ctx, templatesRoot, versions),
+    ...emitClient(ctx, templatesRoot, versions),
   ];
+  files.push(...emitLocal(ctx, templatesRoot, versions));
   // Late emitter: the matrix reads the traces the others attached to their files.
   files.push(emitTraceability(ctx.model, files, templatesRoot));
   const seen = new Set<string>();
