@@ -21,13 +21,21 @@ function localName(protoName: string): string {
  * model, to `{ schemaFormat: protobuf 3, schema: <self-contained proto text> }`. Comments and
  * key order of the source are kept; the `x-protobuf` pointer stays (an extension, still valid).
  */
-export function bundleAsyncApi(asyncApiText: string, model: Model, protoSources: ReadonlyMap<string, string>): string {
+export function bundleAsyncApi(
+  asyncApiText: string,
+  model: Model,
+  protoSources: ReadonlyMap<string, string>,
+): string {
   const doc = parseDocument(asyncApiText);
-  if (doc.errors.length > 0) throw new Error(`asyncapi text does not parse: ${doc.errors[0]!.message}`);
+  if (doc.errors.length > 0)
+    throw new Error(`asyncapi text does not parse: ${doc.errors[0]!.message}`);
   for (const message of model.messages) {
     const node = doc.getIn(["components", "messages", message.id], true);
-    if (!isMap(node)) throw new Error(`components.messages.${message.id} is not a map in the contract`);
-    const schema = new Scalar(bundleProto(message.protoFile, protoSources, localName(message.protoName)));
+    if (!isMap(node))
+      throw new Error(`components.messages.${message.id} is not a map in the contract`);
+    const schema = new Scalar(
+      bundleProto(message.protoFile, protoSources, localName(message.protoName)),
+    );
     schema.type = Scalar.BLOCK_LITERAL;
     const payload = new YAMLMap();
     payload.set("schemaFormat", PROTOBUF_SCHEMA_FORMAT);
@@ -39,6 +47,11 @@ export function bundleAsyncApi(asyncApiText: string, model: Model, protoSources:
 
 /** `docs/asyncapi.bundled.yaml`: the contract with protobuf payloads inlined. */
 export function emitBundledAsyncApi(ctx: EmitContext, templatesRoot: string): GeneratedFile {
+  if (ctx.asyncApiText === undefined || ctx.protoSources === undefined) {
+    throw new Error(
+      "the bundled contract needs EmitContext.asyncApiText and EmitContext.protoSources",
+    );
+  }
   const protoFiles = [...new Set(ctx.model.messages.map((m) => m.protoFile))];
   const content = loadTemplates(templatesRoot, "docs").render("asyncapi.bundled.yaml", {
     sources: sourceList(["asyncapi.yaml", ...protoFiles]),

@@ -1,4 +1,9 @@
-import type { FailureModeModel, ParticipantModel, PhaseModel, SlaModel } from "../../model/types.js";
+import type {
+  FailureModeModel,
+  ParticipantModel,
+  PhaseModel,
+  SlaModel,
+} from "../../model/types.js";
 import { participantKeyword, pumlAlias, pumlText, wrapWords } from "./plantuml-text.js";
 
 /** Width at which note text is wrapped, so that notes do not stretch the diagram. */
@@ -73,7 +78,9 @@ export function probabilityText(p: FailureModeModel["probability"]): string {
   if (p.note) return `${p.band} (${p.note})`;
   if (p.rate) {
     const [lo, hi] = p.rate;
-    return lo === hi ? `${p.band} (${round(lo * 100)}%)` : `${p.band} (${round(lo * 100)}-${round(hi * 100)}%)`;
+    return lo === hi
+      ? `${p.band} (${round(lo * 100)}%)`
+      : `${p.band} (${round(lo * 100)}-${round(hi * 100)}%)`;
   }
   return p.band;
 }
@@ -100,7 +107,9 @@ export function failureBranchView(fm: FailureModeModel, first: boolean): Failure
     component: pumlAlias(fm.component),
     signal: pumlText(signalText(fm.detection.signal)),
     recoveryColor: automated ? "green" : "orange",
-    recoveryArrow: pumlText(`${automated ? "automated" : "manual"} recovery: ${fm.mitigation.description}`),
+    recoveryArrow: pumlText(
+      `${automated ? "automated" : "manual"} recovery: ${fm.mitigation.description}`,
+    ),
     noteColor: severityColor(fm.severity),
     noteLines: note,
   };
@@ -113,7 +122,9 @@ function severityColor(severity: FailureModeModel["severity"]): string {
 
 /** `Label: text` wrapped, continuation lines indented by two spaces. */
 function labelled(label: string, text: string): string[] {
-  return wrapWords(`${label}: ${text}`, NOTE_WIDTH).map((l, i) => (i === 0 ? pumlText(l) : `  ${pumlText(l)}`));
+  return wrapWords(`${label}: ${text}`, NOTE_WIDTH).map((l, i) =>
+    i === 0 ? pumlText(l) : `  ${pumlText(l)}`,
+  );
 }
 
 /** Percentages without float noise (0.9995 * 100 = 99.94999...). */

@@ -11,7 +11,10 @@ export const DIAGRAM_PATH = "docs/telemetry-flow.puml";
 export const DIAGRAM_SOURCES = ["asyncapi.yaml", "fmea/failure-modes.yaml"];
 
 /** The participant declarations, one line each, in spec order. */
-export function renderParticipants(t: TemplateSet, participants: readonly ParticipantModel[]): string {
+export function renderParticipants(
+  t: TemplateSet,
+  participants: readonly ParticipantModel[],
+): string {
   return t.render("participants.puml", { participants: participantViews(participants) }).trimEnd();
 }
 
@@ -21,7 +24,11 @@ export function renderFailureBranch(t: TemplateSet, fm: FailureModeModel, first:
 }
 
 /** One phase section: success path, one `alt`/`else` chain over its failure modes, SLA note. */
-export function renderPhase(t: TemplateSet, phase: PhaseModel, failureModes: readonly FailureModeModel[]): string {
+export function renderPhase(
+  t: TemplateSet,
+  phase: PhaseModel,
+  failureModes: readonly FailureModeModel[],
+): string {
   const own = failureModes.filter((fm) => fm.phase === phase.id);
   const view = phaseView(phase);
   return t
@@ -37,7 +44,8 @@ export function renderPhase(t: TemplateSet, phase: PhaseModel, failureModes: rea
 /** The whole diagram text for a model. */
 export function renderDiagram(t: TemplateSet, model: Model): string {
   const unplaced = model.failureModes.filter((fm) => !model.phases.some((p) => p.id === fm.phase));
-  if (unplaced.length > 0) throw new Error(`failure modes outside every phase: ${unplaced.map((f) => f.id).join(", ")}`);
+  if (unplaced.length > 0)
+    throw new Error(`failure modes outside every phase: ${unplaced.map((f) => f.id).join(", ")}`);
   return t.render("telemetry-flow.puml", {
     sources: sourceList(DIAGRAM_SOURCES),
     title: `${model.info.title} ${model.info.version}: telemetry flow`,
@@ -48,5 +56,8 @@ export function renderDiagram(t: TemplateSet, model: Model): string {
 
 /** `docs/telemetry-flow.puml`: the seed's sequence diagram, drawn from the model. */
 export function emitDiagram(ctx: EmitContext, templatesRoot: string): GeneratedFile {
-  return { path: DIAGRAM_PATH, content: renderDiagram(loadTemplates(templatesRoot, "docs"), ctx.model) };
+  return {
+    path: DIAGRAM_PATH,
+    content: renderDiagram(loadTemplates(templatesRoot, "docs"), ctx.model),
+  };
 }

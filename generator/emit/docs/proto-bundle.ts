@@ -27,7 +27,11 @@ interface SplitFile {
  * - the payload message is tagged `@RootNode` so that the parser never has to guess it.
  * `sources` maps `proto/<import path>` to file text; `entry` is such a key.
  */
-export function bundleProto(entry: string, sources: ReadonlyMap<string, string>, rootMessage: string): string {
+export function bundleProto(
+  entry: string,
+  sources: ReadonlyMap<string, string>,
+  rootMessage: string,
+): string {
   const read = (file: string): string => {
     const text = sources.get(file);
     if (text === undefined) throw new Error(`proto source ${file} is not available for bundling`);
@@ -45,20 +49,29 @@ export function bundleProto(entry: string, sources: ReadonlyMap<string, string>,
     seen.add(file);
     const text = read(file);
     if (packageOf(text, file) !== pkg) {
-      throw new Error(`cannot bundle ${file} into ${entry}: package ${packageOf(text, file)} differs from ${pkg}`);
+      throw new Error(
+        `cannot bundle ${file} into ${entry}: package ${packageOf(text, file)} differs from ${pkg}`,
+      );
     }
     const dep = splitImports(text, sources);
     dep.keptImports.forEach((i) => googleImports.add(i));
     queue.push(...dep.payloadImports);
-    appended.push(`// ---- ${file.slice(PROTO_ROOT.length)} ----\n${dep.body.replace(HEADER_LINE, "").trim()}\n`);
+    appended.push(
+      `// ---- ${file.slice(PROTO_ROOT.length)} ----\n${dep.body.replace(HEADER_LINE, "").trim()}\n`,
+    );
   }
   let body = first.body;
   const missing = [...googleImports].filter((i) => !first.keptImports.includes(i)).sort();
   if (missing.length > 0) {
-    body = body.replace(PACKAGE, (line) => `${line}\n${missing.map((i) => `import "${i}";`).join("\n")}`);
+    body = body.replace(
+      PACKAGE,
+      (line) => `${line}\n${missing.map((i) => `import "${i}";`).join("\n")}`,
+    );
   }
   body = tagRoot(body, rootMessage, entry);
-  return [body.replace(/\n{3,}/g, "\n\n").trimEnd(), ...appended].join("\n\n").replace(/\n*$/, "\n");
+  return [body.replace(/\n{3,}/g, "\n\n").trimEnd(), ...appended]
+    .join("\n\n")
+    .replace(/\n*$/, "\n");
 }
 
 /** Removes our own imports (remembering payload files to append) and custom options. */
@@ -72,7 +85,8 @@ function splitImports(text: string, sources: ReadonlyMap<string, string>): Split
     }
     const file = `${PROTO_ROOT}${path}`;
     const imported = sources.get(file);
-    if (imported === undefined) throw new Error(`import "${path}" names no file under ${PROTO_ROOT}`);
+    if (imported === undefined)
+      throw new Error(`import "${path}" names no file under ${PROTO_ROOT}`);
     if (!/^[ \t]*extend\s/m.test(imported)) payloadImports.push(file);
     return "";
   });

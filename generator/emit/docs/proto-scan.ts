@@ -31,7 +31,7 @@ function opensToken(src: string, i: number): boolean {
  */
 export function matchBracket(src: string, open: number): number {
   let depth = 0;
-  for (let i = open; i < src.length; ) {
+  for (let i = open; i < src.length;) {
     if (opensToken(src, i)) {
       i = skipToken(src, i);
       continue;
@@ -51,7 +51,7 @@ export function matchBracket(src: string, open: number): number {
 export function splitTopLevel(src: string): string[] {
   const parts: string[] = [];
   let start = 0;
-  for (let i = 0; i < src.length; ) {
+  for (let i = 0; i < src.length;) {
     if (opensToken(src, i)) {
       i = skipToken(src, i);
       continue;

@@ -52,7 +52,14 @@ export function docsReadmeView(model: Model, diagram: string) {
 }
 
 /** `docs/README.md`: what the docs folder holds, the diagram link and the phase/participant tables. */
-export function emitDocsReadme(ctx: EmitContext, templatesRoot: string, diagram: string): GeneratedFile {
-  const content = loadTemplates(templatesRoot, "docs").render("README.md", docsReadmeView(ctx.model, diagram));
+export function emitDocsReadme(
+  ctx: EmitContext,
+  templatesRoot: string,
+  diagram: string,
+): GeneratedFile {
+  const content = loadTemplates(templatesRoot, "docs").render(
+    "README.md",
+    docsReadmeView(ctx.model, diagram),
+  );
   return { path: DOCS_README_PATH, content };
 }
