@@ -1,0 +1,69 @@
+import type { ConstraintChecker } from "../constraints.js";
+import type { TimeSeriesRecord } from "../cloud/ports.js";
+
+/**
+ * How the pipeline reads one telemetry record type. Generated per proto message: `decode` is
+ * the ts-proto decoder, `checker` the constraint checker generated from the proto options,
+ * and the accessors name the fields the spec marks as message id, vehicle id and sample time.
+ */
+export interface RecordCodec<T> {
+  /** Fully-qualified proto name (in logs and DLQ details). */
+  readonly message: string;
+  decode(bytes: Uint8Array): T;
+  readonly checker: ConstraintChecker;
+  messageId(record: T): string;
+  vehicleId(record: T): string;
+  timestampMs(record: T): number;
+  schemaVersion(record: T): number;
+  /** The JSON document stored in the record store (keyed by message id). */
+  toStored(record: T): Readonly<Record<string, unknown>>;
+  /** The time-series point written alongside. */
+  toTimeSeries(record: T): TimeSeriesRecord;
+}
+
+/** How the pipeline reads a batch envelope (records carried as bytes + their CRC-32). */
+export interface BatchCodec<B> {
+  readonly message: string;
+  decode(bytes: Uint8Array): B;
+  readonly checker: ConstraintChecker;
+  batchId(batch: B): string;
+  vehicleId(batch: B): string;
+  schemaVersion(batch: B): number;
+  records(batch: B): readonly Uint8Array[];
+  checksum(batch: B): number;
+}
+
+/** Options of `toTimeSeriesRecord`. */
+export interface TimeSeriesMapping {
+  readonly measureName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly timeMs: number;
+  /** Leaf paths left out of the measures (ids and the time are dimensions or the key). */
+  readonly exclude?: readonly string[];
+}
+
+/**
+ * A multi-measure time-series point from a JSON document: every number and boolean leaf
+ * becomes a measure named by its dotted path (`powertrain.speedKph`).
+ */
+export function toTimeSeriesRecord(
+  json: Readonly<Record<string, unknown>>,
+  mapping: TimeSeriesMapping,
+): TimeSeriesRecord {
+  const measures: Record<string, number | boolean> = {};
+  const exclude = new Set(mapping.exclude ?? []);
+  const walk = (value: unknown, path: string): void => {
+    if (exclude.has(path)) return;
+    if (typeof value === "number" || typeof value === "boolean") measures[path] = value;
+    else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+    }
+  };
+  walk(json, "");
+  return {
+    dimensions: mapping.dimensions,
+    measureName: mapping.measureName,
+    timeMs: mapping.timeMs,
+    measures,
+  };
+}
