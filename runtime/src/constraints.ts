@@ -39,53 +39,82 @@ export interface ConstraintViolation {
   readonly message: string;
 }
 
+/** Marks a field whose parent sub-message is absent (its constraints are skipped). */
+const ABSENT = Symbol("absent");
+type Getter = (message: Record<string, unknown>) => unknown;
+type Step = (message: Record<string, unknown>, out: ConstraintViolation[]) => void;
+
 /**
- * A validator compiled once from a constraint table (patterns compiled, paths split), so that
- * checking a message is a few property reads per constrained field.
+ * A validator compiled once from a constraint table: each field becomes a small closure
+ * specialised for its depth and kind (patterns compiled, bounds captured), so checking a
+ * message is a few property reads per constrained field with no per-call interpretation.
  */
 export class ConstraintChecker {
-  private readonly compiled: { c: FieldConstraint; keys: string[]; re?: RegExp }[];
+  private readonly steps: Step[];
 
   constructor(readonly table: MessageConstraints) {
-    this.compiled = table.fields.map((c) => ({
-      c,
-      keys: c.path.split("."),
-      ...(c.pattern ? { re: new RegExp(c.pattern) } : {}),
-    }));
+    this.steps = table.fields.map(compileField);
   }
 
   /** Returns every violation (empty when the message is valid). Absent parent messages skip their fields. */
   check(message: object): ConstraintViolation[] {
     const out: ConstraintViolation[] = [];
-    for (const { c, keys, re } of this.compiled) {
-      let value: unknown = message;
-      let present = true;
-      for (const k of keys) {
-        if (value === undefined || value === null) {
-          present = false;
-          break;
-        }
-        value = (value as Record<string, unknown>)[k];
-      }
-      if (!present) continue;
-      if (c.repeated) {
-        const list = (value as unknown[] | undefined) ?? [];
-        if (c.required && list.length === 0) out.push(v(c, "required", "must not be empty"));
-        if (c.minItems !== undefined && list.length < c.minItems)
-          out.push(v(c, "min_items", `has ${list.length} items, fewer than ${c.minItems}`));
-        if (c.maxItems !== undefined && list.length > c.maxItems)
-          out.push(v(c, "max_items", `has ${list.length} items, more than ${c.maxItems}`));
-        for (const item of list) checkScalar(c, item, re, out);
-      } else {
-        if (c.required && isDefault(value)) {
-          out.push(v(c, "required", "is required"));
-          continue;
-        }
-        checkScalar(c, value, re, out);
-      }
-    }
+    const m = message as Record<string, unknown>;
+    for (let i = 0; i < this.steps.length; i++) this.steps[i]!(m, out);
     return out;
   }
+}
+
+function compileGetter(keys: readonly string[]): Getter {
+  const [k0, k1, k2] = keys;
+  if (keys.length === 1) return (m) => m[k0!];
+  if (keys.length === 2)
+    return (m) => {
+      const p = m[k0!] as Record<string, unknown> | null | undefined;
+      return p === undefined || p === null ? ABSENT : p[k1!];
+    };
+  if (keys.length === 3)
+    return (m) => {
+      const p = m[k0!] as Record<string, unknown> | null | undefined;
+      if (p === undefined || p === null) return ABSENT;
+      const q = p[k1!] as Record<string, unknown> | null | undefined;
+      return q === undefined || q === null ? ABSENT : q[k2!];
+    };
+  return (m) => {
+    let value: unknown = m;
+    for (const k of keys) {
+      if (value === undefined || value === null) return ABSENT;
+      value = (value as Record<string, unknown>)[k];
+    }
+    return value;
+  };
+}
+
+function compileField(c: FieldConstraint): Step {
+  const get = compileGetter(c.path.split("."));
+  const re = c.pattern ? new RegExp(c.pattern) : undefined;
+  if (c.repeated) {
+    return (m, out) => {
+      const value = get(m);
+      if (value === ABSENT) return;
+      const list = (value as unknown[] | undefined) ?? [];
+      if (c.required && list.length === 0) out.push(v(c, "required", "must not be empty"));
+      if (c.minItems !== undefined && list.length < c.minItems)
+        out.push(v(c, "min_items", `has ${list.length} items, fewer than ${c.minItems}`));
+      if (c.maxItems !== undefined && list.length > c.maxItems)
+        out.push(v(c, "max_items", `has ${list.length} items, more than ${c.maxItems}`));
+      for (const item of list) checkScalar(c, item, re, out);
+    };
+  }
+  return (m, out) => {
+    const value = get(m);
+    if (value === ABSENT) return;
+    if (c.required && isDefault(value)) {
+      out.push(v(c, "required", "is required"));
+      return;
+    }
+    checkScalar(c, value, re, out);
+  };
 }
 
 function checkScalar(
