@@ -28,11 +28,18 @@ function metricByName(model: Model, name: string): MetricModel {
 }
 
 /** The alarm's dimensions that `metric` declares (a rate's denominator shares only those). */
-function declaredDimensions(metric: MetricModel, dims: Readonly<Record<string, string>>): Record<string, string> {
+function declaredDimensions(
+  metric: MetricModel,
+  dims: Readonly<Record<string, string>>,
+): Record<string, string> {
   return Object.fromEntries(Object.entries(dims).filter(([k]) => metric.dimensions.includes(k)));
 }
 
-function stat(metric: MetricModel, dimensions: Readonly<Record<string, string>>, statistic: string): MetricStatView {
+function stat(
+  metric: MetricModel,
+  dimensions: Readonly<Record<string, string>>,
+  statistic: string,
+): MetricStatView {
   return { namespace: metric.namespace, metricName: metric.cloudwatchName, dimensions, statistic };
 }
 

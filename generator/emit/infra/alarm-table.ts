@@ -13,8 +13,8 @@ export interface AlarmDefinitionView {
   readonly severity: string;
   /** Audience whose SNS topic the alarm notifies. */
   readonly audience: string;
-  /** Anchor of the runbook the description links (the row's runbook, else the row itself). */
-  readonly runbook: string;
+  /** The runbook the description links; null: it links the row's response steps in the FMEA. */
+  readonly runbook: string | null;
   /** First sentence of the alarm description (the runbook link is appended by the construct). */
   readonly summary: string;
   readonly metric: AlarmMetricView;
@@ -48,34 +48,30 @@ export function failureModeAlarmName(fm: { readonly id: string; readonly slug: s
  * reports), then the seed's alert triggers, in spec order.
  */
 export function alarmTable(model: Model): AlarmDefinitionView[] {
-  const fromModes = model.failureModes.map(
-    (fm): AlarmDefinitionView => ({
-      name: failureModeAlarmName(fm),
-      source: fm.id,
-      kind: "failure-mode",
-      title: fm.name,
-      severity: fm.severity,
-      audience: fm.notify,
-      runbook: fm.runbook ?? fm.id.toLowerCase(),
-      summary: `${fm.id} ${fm.name} (${fm.severity}): ${fm.detection.description}.`,
-      metric: alarmMetric(model, fm.detection.alarm),
-      ...thresholds(fm.detection.alarm),
-    }),
-  );
-  const fromAlerts = model.alerts.map(
-    (a): AlarmDefinitionView => ({
-      name: a.id,
-      source: a.id,
-      kind: "alert",
-      title: a.name,
-      severity: a.severity,
-      audience: a.notify,
-      runbook: a.runbook,
-      summary: `${a.name} (${a.severity}): ${a.action}.`,
-      metric: alarmMetric(model, a.alarm),
-      ...thresholds(a.alarm),
-    }),
-  );
+  const fromModes = model.failureModes.map((fm): AlarmDefinitionView => ({
+    name: failureModeAlarmName(fm),
+    source: fm.id,
+    kind: "failure-mode",
+    title: fm.name,
+    severity: fm.severity,
+    audience: fm.notify,
+    runbook: fm.runbook ?? null,
+    summary: `${fm.id} ${fm.name} (${fm.severity}): ${fm.detection.description}.`,
+    metric: alarmMetric(model, fm.detection.alarm),
+    ...thresholds(fm.detection.alarm),
+  }));
+  const fromAlerts = model.alerts.map((a): AlarmDefinitionView => ({
+    name: a.id,
+    source: a.id,
+    kind: "alert",
+    title: a.name,
+    severity: a.severity,
+    audience: a.notify,
+    runbook: a.runbook,
+    summary: `${a.name} (${a.severity}): ${a.action}.`,
+    metric: alarmMetric(model, a.alarm),
+    ...thresholds(a.alarm),
+  }));
   return [...fromModes, ...fromAlerts];
 }
 

@@ -16,7 +16,11 @@ export interface DashboardView {
   /** Counters with a `reason` dimension, one line per reason value (SEARCH). */
   readonly errorBreakdownMetrics: readonly string[];
   /** Per operation: the latency timer and the percentiles its SLA names. */
-  readonly latency: readonly { operationId: string; metric: string; percentiles: readonly PercentileView[] }[];
+  readonly latency: readonly {
+    operationId: string;
+    metric: string;
+    percentiles: readonly PercentileView[];
+  }[];
 }
 
 /** `latency-p50` -> `p50`, `latency-p999` -> `p99.9` (the SLA's percentile as a CloudWatch statistic). */
@@ -31,7 +35,8 @@ const custom = (m: MetricModel) => !m.namespace.startsWith("AWS/");
 /** The one namespace of the pipeline's own (EMF) metrics. */
 export function customNamespace(model: Model): string {
   const spaces = [...new Set(model.metrics.filter(custom).map((m) => m.namespace))];
-  if (spaces.length !== 1) throw new Error(`expected one custom metric namespace, found ${spaces.join(", ")}`);
+  if (spaces.length !== 1)
+    throw new Error(`expected one custom metric namespace, found ${spaces.join(", ")}`);
   return spaces[0]!;
 }
 
@@ -43,12 +48,18 @@ export function customNamespace(model: Model): string {
 export function dashboard(model: Model): DashboardView {
   const ops = model.operations.filter((op) => op.action === "send" && op.handler);
   const counters = model.metrics.filter((m) => custom(m) && m.kind === "counter");
-  const timers = model.metrics.filter((m) => custom(m) && m.kind === "timer" && m.dimensions.includes("operation"));
+  const timers = model.metrics.filter(
+    (m) => custom(m) && m.kind === "timer" && m.dimensions.includes("operation"),
+  );
   return {
     namespace: customNamespace(model),
     operations: ops.map((o) => o.id),
-    throughputMetrics: counters.filter((m) => m.unit === "Count" && m.dimensions.includes("operation")).map((m) => m.cloudwatchName),
-    errorBreakdownMetrics: counters.filter((m) => m.dimensions.includes("reason")).map((m) => m.cloudwatchName),
+    throughputMetrics: counters
+      .filter((m) => m.unit === "Count" && m.dimensions.includes("operation"))
+      .map((m) => m.cloudwatchName),
+    errorBreakdownMetrics: counters
+      .filter((m) => m.dimensions.includes("reason"))
+      .map((m) => m.cloudwatchName),
     latency: ops.flatMap((op) =>
       timers.map((t) => ({
         operationId: op.id,

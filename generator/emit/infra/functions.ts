@@ -15,6 +15,9 @@ export interface FunctionView {
   readonly role: "processor" | "replay";
 }
 
+/** Lambda's default memory: the replay handler's floor when the spec names no handler. */
+export const LAMBDA_DEFAULT_MEMORY_MB = 128;
+
 /** Lambda's maximum timeout: the replay handler walks the DLQ and may use all of it. */
 export const LAMBDA_MAX_TIMEOUT_MS = 900_000;
 
@@ -26,16 +29,17 @@ export const LAMBDA_MAX_TIMEOUT_MS = 900_000;
 export function functions(model: Model): FunctionView[] {
   const processors = model.operations
     .filter((op) => op.action === "send" && op.handler)
-    .map(
-      (op): FunctionView => ({
-        name: op.handler!.name,
-        operationId: op.id,
-        memoryMb: op.handler!.memoryMb,
-        timeoutMs: op.handler!.timeoutMs,
-        reservedConcurrency: op.handler!.reservedConcurrency,
-        role: "processor",
-      }),
-    );
-  const memoryMb = Math.max(...processors.map((p) => p.memoryMb));
-  return [...processors, { name: DLQ_REPLAY_HANDLER, memoryMb, timeoutMs: LAMBDA_MAX_TIMEOUT_MS, role: "replay" }];
+    .map((op): FunctionView => ({
+      name: op.handler!.name,
+      operationId: op.id,
+      memoryMb: op.handler!.memoryMb,
+      timeoutMs: op.handler!.timeoutMs,
+      reservedConcurrency: op.handler!.reservedConcurrency,
+      role: "processor",
+    }));
+  const memoryMb = Math.max(LAMBDA_DEFAULT_MEMORY_MB, ...processors.map((p) => p.memoryMb));
+  return [
+    ...processors,
+    { name: DLQ_REPLAY_HANDLER, memoryMb, timeoutMs: LAMBDA_MAX_TIMEOUT_MS, role: "replay" },
+  ];
 }

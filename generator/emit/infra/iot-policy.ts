@@ -21,11 +21,15 @@ export function vehicleParameter(model: Model): string {
   const names = new Set(
     model.servers.map((s) => {
       const m = /^\{([A-Za-z0-9_]+)\}$/.exec(s.clientIdTemplate);
-      if (!m) throw new Error(`server ${s.id}: client id template ${s.clientIdTemplate} is not one {parameter}`);
+      if (!m)
+        throw new Error(
+          `server ${s.id}: client id template ${s.clientIdTemplate} is not one {parameter}`,
+        );
       return m[1]!;
     }),
   );
-  if (names.size !== 1) throw new Error(`servers disagree on the client id parameter: ${[...names].join(", ")}`);
+  if (names.size !== 1)
+    throw new Error(`servers disagree on the client id parameter: ${[...names].join(", ")}`);
   return [...names][0]!;
 }
 
@@ -34,19 +38,25 @@ export function vehicleParameter(model: Model): string {
  * policy variable, every other parameter `*` (which also matches a `+` in a subscription filter).
  */
 export function policyTopic(channel: ChannelModel, vehicleParam: string): string {
-  return channel.address.replace(/\{([^}]+)\}/g, (_, name: string) => (name === vehicleParam ? THING_NAME_VARIABLE : "*"));
+  return channel.address.replace(/\{([^}]+)\}/g, (_, name: string) =>
+    name === vehicleParam ? THING_NAME_VARIABLE : "*",
+  );
 }
 
 /** Publish only on send channels, subscribe/receive only on receive channels; each its own vehicle's. */
 export function iotPolicy(model: Model): IotPolicyView {
   const vehicle = vehicleParameter(model);
   const topicsOf = (action: "send" | "receive") => {
-    const ids = [...new Set(model.operations.filter((o) => o.action === action).map((o) => o.channelId))];
+    const ids = [
+      ...new Set(model.operations.filter((o) => o.action === action).map((o) => o.channelId)),
+    ];
     return ids.map((id) => {
       const channel = model.channels.find((c) => c.id === id);
       if (!channel) throw new Error(`unknown channel ${id}`);
       if (!channel.parameters.some((p) => p.name === vehicle)) {
-        throw new Error(`channel ${id} has no {${vehicle}} parameter: a vehicle could not be confined to its own topic`);
+        throw new Error(
+          `channel ${id} has no {${vehicle}} parameter: a vehicle could not be confined to its own topic`,
+        );
       }
       return policyTopic(channel, vehicle);
     });

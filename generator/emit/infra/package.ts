@@ -17,7 +17,9 @@ const DEPENDENCIES = ["aws-cdk-lib", "cdk-nag", "constructs", "esbuild"] as cons
 /** package.json, tsconfig.json, README.md and the CDK app (`bin/app.ts`) of `@v2c/infra`. */
 export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): GeneratedFile[] {
   const m = ctx.model;
-  const deps: Record<string, string> = Object.fromEntries(DEPENDENCIES.map((d) => [d, packageVersion(d)]));
+  const deps: Record<string, string> = Object.fromEntries(
+    DEPENDENCIES.map((d) => [d, packageVersion(d)]),
+  );
   deps[RUNTIME] = packageVersion(RUNTIME);
   deps["@v2c/spec"] = m.info.version;
   const pkg = {
@@ -33,7 +35,7 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
   const t = loadTemplates(templatesRoot, "infra");
   const appImports = new ImportCollector();
   appImports.use("aws-cdk-lib", "App");
-  appImports.use("aws-cdk-lib", "Aspects");
+  appImports.use("aws-cdk-lib", "Validations");
   appImports.use("aws-cdk-lib", "Stack");
   appImports.use("cdk-nag", "AwsSolutionsChecks");
   appImports.use("../src/index.js", "TelemetryPipeline");
@@ -47,7 +49,10 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
         sources: sourceList(m.sources),
         title: m.info.title,
         runtime: m.platform.lambdaRuntime,
-        functions: functions(m).map((f) => ({ name: f.name, operation: f.operationId ?? "DLQ replay (Procedure 1)" })),
+        functions: functions(m).map((f) => ({
+          name: f.name,
+          operation: f.operationId ?? "DLQ replay (Procedure 1)",
+        })),
         rules: topicRules(m),
         failureModeAlarms: alarms.filter((a) => a.kind === "failure-mode").length,
         alertAlarms: alarms.filter((a) => a.kind === "alert").length,

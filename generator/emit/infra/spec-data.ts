@@ -41,7 +41,8 @@ export function emitInfraSpec(ctx: EmitContext, templatesRoot: string): Generate
     iotPolicyDoc:
       "Vehicle IoT policy resources: the thing-name variable in place of the vehicle parameter, `*` for the others.",
     iotPolicy: literal(iotPolicy(m)),
-    dashboardDoc: "Dashboard widgets: throughput, error breakdown, latency percentiles with their SLAs.",
+    dashboardDoc:
+      "Dashboard widgets: throughput, error breakdown, latency percentiles with their SLAs.",
     dashboard: literal(dashboard(m)),
   });
   return { path: "infra/src/spec.ts", content };

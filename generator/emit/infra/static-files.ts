@@ -1,5 +1,6 @@
 import { ImportCollector } from "../imports.js";
 import { sourceList } from "../names.js";
+import { RUNTIME } from "../spec/package.js";
 import { loadTemplates } from "../templates.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
 
@@ -31,7 +32,7 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
     [`${CDK}/aws-timestream`, "CfnDatabase"],
     [`${CDK}/aws-timestream`, "CfnTable"],
     ["constructs", "Construct"],
-    ["@v2c/runtime/cloud/dynamodb-dedup-store", "DEDUP_TTL_ATTRIBUTE"],
+    [`${RUNTIME}/cloud/dynamodb-dedup-store`, "DEDUP_TTL_ATTRIBUTE"],
     ["./environment.js", "DEDUP_PARTITION_KEY"],
     ["./environment.js", "TELEMETRY_PARTITION_KEY"],
     ["./spec.js", "timeSeriesMemoryRetentionMs"],
@@ -48,13 +49,19 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
   ],
   "src/functions.ts": [
     ["node:fs", "existsSync"],
+    ["node:path", "basename"],
+    ["node:path", "dirname"],
+    ["node:path", "join"],
     ["node:url", "fileURLToPath"],
+    ["esbuild", "buildSync"],
+    [CDK, "AssetHashType"],
+    [CDK, "DockerImage"],
     [CDK, "Duration"],
     [`${CDK}/aws-lambda`, "Architecture"],
+    [`${CDK}/aws-lambda`, "Code"],
+    [`${CDK}/aws-lambda`, "Function as LambdaFunction"],
     [`${CDK}/aws-lambda`, "Runtime"],
     [`${CDK}/aws-lambda`, "RuntimeFamily"],
-    [`${CDK}/aws-lambda-nodejs`, "NodejsFunction"],
-    [`${CDK}/aws-lambda-nodejs`, "OutputFormat"],
     ["constructs", "Construct"],
     ["./environment.js", "HANDLER_ENVIRONMENT"],
     ["./spec.js", "functions"],
@@ -63,6 +70,7 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
   ],
   "src/topic-rules.ts": [
     [CDK, "Stack"],
+    [`${CDK}/aws-iam`, "PolicyStatement"],
     [`${CDK}/aws-iam`, "Role"],
     [`${CDK}/aws-iam`, "ServicePrincipal"],
     [`${CDK}/aws-iot`, "CfnTopicRule"],
@@ -109,8 +117,12 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
     ["./spec.js", "FunctionName", T],
   ],
   "src/nag-suppressions.ts": [
-    ["cdk-nag", "NagSuppressions"],
-    [`${CDK}/aws-lambda-nodejs`, "NodejsFunction", T],
+    [CDK, "CfnElement", T],
+    [CDK, "Stack"],
+    [CDK, "Validations"],
+    ["constructs", "IConstruct", T],
+    ["./environment.js", "RULE_ERROR_PREFIX"],
+    [`${CDK}/aws-lambda`, "Function as LambdaFunction", T],
     ["./spec.js", "lambdaRuntime"],
     ["./telemetry-pipeline.js", "TelemetryPipeline", T],
   ],
@@ -119,7 +131,7 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
     [CDK, "RemovalPolicy"],
     [`${CDK}/aws-cloudwatch`, "IAlarmAction", T],
     [`${CDK}/aws-iam`, "PolicyStatement"],
-    [`${CDK}/aws-lambda-nodejs`, "NodejsFunction", T],
+    [`${CDK}/aws-lambda`, "Function as LambdaFunction", T],
     [`${CDK}/aws-sns`, "ITopic", T],
     ["constructs", "Construct"],
     ["./alarms.js", "PipelineAlarms"],
@@ -153,7 +165,10 @@ export function emitStaticFiles(ctx: EmitContext, templatesRoot: string): Genera
     for (const [module, symbol, typeOnly] of uses) imports.use(module, symbol, typeOnly ?? false);
     return {
       path: `infra/${path}`,
-      content: t.render(templateOf(path), { sources: sourceList(["asyncapi.yaml"]), imports: imports.lines() }),
+      content: t.render(templateOf(path), {
+        sources: sourceList(["asyncapi.yaml"]),
+        imports: imports.lines(),
+      }),
     };
   });
 }

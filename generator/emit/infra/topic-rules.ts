@@ -23,6 +23,11 @@ export function topicRules(model: Model): TopicRuleView[] {
     .map((op) => {
       const channel = model.channels.find((c) => c.id === op.channelId);
       if (!channel) throw new Error(`operation ${op.id} on unknown channel ${op.channelId}`);
-      return { operationId: op.id, channelId: channel.id, handler: op.handler!.name, sql: topicRuleSql(channel.filter) };
+      return {
+        operationId: op.id,
+        channelId: channel.id,
+        handler: op.handler!.name,
+        sql: topicRuleSql(channel.filter),
+      };
     });
 }
