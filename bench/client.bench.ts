@@ -1,0 +1,228 @@
+/**
+ * Benchmark of the generated vehicle client (`@v2c/ecu-client`), not a test.
+ *
+ *   npx tsx bench/client.bench.ts [messages-per-run] [runs]
+ *
+ * Starts one private Mosquitto and measures, in one process:
+ *  1. QoS 1 publish throughput of `client.publishTelemetry` (envelope + constraint check +
+ *     protobuf encode + topic alias + persistent-queue-backed session) against raw MQTT.js
+ *     publishing pre-encoded payloads with the same alias and the same in-flight window;
+ *  2. encode cost per message (build + validate + encode, and ts-proto encode alone);
+ *  3. batch build + zstd compress time for the spec's min and max batch sizes;
+ *  4. wire bytes per record for plain, aliased and batched publishing (packets generated with
+ *     mqtt-packet, the encoder MQTT.js writes with).
+ * Every figure is the median of several runs.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { connectAsync } from "mqtt";
+import mqttPacket from "mqtt-packet";
+import { clientConfig, createVehicleClient, telemetryBatchCodec } from "@v2c/ecu-client";
+import { buildBatches } from "@v2c/runtime/client/index";
+import { channels, VehicleTelemetry } from "@v2c/spec";
+import { startMosquitto } from "../runtime/test/support/mosquitto.js";
+import { SAMPLE, SERVER, VEHICLE_ID } from "../generated/ecu-client/test/harness.js";
+
+const N = Number(process.argv[2] ?? 5000);
+const RUNS = Number(process.argv[3] ?? 5);
+/** Publishes in flight at once, for both clients (QoS 1, each awaits its PUBACK). */
+const WINDOW = 16;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/** Runs `task(i)` for i < n with at most `window` in flight; returns messages per second. */
+async function pump(
+  n: number,
+  window: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: window }, async () => {
+      while (next < n) await task(next++);
+    }),
+  );
+  return n / ((performance.now() - start) / 1000);
+}
+
+async function main(): Promise<void> {
+  const broker = await startMosquitto();
+  const dir = mkdtempSync(join(tmpdir(), "v2c-client-bench-"));
+  const alias = channels.vehicleTelemetry.topicAlias;
+  try {
+    // --- 1. throughput -------------------------------------------------------------------
+    const client = createVehicleClient({
+      server: SERVER,
+      vehicleId: VEHICLE_ID,
+      url: broker.url,
+      queuePath: join(dir, "queue.db"),
+      timeouts: { connectMs: 3000, subscribeMs: 3000, endMs: 500 },
+    });
+    client.start();
+    await client.whenReady(5000);
+    const raw = await connectAsync(broker.url, {
+      protocolVersion: 5,
+      clientId: "raw-bench",
+      reconnectPeriod: 0,
+    });
+    const topic = client.topics.vehicleTelemetry;
+    const payload = Buffer.from(
+      VehicleTelemetry.encode(client.buildVehicleTelemetry(SAMPLE)).finish(),
+    );
+    // Raw MQTT.js: the first publish binds the alias, the rest send alias only (as the session does).
+    await raw.publishAsync(topic, payload, { qos: 1, properties: { topicAlias: alias } });
+    const rawPublish = () =>
+      raw.publishAsync("", payload, { qos: 1, properties: { topicAlias: alias } });
+    const genPublish = async () => {
+      const r = await client.publishTelemetry(SAMPLE);
+      if (r.status !== "acked") throw new Error(`not acked: ${JSON.stringify(r)}`);
+    };
+    // The runtime session alone (pre-encoded payload): separates the generated layer's cost
+    // (envelope, constraint check, protobuf encode) from the session's (size check, PUBACK timer, DUP capture).
+    let seq = 0;
+    const sessionPublish = () =>
+      client.session.publish(topic, payload, { messageId: `bench-${seq++}`, alias });
+    await pump(500, WINDOW, rawPublish); // warm-up
+    await pump(500, WINDOW, sessionPublish);
+    await pump(500, WINDOW, genPublish);
+    const rawRates: number[] = [];
+    const sessionRates: number[] = [];
+    const genRates: number[] = [];
+    const sides: Array<[number[], () => Promise<unknown>]> = [
+      [rawRates, rawPublish],
+      [sessionRates, sessionPublish],
+      [genRates, genPublish],
+    ];
+    for (let r = 0; r < RUNS; r++) {
+      // Rotate the order so no side always runs on a warmer broker.
+      for (let k = 0; k < sides.length; k++) {
+        const [rates, task] = sides[(r + k) % sides.length]!;
+        rates.push(await pump(N, WINDOW, task));
+      }
+    }
+    await raw.endAsync();
+
+    // --- 2. encode cost ------------------------------------------------------------------
+    const ENC = 20_000;
+    const buildUs: number[] = [];
+    const encodeUs: number[] = [];
+    const message = client.buildVehicleTelemetry(SAMPLE);
+    for (let r = 0; r < RUNS; r++) {
+      let t = performance.now();
+      for (let i = 0; i < ENC; i++)
+        VehicleTelemetry.encode(client.buildVehicleTelemetry(SAMPLE)).finish();
+      buildUs.push(((performance.now() - t) * 1000) / ENC);
+      t = performance.now();
+      for (let i = 0; i < ENC; i++) VehicleTelemetry.encode(message).finish();
+      encodeUs.push(((performance.now() - t) * 1000) / ENC);
+    }
+
+    // --- 3. batch build + compress -------------------------------------------------------
+    const policy = clientConfig.publishBatchTelemetry;
+    const codec = telemetryBatchCodec({
+      vehicleId: VEHICLE_ID,
+      clock: Date.now,
+      newId: () => crypto.randomUUID(),
+    });
+    const records = (n: number) =>
+      Array.from({ length: n }, () =>
+        VehicleTelemetry.encode(client.buildVehicleTelemetry(SAMPLE)).finish(),
+      );
+    const batchMs: Record<number, number[]> = {
+      [policy.minMessages]: [],
+      [policy.maxMessages]: [],
+    };
+    const batchBytes: Record<number, number> = {};
+    for (const n of [policy.minMessages, policy.maxMessages]) {
+      const recs = records(n);
+      await buildBatches(recs, policy, codec); // warm-up
+      for (let r = 0; r < RUNS * 4; r++) {
+        const t = performance.now();
+        const [b] = await buildBatches(recs, policy, codec);
+        batchMs[n]!.push(performance.now() - t);
+        batchBytes[n] = b!.compressed.byteLength;
+      }
+    }
+    await client.close();
+
+    // --- 4. wire bytes per record ----------------------------------------------------------
+    const packet = (t: string, body: Uint8Array, a?: number) =>
+      mqttPacket.generate(
+        {
+          cmd: "publish",
+          topic: t,
+          payload: Buffer.from(body),
+          qos: 1,
+          messageId: 1,
+          dup: false,
+          retain: false,
+          ...(a ? { properties: { topicAlias: a } } : {}),
+        },
+        { protocolVersion: 5 },
+      ).length;
+    const perConn = policy.maxMessages; // records sent on one connection for the aliased average
+    const plain = packet(topic, payload);
+    const aliasedFirst = packet(topic, payload, alias);
+    const aliasedNext = packet("", payload, alias);
+    const aliased = (aliasedFirst + (perConn - 1) * aliasedNext) / perConn;
+    const batchTopicAlias = channels.telemetryBatch.topicAlias;
+    const batched = (n: number) => packet("", new Uint8Array(batchBytes[n]!), batchTopicAlias) / n;
+
+    const fmt = (x: number, d = 1) => x.toFixed(d);
+    const rawMed = median(rawRates);
+    const genMed = median(genRates);
+    console.log(
+      `ecu-client benchmark: ${N} messages x ${RUNS} runs, window ${WINDOW}, QoS 1, Mosquitto on 127.0.0.1`,
+    );
+    console.log(`payload: VehicleTelemetry ${payload.length} B, topic ${topic.length} B`);
+    console.log("");
+    console.log("| measure | median | runs |");
+    console.log("| --- | --- | --- |");
+    console.log(
+      `| raw MQTT.js publishAsync (pre-encoded, alias) | ${fmt(rawMed, 0)} msg/s | ${rawRates.map((x) => fmt(x, 0)).join(", ")} |`,
+    );
+    console.log(
+      `| runtime VehicleSession.publish (pre-encoded, alias) | ${fmt(median(sessionRates), 0)} msg/s | ${sessionRates.map((x) => fmt(x, 0)).join(", ")} |`,
+    );
+    console.log(
+      `| generated publishTelemetry | ${fmt(genMed, 0)} msg/s | ${genRates.map((x) => fmt(x, 0)).join(", ")} |`,
+    );
+    console.log(`| ratio generated / raw | ${fmt(genMed / rawMed, 2)} | target >= 0.9 |`);
+    console.log(
+      `| ratio generated / runtime session | ${fmt(genMed / median(sessionRates), 2)} | cost of the generated layer |`,
+    );
+    console.log(
+      `| ratio runtime session / raw | ${fmt(median(sessionRates) / rawMed, 2)} | cost of the runtime session |`,
+    );
+    console.log(
+      `| build + validate + encode | ${fmt(median(buildUs), 2)} us/msg | ${buildUs.map((x) => fmt(x, 2)).join(", ")} |`,
+    );
+    console.log(
+      `| ts-proto encode alone | ${fmt(median(encodeUs), 2)} us/msg | ${encodeUs.map((x) => fmt(x, 2)).join(", ")} |`,
+    );
+    for (const n of [policy.minMessages, policy.maxMessages])
+      console.log(
+        `| batch of ${n}: build + CRC-32 + zstd ${policy.zstdLevel} + verify | ${fmt(median(batchMs[n]!), 2)} ms (${batchBytes[n]} B compressed) | ${RUNS * 4} runs |`,
+      );
+    console.log(`| wire bytes/record, plain topic | ${plain} B | |`);
+    console.log(
+      `| wire bytes/record, topic alias (avg over ${perConn} on one connection) | ${fmt(aliased)} B | first ${aliasedFirst} B, then ${aliasedNext} B |`,
+    );
+    for (const n of [policy.minMessages, policy.maxMessages])
+      console.log(
+        `| wire bytes/record, batch of ${n} | ${fmt(batched(n))} B | ratio to plain ${fmt(batched(n) / plain, 2)} |`,
+      );
+  } finally {
+    await broker.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

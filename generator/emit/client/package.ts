@@ -1,0 +1,64 @@
+import type { EmitContext, GeneratedFile } from "../types.js";
+import { sourceList } from "../names.js";
+import { loadTemplates } from "../templates.js";
+import { RUNTIME } from "../spec/package.js";
+import type { PackageVersions } from "../spec/package.js";
+import { ImportCollector } from "../imports.js";
+import { clientView, RUNTIME_CLIENT } from "./view.js";
+
+/** package.json, tsconfig.json, README.md, src/index.ts and src/errors.ts of `@v2c/ecu-client`. */
+export function emitClientPackage(
+  ctx: EmitContext,
+  templatesRoot: string,
+  versions: PackageVersions,
+): GeneratedFile[] {
+  const m = ctx.model;
+  const view = clientView(m);
+  const pkg = {
+    name: "@v2c/ecu-client",
+    version: m.info.version,
+    private: true,
+    description: `Generated from the ${m.info.title} spec: the vehicle's typed MQTT 5 client. DO NOT EDIT.`,
+    type: "module",
+    exports: { ".": "./src/index.ts" },
+    dependencies: { [RUNTIME]: versions.runtime, "@v2c/spec": m.info.version },
+  };
+  const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test"] };
+  const t = loadTemplates(templatesRoot, "client");
+  const vehicleParam = view.topicParams.find((p) => p.source === "vehicleId")?.name;
+  const example =
+    m.channels.flatMap((c) => c.parameters).find((p) => p.name === vehicleParam)?.example ?? "";
+  const errorImports = new ImportCollector();
+  errorImports.use(RUNTIME_CLIENT, "V2cClientError");
+  errorImports.use(`${RUNTIME}/constraints`, "ConstraintViolation", true);
+  return [
+    { path: "ecu-client/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
+    { path: "ecu-client/tsconfig.json", content: `${JSON.stringify(tsconfig, null, 2)}\n` },
+    {
+      path: "ecu-client/README.md",
+      content: t.render("README.md", {
+        sources: sourceList(m.sources),
+        title: m.info.title,
+        firstServer: m.servers[0]?.id ?? "",
+        exampleVehicleId: example,
+        iotMaxKeepAliveS: m.platform.iotMaxKeepAliveS,
+        ...view,
+      }),
+    },
+    {
+      path: "ecu-client/src/index.ts",
+      content: t.render("index.ts", {
+        sources: sourceList(m.sources),
+        imports: [],
+        hasBatches: view.batches.length > 0,
+      }),
+    },
+    {
+      path: "ecu-client/src/errors.ts",
+      content: t.render("errors.ts", {
+        sources: sourceList(m.sources),
+        imports: errorImports.lines(),
+      }),
+    },
+  ];
+}

@@ -1,0 +1,81 @@
+import type { FailureModeModel, Model } from "../../model/types.js";
+
+/** The spec reference (`uses`) that names the vehicle's local queue. */
+export const LOCAL_QUEUE_REF = "asyncapi:x-v2c.client.local-queue";
+/** The spec reference (`uses`) that names the tolerated clock skew. */
+export const CLOCK_SKEW_REF = "asyncapi:x-v2c.timestamps.max-clock-skew";
+
+/**
+ * The FMEA rows the vehicle client builds its session from, found by the shape of their
+ * mitigation policy (never by id), so a renumbered or reworded FMEA still generates.
+ */
+export interface ClientPolicyRows {
+  /** Reconnect schedule: a client-owned connection-phase row with `retry` (FM-02). */
+  readonly reconnect: FailureModeModel;
+  /** PUBACK timeout and DUP resends: the row with `pubackTimeoutMs` and `retry` (FM-06). */
+  readonly publishRetry: FailureModeModel;
+  /** CONNACK 0x97 wait: the row with `quotaWait` (FM-03). */
+  readonly quota: FailureModeModel;
+  /** Certificate expiry warning: the row with `certificateExpiryWarningMs` (FM-01). */
+  readonly certificateWarning: FailureModeModel;
+  /** Size check before publish: the row with `sizeCheck` (FM-04). */
+  readonly sizeCheck: FailureModeModel;
+  /** Batch split: the row with `split` (FM-13). */
+  readonly split: FailureModeModel;
+  /** Batch checksum: the row with `checksum` (FM-22). */
+  readonly checksum: FailureModeModel;
+  /** Clock skew tolerance: the row that uses `x-v2c.timestamps.max-clock-skew` (FM-21). */
+  readonly clockSkew: FailureModeModel;
+}
+
+function find(
+  model: Model,
+  what: string,
+  test: (fm: FailureModeModel) => boolean,
+): FailureModeModel {
+  const rows = model.failureModes.filter(test);
+  if (rows.length === 0) throw new Error(`ecu-client: no FMEA row gives the ${what}`);
+  // Prefer the client's own row when several match (e.g. a handler row with the same shape).
+  return rows.find((r) => r.owner === "ecu-client") ?? rows[0]!;
+}
+
+/** Finds every row the client needs; throws (an emitter error) when the FMEA lacks one. */
+export function clientPolicyRows(model: Model): ClientPolicyRows {
+  const p = (fm: FailureModeModel) => fm.mitigation.policy;
+  return {
+    reconnect: find(
+      model,
+      "reconnect schedule",
+      (fm) => fm.owner === "ecu-client" && fm.phase === "connection" && !!p(fm).retry,
+    ),
+    publishRetry: find(
+      model,
+      "PUBACK timeout",
+      (fm) => p(fm).pubackTimeoutMs !== undefined && !!p(fm).retry,
+    ),
+    quota: find(model, "quota wait", (fm) => p(fm).quotaWait !== undefined),
+    certificateWarning: find(
+      model,
+      "certificate expiry warning",
+      (fm) => p(fm).certificateExpiryWarningMs !== undefined,
+    ),
+    sizeCheck: find(model, "size check", (fm) => p(fm).sizeCheck === true),
+    split: find(model, "batch split", (fm) => p(fm).split !== undefined),
+    checksum: find(model, "batch checksum", (fm) => p(fm).checksum !== undefined),
+    clockSkew: find(model, "clock skew tolerance", (fm) =>
+      fm.mitigation.uses.some((u) => u.ref === CLOCK_SKEW_REF),
+    ),
+  };
+}
+
+/** Rows the generated client tests: client-owned rows plus the rows it applies a policy of. */
+export function clientTestedRows(model: Model): FailureModeModel[] {
+  const rows = clientPolicyRows(model);
+  const applied = new Set(Object.values(rows).map((r) => r.id));
+  return model.failureModes.filter((fm) => fm.owner === "ecu-client" || applied.has(fm.id));
+}
+
+/** `[2000, 4000]` -> `2000, 4000 ms`. */
+export function msList(values: readonly number[]): string {
+  return `${values.join(", ")} ms`;
+}

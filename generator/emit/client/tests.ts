@@ -1,0 +1,265 @@
+import type { EmitContext, GeneratedFile } from "../types.js";
+import { ImportCollector } from "../imports.js";
+import { literal, sourceList } from "../names.js";
+import { loadTemplates } from "../templates.js";
+import { RUNTIME_CLIENT, SPEC, clientView, type ClientView } from "./view.js";
+import { clientPolicyRows, clientTestedRows } from "./policies.js";
+import { clientTestPlan, type ClientTestKind } from "./test-kinds.js";
+import { invalidSnapshot, sampleSnapshot } from "./sample.js";
+
+/** Where the repository's test support lives, seen from `generated/ecu-client/test/`. */
+const SUPPORT = "../../../runtime/test/support";
+const HARNESS = "./harness.js";
+const VITEST = "vitest";
+
+type Use = readonly [module: string, symbol: string, typeOnly?: boolean];
+
+const H = (...names: string[]): Use[] => names.map((n) => [HARNESS, n] as const);
+const R = (...names: string[]): Use[] => names.map((n) => [RUNTIME_CLIENT, n] as const);
+const RT = (...names: string[]): Use[] => names.map((n) => [RUNTIME_CLIENT, n, true] as const);
+const CFG: Use = ["../src/index.js", "clientConfig"];
+
+/** What each test template imports (beyond vitest and the row's constant). */
+function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): Use[] {
+  const send: Use[] = view.sends[0] ? [[SPEC, view.sends[0].type]] : [];
+  const batch = view.batches[0];
+  switch (kind) {
+    case "reconnect":
+      return [
+        ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer"),
+        ...R("ReasonCode"),
+        ...RT("ConnectFailedEvent", "QueueDroppedEvent"),
+        CFG,
+        ...send,
+      ];
+    case "puback":
+      return [
+        ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "waitUntil"),
+        ...R("ReasonCode"),
+        ...send,
+      ];
+    case "quota":
+      return [
+        ...H("Cleanups", "makeClient", "ScriptedPeer", "signalCode"),
+        ...R("ReasonCode"),
+        ...RT("ConnectFailedEvent"),
+        CFG,
+      ];
+    case "size":
+      return [
+        ...H(
+          "Cleanups",
+          "makeClient",
+          "SAMPLE",
+          "ScriptedPeer",
+          "SERVER",
+          "signalCode",
+          "startMosquitto",
+          "waitUntil",
+        ),
+        ...R("PacketTooLargeError"),
+        CFG,
+      ];
+    case "unauthorized":
+      return [
+        ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "signalCode"),
+        ...R("NotAuthorizedError"),
+        ...RT("SecurityEvent"),
+      ];
+    case "split":
+      return [
+        ...H(
+          "Cleanups",
+          "makeClient",
+          "SAMPLE",
+          "ScriptedPeer",
+          "VEHICLE_ID",
+          "signalCode",
+          "waitUntil",
+        ),
+        ...R("decodeBatch"),
+        ...RT("BatchSplitEvent"),
+        CFG,
+        ["../src/index.js", batch!.codec],
+        [SPEC, batch!.record.type],
+      ];
+    case "checksum":
+      return [
+        ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "VEHICLE_ID"),
+        ...R("batchChecksum", "decodeBatch", "encodeBatch", "PayloadCorruptionError"),
+        ...RT("BatchCodec"),
+        CFG,
+        ["../src/index.js", batch!.codec],
+        ["node:crypto", "randomUUID"],
+        ["node:zlib", "crc32"],
+      ];
+    case "credential":
+      return [
+        ...H("Cleanups", "makeClient", "SAMPLE", "VEHICLE_ID", "makeTestPki", "startMosquitto"),
+        [HARNESS, "MosquittoBroker", true],
+        [HARNESS, "TestPki", true],
+        [HARNESS, "Identity", true],
+        ...R("CredentialError", "certificateNotAfter"),
+        ...RT("CertificateExpiringEvent", "ConnectFailedEvent"),
+        CFG,
+        [VITEST, "beforeAll"],
+        [VITEST, "afterAll"],
+      ];
+    case "clock-skew":
+      return [
+        ...H("Cleanups", "makeClient", "SAMPLE"),
+        ...RT("ClockSkewEvent"),
+        CFG,
+        [SPEC, "platform"],
+      ];
+    case "client":
+      return [
+        ...H(
+          "Cleanups",
+          "makeClient",
+          "SAMPLE",
+          "VEHICLE_ID",
+          "OTHER_VEHICLE_ID",
+          "startMosquitto",
+          "waitUntil",
+        ),
+        [HARNESS, "MosquittoBroker", true],
+        ["../src/index.js", "IGNORED_METRIC"],
+        ["../src/index.js", "MessageValidationError"],
+        [SPEC, "messages"],
+        ["@v2c/runtime/topic-template", "TopicParameterError"],
+        ["mqtt", "connectAsync"],
+        ["mqtt", "MqttClient", true],
+        ["node:crypto", "randomUUID"],
+        [VITEST, "beforeAll"],
+        [VITEST, "afterAll"],
+        ...send,
+        ...(view.receives[0] ? ([[SPEC, view.receives[0].type]] as Use[]) : []),
+      ];
+    case "todo":
+      return [];
+  }
+}
+
+function render(kind: string, view: object, templatesRoot: string): string {
+  return loadTemplates(templatesRoot, "client").render(`test-${kind}.ts`, view);
+}
+
+/**
+ * `test/harness.ts`, `test/client.test.ts` and one `test/FM-xx-<slug>.test.ts` per failure mode
+ * the client owns or applies a policy of; a mode with nothing to exercise gets `it.todo(reason)`.
+ */
+export function emitClientTests(ctx: EmitContext, templatesRoot: string): GeneratedFile[] {
+  const m = ctx.model;
+  const view = clientView(m);
+  const rows = clientPolicyRows(m);
+  const send = view.sends[0];
+  const batch = view.batches[0] ?? null;
+  const receive = view.receives[0] ?? null;
+  if (!send) throw new Error("ecu-client: the tests need a single-message send operation");
+  const t = loadTemplates(templatesRoot, "client");
+  const vehicleParam = view.topicParams.find((p) => p.source === "vehicleId")!.name;
+  const vehicleId = m.channels
+    .flatMap((c) => c.parameters)
+    .find((p) => p.name === vehicleParam)!.example;
+  const prefix = /^[^0-9A-Z]*[A-Z]*-?/.exec(vehicleId)?.[0] ?? "";
+  const otherVehicleId = prefix + [...vehicleId.slice(prefix.length)].reverse().join("");
+
+  const harnessImports = new ImportCollector();
+  harnessImports.use("node:fs", "mkdtempSync");
+  harnessImports.use("node:fs", "rmSync");
+  harnessImports.use("node:os", "tmpdir");
+  harnessImports.use("node:path", "join");
+  harnessImports.use(RUNTIME_CLIENT, "InMemoryClientMetrics");
+  harnessImports.use(SPEC, "ServerId", true);
+  harnessImports.use("../src/index.js", "createVehicleClient");
+  harnessImports.use("../src/index.js", "VehicleClient", true);
+  harnessImports.use("../src/index.js", "VehicleClientConfig", true);
+  harnessImports.use("../src/index.js", send.snapshotType, true);
+  const files: GeneratedFile[] = [
+    {
+      path: "ecu-client/test/harness.ts",
+      content: t.render("harness.ts", {
+        sources: sourceList(m.sources),
+        imports: harnessImports.lines(),
+        support: SUPPORT,
+        serverId: m.servers[0]!.id,
+        vehicleId,
+        otherVehicleId,
+        snapshotType: send.snapshotType,
+        sample: literal(sampleSnapshot(send.message)),
+      }),
+    },
+  ];
+
+  const common = (kind: ClientTestKind | "todo" | "client", rowKey?: string) => {
+    const imports = new ImportCollector();
+    imports.use(VITEST, "describe");
+    if (kind !== "todo") {
+      imports.use(VITEST, "expect");
+      imports.use(VITEST, "it");
+      imports.use(VITEST, "afterEach");
+    } else imports.use(VITEST, "it");
+    if (rowKey) imports.use(SPEC, rowKey);
+    for (const [module, symbol, typeOnly] of importsOf(kind, view))
+      imports.use(module, symbol, typeOnly ?? false);
+    return imports;
+  };
+
+  const invalid = invalidSnapshot(send.message);
+  const clientImports = common("client");
+  files.push({
+    path: "ecu-client/test/client.test.ts",
+    content: render(
+      "client",
+      {
+        sources: sourceList(m.sources),
+        imports: clientImports.lines(),
+        send,
+        receive,
+        invalidSnapshot: literal(invalid.snapshot),
+        invalidViolations: literal(invalid.violations),
+      },
+      templatesRoot,
+    ),
+  });
+
+  for (const fm of clientTestedRows(m)) {
+    const plan = clientTestPlan(fm, rows);
+    const usesRow =
+      plan.kind !== "todo" && plan.kind !== "clock-skew" && plan.kind !== "credential";
+    const imports = common(plan.kind, usesRow ? fm.key : undefined);
+    const name = `FM-${fm.id.replace(/^FM-/, "")}-${fm.slug}.test.ts`;
+    const content = render(
+      plan.kind,
+      {
+        sources: sourceList(["asyncapi.yaml", "fmea/failure-modes.yaml"]),
+        imports: imports.lines(),
+        row: {
+          id: fm.id,
+          key: fm.key,
+          name: fm.name,
+          signal: fm.detection.signal.code,
+          stop: fm.mitigation.policy.stopRetrying ?? null,
+          split: fm.mitigation.policy.split ?? null,
+          checksum: fm.mitigation.policy.checksum ?? null,
+          limitName: "max packet bytes",
+        },
+        reason: plan.kind === "todo" ? plan.reason : null,
+        expired: plan.kind === "credential" && plan.credential === "expired",
+        credential: plan.kind === "credential" ? plan.credential : null,
+        send,
+        batch,
+      },
+      templatesRoot,
+    );
+    files.push({
+      path: `ecu-client/test/${name}`,
+      content,
+      traces: [
+        { failureMode: fm.id, kind: "test", symbol: `${name}: describe("${fm.id} ${fm.name}")` },
+      ],
+    });
+  }
+  return files;
+}
