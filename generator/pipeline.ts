@@ -1,21 +1,10 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { resolve } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { StepCache } from "./cache.js";
-import { DiagnosticBag, type Diagnostic } from "./diagnostics.js";
-import { computeCoverage } from "./emit/coverage.js";
-import { emitAll } from "./emit/index.js";
+import type { Diagnostic } from "./diagnostics.js";
 import type { GeneratedFile } from "./emit/types.js";
-import { readAsyncApi, validateWithOfficialParser } from "./load/asyncapi.js";
-import { loadFmea } from "./load/fmea.js";
-import { loadProto } from "./load/proto.js";
-import { buildModel } from "./model/build.js";
 import type { Model } from "./model/types.js";
 import type { GeneratorOptions } from "./options.js";
-import { formatFiles } from "./output/format.js";
-import { withManifest } from "./output/manifest.js";
-import { runTsProto } from "./protoc/ts-proto.js";
-import { packageVersion } from "./package-version.js";
 
 /** The result of one run: the files to write (empty on error) and every diagnostic. */
 export interface GenerationResult {
@@ -25,58 +14,76 @@ export interface GenerationResult {
   readonly model?: Model;
 }
 
+const TOOL_ROOT = resolve(import.meta.dirname, "..");
+
 /**
  * load -> validate -> model -> emit -> format. Pure with respect to the output folder: it
  * reads the spec sources and returns a map of files; writing and checking are the caller's.
- * On any error (or any warning with `strict`) it returns no files at all.
+ * On any error (or an incomplete coverage with `strict`) it returns no files at all.
+ *
+ * A run whose inputs are all unchanged — every spec source, every generator, template and
+ * lock file, and the options — returns the cached result of the run that had them, without
+ * loading the toolchain. The key hashes the full contents, so a hit is byte-for-byte what a
+ * fresh run would produce; `--no-cache` (or deleting node_modules/.cache) forces a fresh run.
  */
 export async function generate(options: GeneratorOptions): Promise<GenerationResult> {
-  const bag = new DiagnosticBag();
   const cache = new StepCache(options.cacheDir);
-  const asyncapi = readAsyncApi(options.root, bag);
-  // The slow steps run concurrently: buf (a child process) and the official AsyncAPI parser.
-  const [proto, official] = await Promise.all([
-    loadProto(options.root, bag),
-    asyncapi?.doc
-      ? validateWithOfficialParser(options.root, asyncapi.text, cache)
-      : Promise.resolve([]),
-  ]);
-  bag.addAll(official);
-  const fmea = await loadFmea(options.root, bag, cache);
-  const model = asyncapi && !bag.hasErrors ? buildModel(asyncapi, proto, fmea, bag) : undefined;
-  const failed = (): GenerationResult => ({ ok: false, files: [], diagnostics: bag.sorted() });
-  if (!model || !proto || bag.hasErrors) return failed();
-
-  const protoTs = await runTsProto(proto, cache);
-  const protoSources = new Map(
-    proto.set.file
-      .filter((f) => !f.name.startsWith("google/"))
-      .map(
-        (f) =>
-          [`proto/${f.name}`, readFileSync(join(options.root, "proto", f.name), "utf8")] as const,
-      ),
-  );
-  const files = emitAll(
-    { model, protoTs, protoSources, asyncApiText: asyncapi!.text },
-    options.templates,
-    {
-      bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
-      runtime: packageVersion("@v2c/runtime"),
-    },
-  );
-  if (options.strict) {
-    for (const c of computeCoverage(model, files)) {
-      if (c.missing.length === 0) continue;
-      const at = c.failureMode.location;
-      bag.error(
-        at.file,
-        at,
-        "coverage/incomplete",
-        `${c.failureMode.id} ${c.failureMode.name}: no generated ${c.missing.join(", ")} (see generated/docs/traceability.md)`,
-      );
-    }
-    if (bag.hasErrors) return failed();
+  const key = options.cacheDir ? runKey(options) : undefined;
+  if (key) {
+    const hit = cache.get<GenerationResult>("run", key);
+    if (hit) return hit;
   }
-  const formatted = await formatFiles(files, resolve(options.templates, ".."), cache);
-  return { ok: true, files: withManifest(formatted), diagnostics: bag.sorted(), model };
+  const { generateUncached } = await import("./pipeline-run.js");
+  const result = await generateUncached(options);
+  if (key) cache.set("run", key, result);
+  return result;
+}
+
+/** Hash of everything a run reads: spec sources, toolchain code and templates, lock file, options. */
+function runKey(options: GeneratorOptions): string {
+  const parts: string[] = [
+    JSON.stringify({ strict: options.strict, out: relative(options.root, options.out) }),
+  ];
+  const add = (base: string, rel: string) => {
+    try {
+      parts.push(rel, readFileSync(join(base, rel), "utf8"));
+    } catch {
+      parts.push(rel, "\0missing");
+    }
+  };
+  for (const rel of [
+    "asyncapi.yaml",
+    ...listFiles(options.root, "proto"),
+    ...listFiles(options.root, "fmea"),
+  ])
+    add(options.root, rel);
+  const templates = resolve(options.templates);
+  for (const rel of listFiles(templates, ".")) add(templates, rel);
+  for (const rel of [
+    ...listFiles(TOOL_ROOT, "generator"),
+    "package-lock.json",
+    ".prettierrc.json",
+    "runtime/package.json",
+  ])
+    add(TOOL_ROOT, rel);
+  return StepCache.key("run", ...parts);
+}
+
+function listFiles(base: string, dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    let entries;
+    try {
+      entries = readdirSync(join(base, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = rel === "." ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(child);
+      else out.push(child);
+    }
+  };
+  walk(dir);
+  return out.sort();
 }

@@ -1,6 +1,7 @@
 import { emitClient } from "./client/index.js";
 import { emitDocs } from "./docs/index.js";
 import { emitHandlers } from "./handlers/index.js";
+import { emitFmeaTests } from "./handlers/fmea-tests.js";
 import { emitInfra } from "./infra/index.js";
 import { emitConstraints } from "./spec/constraints.js";
 import { emitContract } from "./spec/contract.js";
@@ -30,6 +31,7 @@ export function emitAll(
     ...emitDocs(ctx, templatesRoot),
     ...emitInfra(ctx, templatesRoot),
     ...emitHandlers(ctx, templatesRoot, versions),
+    ...emitFmeaTests(ctx, templatesRoot),
     ...emitClient(ctx, templatesRoot, versions),
   ];
   files.push(...emitLocal(ctx, templatesRoot, versions));

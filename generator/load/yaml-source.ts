@@ -1,4 +1,14 @@
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node } from "yaml";
+import jsYaml from "js-yaml";
+import {
+  LineCounter,
+  parseDocument,
+  isMap,
+  isSeq,
+  isScalar,
+  isPair,
+  type Document,
+  type Node,
+} from "yaml";
 import { DiagnosticBag, NO_POSITION, type Position } from "../diagnostics.js";
 
 /** A parsed YAML file that can answer "where is this value?" for diagnostics. */
@@ -14,30 +24,39 @@ export interface YamlSource {
 
 /**
  * Parses YAML text, recording syntax errors with their line and column in `bag`.
- * Duplicate keys are errors (the yaml library's default), since a silently overwritten key in a
- * spec is a bug.
+ * Duplicate keys are errors, since a silently overwritten key in a spec is a bug.
+ *
+ * The value comes from js-yaml (fast); the position-keeping `yaml` document is built only when
+ * something asks where a value is, i.e. when there is a problem to report. On a syntax error
+ * the `yaml` parser reports it, because its messages and positions are the more precise.
  */
 export function parseYamlSource(file: string, text: string, bag: DiagnosticBag): YamlSource {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const toPos = (offset: number): Position => {
-    const p = lineCounter.linePos(offset);
-    return { line: p.line, column: p.col };
+  let value: unknown;
+  let parsed: { doc: Document.Parsed; toPos: (offset: number) => Position } | undefined;
+  const positions = () => {
+    if (parsed) return parsed;
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const toPos = (offset: number): Position => {
+      const p = lineCounter.linePos(offset);
+      return { line: p.line, column: p.col };
+    };
+    parsed = { doc, toPos };
+    return parsed;
   };
-  for (const err of doc.errors) {
-    bag.error(file, toPos(err.pos[0]), "yaml/syntax", err.message.split("\n")[0] ?? err.message);
+  try {
+    value = jsYaml.load(text, { filename: file, json: false });
+  } catch {
+    const { doc, toPos } = positions();
+    for (const err of doc.errors) {
+      bag.error(file, toPos(err.pos[0]), "yaml/syntax", err.message.split("\n")[0] ?? err.message);
+    }
+    if (doc.errors.length === 0) bag.error(file, NO_POSITION, "yaml/syntax", "YAML does not parse");
+    value = undefined;
   }
-  for (const warn of doc.warnings) {
-    bag.warning(
-      file,
-      toPos(warn.pos[0]),
-      "yaml/warning",
-      warn.message.split("\n")[0] ?? warn.message,
-    );
-  }
-  const value = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
 
   const walk = (path: readonly (string | number)[], wantKey: boolean): Position => {
+    const { doc, toPos } = positions();
     let node: unknown = doc.contents;
     let best: Position = NO_POSITION;
     const nodePos = (n: unknown): Position | undefined => {
