@@ -35,18 +35,66 @@ import {
  */
 export const reasons = {
   ...VALIDATION_REASONS,
-  "protobuf-parse": { code: FM_07.mitigation.policy.dlqReason, failureMode: FM_07.id },
-  "dynamodb-throttled": { code: FM_08.mitigation.policy.dlqReason, failureMode: FM_08.id },
-  "pool-exhausted": { code: FM_09.mitigation.policy.dlqReason, failureMode: FM_09.id },
-  decompression: { code: FM_11.mitigation.policy.dlqReason, failureMode: FM_11.id },
-  "unprocessed-items": { code: FM_12.mitigation.policy.dlqReason, failureMode: FM_12.id },
-  deadline: { code: FM_14.mitigation.policy.dlqReason, failureMode: FM_14.id },
-  "timestream-rejected": { code: FM_15.mitigation.policy.dlqReason, failureMode: FM_15.id },
-  "decompressed-too-large": { code: FM_17.mitigation.policy.dlqReason, failureMode: FM_17.id },
-  "dynamodb-unavailable": { code: FM_18.mitigation.policy.dlqReason, failureMode: FM_18.id },
-  "timestream-unavailable": { code: FM_19.mitigation.policy.dlqReason, failureMode: FM_19.id },
-  "clock-skew": { code: FM_21.mitigation.policy.dlqReason, failureMode: FM_21.id },
-  "checksum-mismatch": { code: FM_22.mitigation.policy.dlqReason, failureMode: FM_22.id },
+  "protobuf-parse": {
+    code: FM_07.mitigation.policy.dlqReason,
+    failureMode: FM_07.id,
+    alarmDimensions: FM_07.detection.alarm.dimensions,
+  },
+  "dynamodb-throttled": {
+    code: FM_08.mitigation.policy.dlqReason,
+    failureMode: FM_08.id,
+    alarmDimensions: FM_08.detection.alarm.dimensions,
+  },
+  "pool-exhausted": {
+    code: FM_09.mitigation.policy.dlqReason,
+    failureMode: FM_09.id,
+    alarmDimensions: FM_09.detection.alarm.dimensions,
+  },
+  decompression: {
+    code: FM_11.mitigation.policy.dlqReason,
+    failureMode: FM_11.id,
+    alarmDimensions: FM_11.detection.alarm.dimensions,
+  },
+  "unprocessed-items": {
+    code: FM_12.mitigation.policy.dlqReason,
+    failureMode: FM_12.id,
+    alarmDimensions: FM_12.detection.alarm.dimensions,
+  },
+  deadline: {
+    code: FM_14.mitigation.policy.dlqReason,
+    failureMode: FM_14.id,
+    alarmDimensions: FM_14.detection.alarm.dimensions,
+  },
+  "timestream-rejected": {
+    code: FM_15.mitigation.policy.dlqReason,
+    failureMode: FM_15.id,
+    alarmDimensions: FM_15.detection.alarm.dimensions,
+  },
+  "decompressed-too-large": {
+    code: FM_17.mitigation.policy.dlqReason,
+    failureMode: FM_17.id,
+    alarmDimensions: FM_17.detection.alarm.dimensions,
+  },
+  "dynamodb-unavailable": {
+    code: FM_18.mitigation.policy.dlqReason,
+    failureMode: FM_18.id,
+    alarmDimensions: FM_18.detection.alarm.dimensions,
+  },
+  "timestream-unavailable": {
+    code: FM_19.mitigation.policy.dlqReason,
+    failureMode: FM_19.id,
+    alarmDimensions: FM_19.detection.alarm.dimensions,
+  },
+  "clock-skew": {
+    code: FM_21.mitigation.policy.dlqReason,
+    failureMode: FM_21.id,
+    alarmDimensions: FM_21.detection.alarm.dimensions,
+  },
+  "checksum-mismatch": {
+    code: FM_22.mitigation.policy.dlqReason,
+    failureMode: FM_22.id,
+    alarmDimensions: FM_22.detection.alarm.dimensions,
+  },
 } as const satisfies Record<FailureClass, ReasonSpec>;
 
 /** The metrics the handlers emit, by role (names from fmea/metrics.yaml). */

@@ -48,6 +48,11 @@ export const FAILURE_CLASSES: readonly FailureClass[] = [
 export interface ReasonSpec {
   readonly code: string;
   readonly failureMode?: string;
+  /**
+   * The dimensions the failure mode's alarm filters on (from its FMEA row). A handler counting
+   * the failure on the alarm's metric uses exactly these, so the alarm can fire.
+   */
+  readonly alarmDimensions?: Readonly<Record<string, string>>;
 }
 
 /**

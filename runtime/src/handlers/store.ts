@@ -81,7 +81,7 @@ export async function writeAccepted<T>(
     const failure = timeSeriesFailure(seriesResult.reason);
     const status =
       seriesResult.reason instanceof DownstreamError ? seriesResult.reason.kind : "other";
-    metrics.count(names.timeSeriesErrors, 1, { status });
+    metrics.count(names.timeSeriesErrors, 1, alarmDimensions(ctx, failure) ?? { status });
     accepted.forEach((_, i) => failures.has(i) || failures.set(i, failure));
   } else {
     const rejected = seriesResult.value.rejected;
@@ -102,6 +102,19 @@ function countDynamoFailure(ctx: StepContext, failure: PipelineFailure, error: u
   if (failure.failureClass === "dynamodb-throttled") ctx.ports.metrics.count(names.throttled);
   else {
     const kind = error instanceof DownstreamError ? error.kind : "other";
-    ctx.ports.metrics.count(names.connectionErrors, 1, { error: kind });
+    ctx.ports.metrics.count(
+      names.connectionErrors,
+      1,
+      alarmDimensions(ctx, failure) ?? { error: kind },
+    );
   }
+}
+
+/** The dimensions of the failure mode's alarm, when its FMEA row names some. */
+function alarmDimensions(
+  ctx: StepContext,
+  failure: PipelineFailure,
+): Readonly<Record<string, string>> | undefined {
+  const dims = ctx.policy.reasons[failure.failureClass]?.alarmDimensions;
+  return dims && Object.keys(dims).length > 0 ? dims : undefined;
 }

@@ -231,7 +231,13 @@ describe("Timestream failures (mocked Timestream)", () => {
     const out = await h.record(ruleEvent(RECORD_TOPIC, encode(t)));
     expect(out.dlqKeys[0]).toContain(`dlq/${code("timestream-unavailable")}/`);
     expect(timestream.commandCalls(WriteRecordsCommand)).toHaveLength(4);
-    expect(h.metrics.counter(handlerMetrics.timeSeriesErrors, { status: "unavailable" })).toBe(1);
+    // Counted with the dimensions FM-19's alarm filters on, so the alarm can fire.
+    expect(
+      h.metrics.counter(
+        handlerMetrics.timeSeriesErrors,
+        reasons["timestream-unavailable"].alarmDimensions,
+      ),
+    ).toBe(1);
     expect(await h.ports.dedup.claim(t.messageId, T0, 1000)).toBe("new");
   });
 

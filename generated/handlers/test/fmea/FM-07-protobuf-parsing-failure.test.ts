@@ -32,6 +32,7 @@ describe("FM-07 Protobuf Parsing Failure", () => {
     expect(run.deadLetter?.payload).toEqual(run.sent);
     expect(run.rig.metrics.counter(handlerMetrics.dlqCount, { reason: policy.dlqReason })).toBe(1);
   });
+
   it("detection: counts telemetry.rejected {reason=PROTOBUF_PARSE}, the metric of the row's alarm", async () => {
     const run = await corruptProtobuf(kit);
     const { metric, dimensions } = FM_07.detection.alarm;

@@ -31,6 +31,7 @@ describe("FM-09 Connection Pool Exhausted", () => {
     expect(run.summaries[0]!.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
     expect(run.rig.metrics.counter(handlerMetrics.dlqCount, { reason: policy.dlqReason })).toBe(1);
   });
+
   it("detection: counts dynamodb.connection_errors {error=POOL_EXHAUSTED}, the metric of the row's alarm", async () => {
     const run = await poolExhausted(kit);
     const { metric, dimensions } = FM_09.detection.alarm;

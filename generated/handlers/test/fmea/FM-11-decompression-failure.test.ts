@@ -32,6 +32,7 @@ describe("FM-11 Decompression Failure", () => {
     expect(run.deadLetter?.payload).toEqual(run.sent);
     expect(run.rig.metrics.counter(handlerMetrics.dlqCount, { reason: policy.dlqReason })).toBe(1);
   });
+
   it("detection: counts telemetry.rejected {reason=DECOMPRESSION}, the metric of the row's alarm", async () => {
     const run = await notZstd(kit);
     const { metric, dimensions } = FM_11.detection.alarm;

@@ -10,6 +10,9 @@ import {
 import { FM_02, VehicleTelemetry } from "@v2c/spec";
 import { afterEach, describe, expect, it } from "vitest";
 
+// Timers and millisecond clocks on both ends of the wire may each round by a few ms.
+const TIMER_SLACK_MS = 5;
+
 /** Test speed: the row's delays in milliseconds instead of seconds (ratios unchanged). */
 const SCALE = 1 / 1000;
 const retry = FM_02.mitigation.policy.retry;
@@ -39,7 +42,7 @@ describe("FM-02 Network Timeout", () => {
     const at = peer.received.filter((r) => r.packet.cmd === "connect").map((r) => r.at);
     expect(at).toHaveLength(refusals + 1);
     for (let i = 0; i < refusals; i++)
-      expect(at[i + 1]! - at[i]!).toBeGreaterThanOrEqual(expected[i]! - 1);
+      expect(at[i + 1]! - at[i]!).toBeGreaterThanOrEqual(expected[i]! - TIMER_SLACK_MS);
     expect(metrics.total("mqtt.connection.failure")).toBe(refusals);
   });
 

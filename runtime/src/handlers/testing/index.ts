@@ -1,0 +1,3 @@
+/** Test kit of the generated handlers' failure-mode tests (not part of any deployed bundle). */
+export * from "./kit.js";
+export * from "./scenarios.js";
