@@ -50,7 +50,8 @@ export function computeCoverage(
     if (alarms.length === 0) missing.push("alarm");
     if (mitigations.length === 0 && !(fm.recovery.mode === "manual" && fm.response.length > 0))
       missing.push("mitigation");
-    if (!tests.some((t) => t.file.startsWith(OWNER_PACKAGE[fm.owner]))) missing.push(`test in generated/${OWNER_PACKAGE[fm.owner]}`);
+    if (!tests.some((t) => t.file.startsWith(OWNER_PACKAGE[fm.owner])))
+      missing.push(`test in generated/${OWNER_PACKAGE[fm.owner]}`);
     return { failureMode: fm, alarms, mitigations, tests, missing };
   });
 }
