@@ -4,7 +4,7 @@
 // CI pay). Baselines measured in the same run: bare `node` startup and `tsx` startup with an
 // empty script, so the ratios show what the generator itself adds.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -14,7 +14,8 @@ const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
 const TSX = join(REPO, "node_modules", "tsx", "dist", "cli.mjs");
 const CLI = join(REPO, "generator", "cli.ts");
 
-function time(args: string[], cwd: string): number {
+function time(args: string[], cwd: string, before?: () => void): number {
+  before?.();
   const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, {
     cwd,
@@ -39,17 +40,30 @@ for (const p of ["asyncapi.yaml", "proto", "fmea"])
 const empty = join(root, "empty.ts");
 writeFileSync(empty, "export {};\n");
 
-const cases: [string, string[]][] = [
+// A developer's loop: one FMEA threshold edited between runs, so the whole-run cache misses
+// while the step caches (AsyncAPI parser, ts-proto, prettier per unchanged file) still hit.
+const fmeaPath = join(root, "fmea", "failure-modes.yaml");
+const fmeaText = readFileSync(fmeaPath, "utf8");
+let edits = 0;
+const editThreshold = () =>
+  writeFileSync(
+    fmeaPath,
+    fmeaText.replace("threshold: 80 # chosen", `threshold: ${81 + (edits++ % 10)} # chosen`),
+  );
+const restore = () => writeFileSync(fmeaPath, fmeaText);
+
+const cases: [string, string[], (() => void)?][] = [
   ["node startup (baseline)", ["-e", ""]],
   ["tsx startup (baseline)", [TSX, empty]],
   ["generate, cold (--no-cache)", [TSX, CLI, "--root", root, "--no-cache"]],
-  ["generate, warm cache", [TSX, CLI, "--root", root]],
+  ["generate after an FMEA edit", [TSX, CLI, "--root", root], editThreshold],
+  ["generate, warm cache", [TSX, CLI, "--root", root], restore],
   ["generate --check, warm cache", [TSX, CLI, "--root", root, "--check"]],
 ];
 time([TSX, CLI, "--root", root], root); // first run fills the cache and writes generated/
 
-const results = cases.map(([name, args]) => {
-  const samples = Array.from({ length: RUNS }, () => time(args, root));
+const results = cases.map(([name, args, before]) => {
+  const samples = Array.from({ length: RUNS }, () => time(args, root, before));
   return { name, median: median(samples), min: Math.min(...samples) };
 });
 rmSync(root, { recursive: true, force: true });

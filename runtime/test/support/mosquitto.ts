@@ -21,6 +21,11 @@ export interface MosquittoOptions {
   readonly acl?: readonly string[];
   readonly maxPacketSize?: number;
   readonly maxTopicAlias?: number;
+  /**
+   * QoS 1 messages Mosquitto queues per client beyond those in flight (its default, 1000,
+   * silently drops the rest when a subscriber falls behind; 0 = no limit).
+   */
+  readonly maxQueuedMessages?: number;
   /** Keep sessions in a file across a graceful stop/start. */
   readonly persistence?: boolean;
   readonly startTimeoutMs?: number;
@@ -63,6 +68,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     `persistence ${opts.persistence ? "true" : "false"}`,
     `persistence_location ${dir}/`,
     ...(opts.maxPacketSize ? [`max_packet_size ${opts.maxPacketSize}`] : []),
+    ...(opts.maxQueuedMessages !== undefined
+      ? [`max_queued_messages ${opts.maxQueuedMessages}`]
+      : []),
     `listener ${port} 127.0.0.1`,
     ...(opts.maxTopicAlias !== undefined ? [`max_topic_alias ${opts.maxTopicAlias}`] : []),
   ];

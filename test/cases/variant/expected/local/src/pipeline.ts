@@ -14,6 +14,11 @@ export interface LocalPipelineOptions {
   readonly directory: string;
   /** Waits between retries of a failed invocation (AWS: 1 and 2 minutes; default here: none). */
   readonly retryDelaysMs?: readonly number[];
+  /**
+   * MQTT client id of the rules engine. Its session is persistent: messages published while the
+   * engine is down are delivered when it comes back (use another id for an independent engine).
+   */
+  readonly clientId?: string;
   readonly now?: () => number;
 }
 
@@ -52,6 +57,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     url: options.brokerUrl,
     rules,
     retryDelaysMs: options.retryDelaysMs ?? [],
+    ...(options.clientId ? { clientId: options.clientId } : {}),
     ...(options.now ? { now: options.now } : {}),
     // Mosquitto does not tell a subscriber who published; under the vehicle ACL the publisher
     // is the topic's vehicle_id, which is what IoT Core's clientid() returns.
