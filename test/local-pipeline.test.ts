@@ -5,7 +5,8 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPipeline, type LocalPipeline } from "@v2c/local";
-import { VehicleTelemetry, metrics, vehicleTelemetryTopic } from "@v2c/spec";
+import { createVehicleClient } from "@v2c/ecu-client";
+import { VehicleTelemetry, metrics, operations, vehicleTelemetryTopic } from "@v2c/spec";
 import { startMosquitto, type MosquittoBroker } from "../runtime/test/support/mosquitto.js";
 
 const VIN = "VIN-1HGBH41JXMN109186";
@@ -106,5 +107,50 @@ describe("local pipeline end to end (Mosquitto + rules engine + generated handle
     expect(keys).toHaveLength(1);
     const entry = await pipeline.handlers.ports.dlq.get(keys[0]!);
     expect(entry).toMatchObject({ reasonCode: "PROTOBUF_PARSE", vehicleId: VIN, topic });
+  });
+
+  it("accepts what the generated vehicle client sends: a zstd TelemetryBatch with its CRC and an individual message", async () => {
+    const vin = "VIN-2HGBH41JXMN109187";
+    // The vehicle samples once a second: the client stamps each record with its clock, and two
+    // different samples of one vehicle in the same millisecond would conflict in the time series.
+    let now = Date.now() - 120_000;
+    const client = createVehicleClient({
+      clock: () => (now += 1000),
+      server: "production-us-east-1",
+      vehicleId: vin,
+      region: "us-east-1",
+      url: broker.url,
+      queuePath: join(dir, "vehicle-queue.sqlite"),
+      timeouts: { connectMs: 5000, subscribeMs: 5000, endMs: 1000 },
+    });
+    client.start();
+    await client.whenReady(5000);
+    try {
+      const before = pipeline.engine.stats.received;
+      const size = operations.publishBatchTelemetry.batch.minMessages;
+      const snapshots = Array.from({ length: size }, (_, i) => {
+        const s = snapshot(0);
+        return {
+          location: s.location,
+          powertrain: s.powertrain,
+          battery: s.battery,
+          climate: s.climate,
+          tires: s.tires,
+          sequence: i + 1,
+        };
+      });
+      const published = await client.publishBatchTelemetry(snapshots);
+      expect(published.length).toBeGreaterThanOrEqual(1);
+      const single = await client.publishTelemetry({ ...snapshots[0]!, sequence: size + 1 });
+      expect(single.status).toBe("acked");
+      await settle(before + published.length + 1);
+      const rows = pipeline.handlers.ports.db
+        .prepare("SELECT COUNT(*) AS n FROM records WHERE json_extract(data, '$.vehicleId') = ?")
+        .get(vin) as { n: number };
+      expect(rows.n).toBe(size + 1);
+      expect(await pipeline.handlers.ports.dlq.list(`dlq/`)).toHaveLength(1); // only the corrupt payload of the first test
+    } finally {
+      await client.close();
+    }
   });
 });
