@@ -308,9 +308,12 @@ export function buildFmea(
         signal: {
           kind: r.detection.signal.kind,
           ...(r.detection.signal.packet ? { packet: r.detection.signal.packet } : {}),
+          // MQTT reason codes are written in hex (YAML reads 0x97 as 151); others as written.
           code:
             typeof r.detection.signal.code === "number"
-              ? `0x${r.detection.signal.code.toString(16).padStart(2, "0")}`
+              ? r.detection.signal.kind === "reason-code"
+                ? `0x${r.detection.signal.code.toString(16).padStart(2, "0")}`
+                : String(r.detection.signal.code)
               : r.detection.signal.code,
         },
         alarm: alarm(fctx, r.detection.alarm, [...base, "detection", "alarm"]),

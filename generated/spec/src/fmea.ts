@@ -1239,7 +1239,7 @@ export const FM_19 = {
     description: "HTTP 503 error",
     signal: {
       kind: "http-status",
-      code: "0x1f7",
+      code: "503",
     },
     alarm: {
       metric: "timestream.errors",
