@@ -11,6 +11,7 @@ import { emitSpecPackage, type PackageVersions } from "./spec/package.js";
 import { emitSpecTests } from "./spec/tests.js";
 import { emitTopics } from "./spec/topics.js";
 import { emitLocal } from "./local/index.js";
+import { emitRunbooks } from "./runbooks/index.js";
 import { emitTraceability } from "./traceability/matrix.js";
 import type { EmitContext, GeneratedFile } from "./types.js";
 
@@ -35,6 +36,7 @@ export function emitAll(
     ...emitClient(ctx, templatesRoot, versions),
   ];
   files.push(...emitLocal(ctx, templatesRoot, versions));
+  files.push(emitRunbooks(ctx.model, templatesRoot));
   // Late emitter: the matrix reads the traces the others attached to their files.
   files.push(emitTraceability(ctx.model, files, templatesRoot));
   const seen = new Set<string>();

@@ -162,7 +162,9 @@ describe("alarms from fmea/", () => {
       expect(props!.AlarmActions).toEqual([{ Ref: topicOf(fm.notify) }]);
       const runbook = "runbook" in fm ? fm.runbook : undefined;
       expect(props!.AlarmDescription).toContain(
-        runbook ? `Runbook: fmea/runbooks.yaml#${runbook}` : `fmea/failure-modes.yaml#${fm.id}`,
+        runbook
+          ? `Runbook: generated/docs/runbooks.md#${runbook}`
+          : `generated/docs/runbooks.md#${fm.id}`,
       );
       expect(props!.AlarmDescription).toContain(fm.id);
     });
@@ -173,7 +175,9 @@ describe("alarms from fmea/", () => {
       const props = byName(alert.id);
       expectAlarm(props, alert.alarm);
       expect(props.AlarmActions).toEqual([{ Ref: topicOf(alert.notify) }]);
-      expect(props.AlarmDescription).toContain(`Runbook: fmea/runbooks.yaml#${alert.runbook}`);
+      expect(props.AlarmDescription).toContain(
+        `Runbook: generated/docs/runbooks.md#${alert.runbook}`,
+      );
     });
   }
 });

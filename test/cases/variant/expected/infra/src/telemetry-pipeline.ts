@@ -43,19 +43,19 @@ export interface TelemetryPipelineProps {
   };
   /** Prefix of every alarm name; default none (alarms are named `FM-08-dynamodb-throttling`). */
   readonly alarmNamePrefix?: string;
-  /** Where runbooks live (alarm descriptions link `<url>#<runbook id>`); default `fmea/runbooks.yaml`. */
+  /** Where runbooks live (alarm descriptions link `<url>#<runbook id>`); default `generated/docs/runbooks.md`. */
   readonly runbookBaseUrl?: string;
-  /** Where failure modes live (rows without a runbook link `<url>#<FM id>`); default `fmea/failure-modes.yaml`. */
+  /** Where failure modes live (rows without a runbook link `<url>#<FM id>`); default `generated/docs/runbooks.md`. */
   readonly failureModesUrl?: string;
   /** Dashboard resolution; default one minute. */
   readonly dashboardPeriod?: Duration;
 }
 
 /** Default of `runbookBaseUrl`: the runbooks' source in the repository. */
-export const DEFAULT_RUNBOOK_BASE_URL = "fmea/runbooks.yaml";
+export const DEFAULT_RUNBOOK_BASE_URL = "generated/docs/runbooks.md";
 
 /** Default of `failureModesUrl`: the FMEA's source in the repository. */
-export const DEFAULT_FAILURE_MODES_URL = "fmea/failure-modes.yaml";
+export const DEFAULT_FAILURE_MODES_URL = "generated/docs/runbooks.md";
 
 /**
  * The V2C telemetry pipeline: IoT topic rules per send operation into the generated handlers,
