@@ -47,11 +47,12 @@ export function matchBracket(src: string, open: number): number {
   throw new Error(`unbalanced bracket at offset ${open}`);
 }
 
-/** Splits `a, (b) = {x: 1, y: 2}, c` at top-level commas. */
-export function splitTopLevel(src: string): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  for (let i = 0; i < src.length;) {
+/**
+ * Indexes of the top-level characters from `from` on: strings, comments and bracketed groups
+ * are stepped over whole, so callers see only what is outside them.
+ */
+function* topLevel(src: string, from: number): Generator<number> {
+  for (let i = from; i < src.length;) {
     if (opensToken(src, i)) {
       i = skipToken(src, i);
       continue;
@@ -61,11 +62,20 @@ export function splitTopLevel(src: string): string[] {
       i = matchBracket(src, i);
       continue;
     }
-    if (c === ",") {
+    yield i;
+    i++;
+  }
+}
+
+/** Splits `a, (b) = {x: 1, y: 2}, c` at top-level commas. */
+export function splitTopLevel(src: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (const i of topLevel(src, 0)) {
+    if (src[i] === ",") {
       parts.push(src.slice(start, i));
       start = i + 1;
     }
-    i++;
   }
   parts.push(src.slice(start));
   return parts;
@@ -73,18 +83,6 @@ export function splitTopLevel(src: string): string[] {
 
 /** Index just past the `;` that ends the statement starting at `i` (brackets and strings skipped). */
 export function statementEnd(src: string, i: number): number {
-  while (i < src.length) {
-    if (opensToken(src, i)) {
-      i = skipToken(src, i);
-      continue;
-    }
-    const c = src[i]!;
-    if (c === "[" || c === "{" || c === "(") {
-      i = matchBracket(src, i);
-      continue;
-    }
-    if (c === ";") return i + 1;
-    i++;
-  }
+  for (const j of topLevel(src, i)) if (src[j] === ";") return j + 1;
   throw new Error("statement without `;`");
 }
