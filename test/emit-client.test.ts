@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { envelopeFields } from "../generator/emit/client/envelope.js";
+import { envelopeView } from "../generator/emit/client/envelope.js";
 import { invalidSnapshot, sampleSnapshot } from "../generator/emit/client/sample.js";
 import { clientTestPlan } from "../generator/emit/client/test-kinds.js";
 import type { ClientPolicyRows } from "../generator/emit/client/policies.js";
@@ -9,7 +9,6 @@ import type {
   FailureModeModel,
   FieldConstraintModel,
   MessageModel,
-  Model,
 } from "../generator/model/types.js";
 
 const REPO = resolve(import.meta.dirname, "..");
@@ -38,12 +37,14 @@ const message = {
     field("engine.rpm", { min: 0, max: 9000 }),
     field("engine.tempC", { min: -40, max: 151 }),
   ],
+  envelope: {
+    messageId: { field: "ping_id", path: "pingId", kind: "string" },
+    vehicleId: { field: "car_id", path: "carId", kind: "string" },
+    vehicleParameter: "car_id",
+    eventTime: { field: "sent_at_ms", path: "sentAtMs", kind: "bigint-number" },
+    schemaVersion: { field: "version", path: "version", kind: "number" },
+  },
 } as unknown as MessageModel;
-
-const model = {
-  servers: [{ clientIdTemplate: "{car_id}" }],
-  channels: [{ parameters: [{ name: "car_id", pattern: VIN }] }],
-} as unknown as Model;
 
 function row(over: Partial<FailureModeModel>): FailureModeModel {
   return {
@@ -56,12 +57,17 @@ function row(over: Partial<FailureModeModel>): FailureModeModel {
 }
 
 describe("ecu-client emitter pieces", () => {
-  it("recognises the envelope fields from constraints, not names", () => {
-    expect(envelopeFields(message, model)).toEqual({
+  it("prints the declared envelope roles; the caller never supplies the vehicle id or schema version", () => {
+    expect(envelopeView(message)).toEqual({
       id: "pingId",
+      correlation: null,
       vehicle: "carId",
-      timestamps: ["sentAtMs"],
+      timestamp: "sentAtMs",
+      expires: null,
       schemaVersion: "version",
+      records: null,
+      checksum: null,
+      keys: '"carId" | "version"',
     });
   });
 

@@ -84,7 +84,7 @@ function locateDesc(desc: DescMessage | DescField): { file: string; pos: Positio
 }
 
 /** The SourceCodeInfo path of a message (4, i, 3, j, ...) or field (..., 2, k). */
-function sourcePath(desc: DescMessage | DescField): number[] {
+export function sourcePath(desc: DescMessage | DescField): number[] {
   if (desc.kind === "field")
     return [...sourcePath(desc.parent), 2, desc.parent.fields.indexOf(desc)];
   if (desc.parent) return [...sourcePath(desc.parent), 3, desc.parent.nestedMessages.indexOf(desc)];

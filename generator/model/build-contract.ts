@@ -4,6 +4,7 @@ import type { LoadedAsyncApi } from "../load/asyncapi.js";
 import { fieldConstraints, messageConstraints, type LoadedProto } from "../load/proto.js";
 import type { DiagnosticBag } from "../diagnostics.js";
 import { parseDuration } from "./duration.js";
+import { buildEnvelope, checkEnvelopeUses, type EnvelopeSite } from "./build-envelope.js";
 import { SourceContext, refSegments, resolveLocalRef } from "./context.js";
 import type {
   ChannelModel,
@@ -93,10 +94,12 @@ export function buildContract(
   };
 
   const servers = buildServers(doc, ctx);
-  const messages = buildMessages(doc, proto, ctx);
-  const messageIds = new Set(messages.map((m) => m.id));
+  const sites = new Map<string, EnvelopeSite>();
+  const built = buildMessages(doc, proto, ctx, servers, sites);
+  const messageIds = new Set(built.map((m) => m.id));
   const channels = buildChannels(doc, ctx, messageIds);
   const operations = buildOperations(doc, ctx, new Set(channels.map((c) => c.id)));
+  const messages = checkEnvelopeUses(built, channels, operations, sites, bag);
 
   const phases: PhaseModel[] = v2c.phases.map((p, i) => {
     const base = ["x-v2c", "phases", i];
@@ -298,6 +301,8 @@ function buildMessages(
   doc: RawAsyncApi,
   proto: LoadedProto | undefined,
   ctx: SourceContext,
+  servers: readonly ServerModel[],
+  sites: Map<string, EnvelopeSite>,
 ): MessageModel[] {
   const out: MessageModel[] = [];
   for (const [id, msg] of Object.entries(doc.components?.messages ?? {})) {
@@ -343,6 +348,8 @@ function buildMessages(
         "asyncapi/bad-compression",
         `unsupported compression "${compression}" (only zstd)`,
       );
+    const { envelope, site } = buildEnvelope(proto, desc, servers, ctx.bag);
+    sites.set(id, site);
     out.push({
       id,
       title: msg.title ?? id,
@@ -356,6 +363,7 @@ function buildMessages(
       minSupportedSchemaVersion:
         versions?.minSupportedSchemaVersion ?? versions?.schemaVersion ?? 1,
       constraints: collectConstraints(proto, desc, ctx.bag, "", "", new Set()),
+      envelope,
     });
   }
   return out;

@@ -4,6 +4,8 @@
  * resolved here, and durations are milliseconds.
  */
 
+import type { MetricRole, SignalName } from "./vocabulary.js";
+
 export type Severity = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW";
 
 export interface ParameterModel {
@@ -61,6 +63,42 @@ export interface FieldConstraintModel {
   readonly maxLength?: number;
 }
 
+/** A top-level field that plays an envelope role (see `(v2c.options.v1.envelope)`). */
+export interface EnvelopeFieldModel {
+  /** The proto field name, e.g. `message_id`. */
+  readonly field: string;
+  /** The ts-proto property name, e.g. `messageId`. */
+  readonly path: string;
+  readonly kind: ConstraintKind;
+}
+
+/**
+ * A message's envelope roles, declared with `(v2c.options.v1.envelope)` (never guessed). Types
+ * are checked in the model: ids are strings, times 64-bit epoch ms, schema version a 32-bit
+ * number, records repeated bytes, checksum fixed32/uint32.
+ */
+export interface EnvelopeModel {
+  /** The dedup key; the client fills a UUID when empty. */
+  readonly messageId?: EnvelopeFieldModel;
+  /** Ties a reply to its request (copied from the request on a reply). */
+  readonly correlationId?: EnvelopeFieldModel;
+  /** Must equal the topic's `vehicleParameter`. */
+  readonly vehicleId?: EnvelopeFieldModel;
+  /** The channel parameter that carries the vehicle id (explicit, or the server's clientId parameter). */
+  readonly vehicleParameter?: string;
+  /** Epoch ms of the event; the client fills now() when 0. */
+  readonly eventTime?: EnvelopeFieldModel;
+  /** Epoch ms after which the receiver ignores the message. */
+  readonly expiresAt?: EnvelopeFieldModel;
+  readonly schemaVersion?: EnvelopeFieldModel;
+  /** Batch: repeated bytes, each a serialized `recordMessage`. */
+  readonly records?: EnvelopeFieldModel;
+  /** Batch: CRC-32 (IEEE) over the records concatenated. */
+  readonly checksum?: EnvelopeFieldModel;
+  /** Batch: the record type, by proto name and by AsyncAPI message id. */
+  readonly recordMessage?: { readonly protoName: string; readonly messageId: string };
+}
+
 export interface MessageModel {
   readonly id: string;
   readonly title: string;
@@ -76,6 +114,8 @@ export interface MessageModel {
   readonly schemaVersion: number;
   readonly minSupportedSchemaVersion: number;
   readonly constraints: readonly FieldConstraintModel[];
+  /** Envelope roles from `(v2c.options.v1.envelope)`; `{}` when the message declares none. */
+  readonly envelope: EnvelopeModel;
 }
 
 export interface HandlerModel {
@@ -155,6 +195,8 @@ export interface MetricModel {
   readonly kind: "counter" | "gauge" | "timer" | "ratio";
   readonly unit: "Count" | "Milliseconds" | "Bytes" | "Percent";
   readonly source: string;
+  /** The metric role (vocabulary) this metric plays: the generated code emits it for that role. */
+  readonly role?: MetricRole;
   readonly namespace: string;
   /** The name CloudWatch knows it by (the AWS metric name, or our dotted name). */
   readonly cloudwatchName: string;
@@ -282,7 +324,8 @@ export interface FailureModeModel {
   readonly causes: readonly string[];
   readonly detection: {
     readonly description: string;
-    readonly signal: { readonly kind: string; readonly packet?: string; readonly code: string };
+    /** The vocabulary signal and the platform's code for it (the row's `code`, else the signal's canonical one). */
+    readonly signal: { readonly name: SignalName; readonly code: string };
     readonly alarm: AlarmModel;
   };
   readonly mitigation: {

@@ -1,6 +1,6 @@
 import type { FailureModeModel, Model, OperationModel } from "../../model/types.js";
 import { camel, pascal } from "../names.js";
-import { envelopeFields, envelopeKeys, type EnvelopeFields } from "./envelope.js";
+import { envelopeView } from "./envelope.js";
 import { clientPolicyRows, msList } from "./policies.js";
 
 /** The spec package the generated client reads its data from. */
@@ -36,22 +36,6 @@ function messageNames(model: Model, op: OperationModel) {
   };
 }
 
-/** Envelope fields with `null` for absent ones (templates are strict: every field must exist). */
-function envelopeView(f: EnvelopeFields) {
-  return {
-    id: f.id ?? null,
-    vehicle: f.vehicle ?? null,
-    timestamp: f.timestamps[0] ?? null,
-    timestamps: f.timestamps,
-    schemaVersion: f.schemaVersion ?? null,
-    records: f.records ?? null,
-    checksum: f.checksum ?? null,
-    keys: envelopeKeys(f)
-      .map((k) => JSON.stringify(k))
-      .join(" | "),
-  };
-}
-
 /** Everything the client templates print, precomputed from the model. */
 export function clientView(model: Model) {
   const rows = clientPolicyRows(model);
@@ -81,23 +65,20 @@ export function clientView(model: Model) {
         id: op.id,
         qos: op.qos,
         snapshotType: `${n.message.tsName}Snapshot`,
-        envelope: envelopeView(envelopeFields(n.message, model)),
+        envelope: envelopeView(n.message),
         ...n,
       };
     });
-  const record = sends[0];
   const batches = model.operations
     .filter((op) => op.action === "send" && op.batch)
     .map((op) => {
+      const n = messageNames(model, op);
+      const envelope = envelopeView(n.message);
+      const recordId = n.message.envelope.recordMessage?.messageId;
+      const record = sends.find((s) => s.message.id === recordId);
       if (!record)
         throw new Error(
-          `ecu-client: batch operation ${op.id} needs a single-message send operation for its records`,
-        );
-      const n = messageNames(model, op);
-      const envelope = envelopeView(envelopeFields(n.message, model));
-      if (!envelope.records || !envelope.checksum)
-        throw new Error(
-          `ecu-client: ${n.message.id} has no repeated bytes records or CRC-32 field`,
+          `ecu-client: batch operation ${op.id} needs a send operation of its record message ${recordId}`,
         );
       const suffix = pascal(op.id.replace(/^publish/, ""));
       const b = op.batch!;
@@ -116,8 +97,8 @@ export function clientView(model: Model) {
     .filter((op) => op.action === "receive")
     .map((op) => {
       const n = messageNames(model, op);
-      const envelope = envelopeView(envelopeFields(n.message, model));
-      const expires = envelope.timestamps.find((t) => /^expires/i.test(t));
+      const envelope = envelopeView(n.message);
+      const expires = envelope.expires;
       return {
         id: op.id,
         method: `on${pascal(op.id.replace(/^receive/, ""))}`,
