@@ -8,7 +8,7 @@ import {
 } from "cockatiel";
 import type { CircuitBreakerPolicy } from "../policy.js";
 import { DownstreamError } from "./errors.js";
-import { isRetryableAwsError, type RandomSource } from "./retry.js";
+import type { RandomSource } from "./retry.js";
 import { SlidingWindowBreaker } from "./sliding-window-breaker.js";
 
 /** Circuit state names, as reported to metrics and operators. */
@@ -16,10 +16,13 @@ export type CircuitStateName = "closed" | "open" | "half-open" | "isolated";
 
 /** Options of a DownstreamCircuitBreaker. */
 export interface DownstreamCircuitBreakerOptions {
-  /** Downstream name ("dynamodb", "timestream", ...), used in errors and metrics. */
+  /** Downstream name (its participant id), used in errors and metrics. */
   readonly name: string;
   readonly policy: CircuitBreakerPolicy;
-  /** Which errors count as failures; default: retryable infrastructure errors only. */
+  /**
+   * Which errors count as failures; default: every error the call raises (an adapter's error
+   * of any shape — AWS SDK, SQLite, plain — is a failure of the downstream).
+   */
   readonly isFailure?: (error: unknown) => boolean;
   /** Decides which calls pass while half-open; default `Math.random`. */
   readonly random?: RandomSource;
@@ -35,7 +38,7 @@ const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
 };
 
 /**
- * A circuit breaker for one downstream (Procedure 2), built on cockatiel:
+ * A circuit breaker for one downstream, built on cockatiel:
  * opens after `openAfterFailures` failures within `windowMs`; after `halfOpenAfterMs` lets a
  * share (`halfOpenTraffic`) of calls through — the first admitted call is the probe, whose
  * success closes the circuit and whose failure re-opens it; `reset()` and `isolate()` are the
@@ -65,7 +68,7 @@ export class DownstreamCircuitBreaker {
       windowMs: policy.windowMs,
       ...(options.now ? { now: options.now } : {}),
     });
-    this.cockatiel = circuitBreaker(handleWhen(options.isFailure ?? isRetryableAwsError), {
+    this.cockatiel = circuitBreaker(handleWhen(options.isFailure ?? (() => true)), {
       breaker: this.breaker,
       halfOpenAfter: policy.halfOpenAfterMs,
     });
@@ -106,7 +109,7 @@ export class DownstreamCircuitBreaker {
   }
 
   /**
-   * Manual reset (Procedure 2, after the downstream is fixed): closes the circuit and forgets
+   * Manual reset (after the downstream is fixed): closes the circuit and forgets
    * counted failures. An operator isolation still held elsewhere keeps it isolated.
    */
   reset(): void {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { DeadLetterEntry } from "./ports.js";
 
 /** Top-level prefix of every dead-letter key. */
@@ -11,6 +12,13 @@ export interface DeadLetterKeyParts {
   readonly dd: string;
   readonly vehicleId: string;
   readonly id: string;
+  /** What makes the key unique (absent on keys written before keys were unique). */
+  readonly nonce?: string;
+}
+
+/** A fresh key suffix: time (base 36) + 8 random hex digits; sorts by time. */
+export function dlqNonce(nowMs: number = Date.now()): string {
+  return `${nowMs.toString(36).padStart(9, "0")}${randomBytes(4).toString("hex")}`;
 }
 
 // Percent-encode anything outside a conservative set so a segment can never contain "/" or
@@ -25,11 +33,13 @@ function encodeSegment(value: string): string {
 }
 
 /**
- * The key of a dead-letter entry: `dlq/{error_type}/{yyyy}/{mm}/{dd}/{vehicle_id}/{id}.json`,
- * date in UTC from `receivedAt`, id = message id, else batch id. Deterministic: the same entry
- * always maps to the same key, so dead-lettering a message twice overwrites rather than piles up.
+ * The key of a dead-letter entry:
+ * `dlq/{error_type}/{yyyy}/{mm}/{dd}/{vehicle}/{id}+{nonce}.json`, date in UTC from
+ * `receivedAt`, id = message id, else batch id, nonce = `dlqNonce()` (given by the adapter).
+ * The nonce makes every entry's key its own: two batches reusing an id, or one message
+ * dead-lettered twice, never overwrite each other ("+" is percent-encoded inside segments).
  */
-export function dlqKey(entry: DeadLetterEntry): string {
+export function dlqKey(entry: DeadLetterEntry, nonce: string = dlqNonce()): string {
   const id = entry.messageId ?? entry.batchId;
   if (id === undefined) throw new RangeError("a DLQ entry needs a messageId or a batchId");
   const received = new Date(entry.receivedAt);
@@ -44,7 +54,7 @@ export function dlqKey(entry: DeadLetterEntry): string {
     mm,
     dd,
     encodeSegment(entry.vehicleId),
-    `${encodeSegment(id)}.json`,
+    `${encodeSegment(id)}+${encodeSegment(nonce)}.json`,
   ].join("/");
 }
 
@@ -83,6 +93,8 @@ export function parseDlqKey(key: string): DeadLetterKeyParts | undefined {
   ];
   if (!/^\d{4}$/.test(yyyy) || !/^\d{2}$/.test(mm) || !/^\d{2}$/.test(dd)) return undefined;
   if (!file.endsWith(".json")) return undefined;
+  const name = file.slice(0, -".json".length);
+  const plus = name.lastIndexOf("+");
   try {
     return {
       errorType: decodeURIComponent(errorType),
@@ -90,7 +102,8 @@ export function parseDlqKey(key: string): DeadLetterKeyParts | undefined {
       mm,
       dd,
       vehicleId: decodeURIComponent(vehicleId),
-      id: decodeURIComponent(file.slice(0, -".json".length)),
+      id: decodeURIComponent(plus < 0 ? name : name.slice(0, plus)),
+      ...(plus < 0 ? {} : { nonce: decodeURIComponent(name.slice(plus + 1)) }),
     };
   } catch {
     return undefined;

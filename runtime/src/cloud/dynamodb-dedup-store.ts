@@ -1,10 +1,18 @@
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
+  GetItemCommand,
   PutItemCommand,
+  type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import type { ClaimResult, DedupStore } from "./ports.js";
+import {
+  messageKeyId,
+  type ClaimOptions,
+  type ClaimResult,
+  type DedupStore,
+  type MessageKey,
+} from "./ports.js";
 import { callDownstream, type RetryOptions } from "./retry.js";
 
 /** Options of DynamoDbDedupStore. */
@@ -16,63 +24,108 @@ export interface DynamoDbDedupStoreOptions {
   readonly partitionKey?: string;
   /** Retry policy for throttling/unavailability; none when omitted. */
   readonly retry?: RetryOptions;
+  /** Name of the downstream in errors; default "dedup". */
+  readonly downstream?: string;
 }
 
 /** TTL attribute name (epoch seconds), to enable as the table's TimeToLive attribute. */
 export const DEDUP_TTL_ATTRIBUTE = "expires_at";
 
+const CLAIMABLE =
+  "attribute_not_exists(#pk)" +
+  " OR (#st = :done AND expires_at_ms < :now)" +
+  " OR (#st = :prog AND lease_until_ms < :now)" +
+  " OR #st = :failed" +
+  // Claims written before the ledger had states: done until expires_at_ms.
+  " OR (attribute_not_exists(#st) AND expires_at_ms < :now)";
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as { name?: string }).name === "ConditionalCheckFailedException"
+  );
+}
+
+// Sinks an earlier attempt wrote (a failed or abandoned claim); none once a message was done.
+function doneOf(item: Record<string, AttributeValue> | undefined): string[] {
+  if (!item || item.st?.S === "done" || item.st === undefined) return [];
+  return (item.done_sinks?.L ?? []).flatMap((v) => (v.S !== undefined ? [v.S] : []));
+}
+
 /**
- * Dedup claims in DynamoDB (FM-10): one conditional PutItem per message id that succeeds when
- * no claim exists or the existing one has expired (`attribute_not_exists(pk) OR
- * expires_at_ms < :now`); ConditionalCheckFailedException means duplicate.
- *
- * The condition, not TTL, decides: DynamoDB deletes expired items up to days late, so an
- * expired-but-present claim must be reclaimable. `expires_at` (seconds) only lets TTL clean up;
- * `expires_at_ms` gives the window millisecond precision.
+ * The dedup ledger in DynamoDB (see DedupStore), one item per `vehicleId/messageId`:
+ * `st` = in-progress | done | failed, `lease_until_ms`, `expires_at_ms`, `done_sinks`.
+ * A claim is one conditional PutItem (`ReturnValues: ALL_OLD` hands back the sinks a failed
+ * attempt already wrote); when the condition fails, a consistent read tells a duplicate from
+ * a live claim. The condition, not TTL, decides: DynamoDB deletes expired items up to days
+ * late; `expires_at` (seconds) only lets TTL clean up.
  *
  * Why not Powertools Idempotency: it makes a whole function call idempotent — it hashes the
  * selected payload into its own key, stores INPROGRESS/COMPLETED records with the result, and
- * replays the stored result. Here the batch path needs a per-message "seen?" claim inside one
- * invocation (25–50 claims), with the message id itself as the key so operators and DLQ
- * replays can find it, and the same port must run against SQLite locally.
+ * replays the stored result. Here the batch path needs a per-message claim inside one
+ * invocation (25–50 claims) with per-sink progress, keyed by the ids operators and DLQ
+ * replays know, and the same port must run against SQLite locally.
  */
 export class DynamoDbDedupStore implements DedupStore {
   private readonly pk: string;
+  private readonly name: string;
 
   constructor(private readonly options: DynamoDbDedupStoreOptions) {
     this.pk = options.partitionKey ?? "pk";
+    this.name = options.downstream ?? "dedup";
   }
 
   /** @inheritdoc */
-  async claim(messageId: string, nowMs: number, windowMs: number): Promise<ClaimResult> {
-    const expiresMs = nowMs + windowMs;
+  async claim(key: MessageKey, nowMs: number, options: ClaimOptions): Promise<ClaimResult> {
+    const id = messageKeyId(key);
+    const leaseUntil = nowMs + options.leaseMs;
     return callDownstream(
-      "dynamodb",
-      async () => {
+      this.name,
+      async (): Promise<ClaimResult> => {
         try {
-          await this.options.client.send(
+          const out = await this.options.client.send(
             new PutItemCommand({
               TableName: this.options.tableName,
               Item: {
-                [this.pk]: { S: messageId },
+                [this.pk]: { S: id },
+                st: { S: "in-progress" },
                 claimed_at_ms: { N: String(nowMs) },
-                expires_at_ms: { N: String(expiresMs) },
-                [DEDUP_TTL_ATTRIBUTE]: { N: String(Math.ceil(expiresMs / 1000)) },
+                lease_until_ms: { N: String(leaseUntil) },
+                expires_at_ms: { N: String(leaseUntil) },
+                [DEDUP_TTL_ATTRIBUTE]: {
+                  N: String(
+                    Math.ceil((nowMs + Math.max(options.windowMs, options.leaseMs)) / 1000),
+                  ),
+                },
               },
-              ConditionExpression: "attribute_not_exists(#pk) OR expires_at_ms < :now",
-              ExpressionAttributeNames: { "#pk": this.pk },
-              ExpressionAttributeValues: { ":now": { N: String(nowMs) } },
+              ConditionExpression: CLAIMABLE,
+              ExpressionAttributeNames: { "#pk": this.pk, "#st": "st" },
+              ExpressionAttributeValues: {
+                ":now": { N: String(nowMs) },
+                ":done": { S: "done" },
+                ":prog": { S: "in-progress" },
+                ":failed": { S: "failed" },
+              },
+              ReturnValues: "ALL_OLD",
             }),
           );
-          return "new" as const;
+          const done = doneOf(out.Attributes);
+          if (done.length > 0) await this.putState(id, "in-progress", nowMs, leaseUntil, done);
+          return { status: "claimed", done };
         } catch (error) {
-          if (
-            error instanceof ConditionalCheckFailedException ||
-            (error as { name?: string }).name === "ConditionalCheckFailedException"
-          ) {
-            return "duplicate" as const;
-          }
-          throw error;
+          if (!isConditionFailure(error)) throw error;
+          const current = await this.options.client.send(
+            new GetItemCommand({
+              TableName: this.options.tableName,
+              Key: { [this.pk]: { S: id } },
+              ConsistentRead: true,
+            }),
+          );
+          const st = current.Item?.st?.S;
+          // A done claim (or a legacy one) inside its window; anything else is someone's live claim.
+          return st === "done" || (current.Item && st === undefined)
+            ? { status: "duplicate" }
+            : { status: "in-progress" };
         }
       },
       this.options.retry,
@@ -80,17 +133,55 @@ export class DynamoDbDedupStore implements DedupStore {
   }
 
   /** @inheritdoc */
-  async release(messageId: string): Promise<void> {
+  async complete(key: MessageKey, nowMs: number, windowMs: number): Promise<void> {
     await callDownstream(
-      "dynamodb",
-      () =>
-        this.options.client.send(
-          new DeleteItemCommand({
-            TableName: this.options.tableName,
-            Key: { [this.pk]: { S: messageId } },
-          }),
-        ),
+      this.name,
+      () => this.putState(messageKeyId(key), "done", nowMs, nowMs + windowMs, []),
       this.options.retry,
+    );
+  }
+
+  /** @inheritdoc */
+  async release(key: MessageKey, done: readonly string[]): Promise<void> {
+    const id = messageKeyId(key);
+    await callDownstream(
+      this.name,
+      async () => {
+        if (done.length === 0) {
+          await this.options.client.send(
+            new DeleteItemCommand({
+              TableName: this.options.tableName,
+              Key: { [this.pk]: { S: id } },
+            }),
+          );
+        } else await this.putState(id, "failed", Date.now(), 0, done);
+      },
+      this.options.retry,
+    );
+  }
+
+  private async putState(
+    id: string,
+    state: "in-progress" | "done" | "failed",
+    nowMs: number,
+    untilMs: number,
+    done: readonly string[],
+  ): Promise<void> {
+    // TTL cleanup: a day after the window at the latest (a failed item waits for its replay).
+    const ttlMs = Math.max(untilMs, nowMs) + 86_400_000;
+    await this.options.client.send(
+      new PutItemCommand({
+        TableName: this.options.tableName,
+        Item: {
+          [this.pk]: { S: id },
+          st: { S: state },
+          claimed_at_ms: { N: String(nowMs) },
+          lease_until_ms: { N: String(state === "in-progress" ? untilMs : 0) },
+          expires_at_ms: { N: String(untilMs) },
+          [DEDUP_TTL_ATTRIBUTE]: { N: String(Math.ceil(ttlMs / 1000)) },
+          ...(done.length > 0 ? { done_sinks: { L: done.map((s) => ({ S: s })) } } : {}),
+        },
+      }),
     );
   }
 }

@@ -25,37 +25,41 @@ export interface DynamoDbRecordStoreOptions {
   /** Build it with `maxAttempts: 1` so `retry` is the only retry layer. */
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** Partition key attribute holding the message id; default "message_id". */
+  /** Partition key attribute holding the record key (`vehicleId/messageId`); default "pk". */
   readonly partitionKey?: string;
   /**
    * Retry policy, used both for retryable errors of a call and for re-sending
-   * `UnprocessedItems` (FM-08, FM-12). No retries when omitted.
+   * `UnprocessedItems` (partial writes). No retries when omitted.
    */
   readonly retry?: RetryOptions;
+  /** Name of the downstream (its participant id) in errors; default "key-value-store". */
+  readonly downstream?: string;
 }
 
 type WriteRequest = { PutRequest?: { Item?: Record<string, unknown> } };
 
 /**
- * Telemetry records in DynamoDB, keyed by message id: PutItem overwrites, so a replayed
+ * Records in DynamoDB, keyed by `vehicleId/messageId`: PutItem overwrites, so a replayed
  * message rewrites the same item (idempotent). `batchPut` uses BatchWriteItem in chunks of 25,
  * re-sends UnprocessedItems on the retry schedule (the SDK does not) and returns what remains.
  */
 export class DynamoDbRecordStore implements RecordStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly pk: string;
+  private readonly name: string;
 
   constructor(private readonly options: DynamoDbRecordStoreOptions) {
     this.doc = DynamoDBDocumentClient.from(options.client, {
       marshallOptions: { removeUndefinedValues: true },
     });
-    this.pk = options.partitionKey ?? "message_id";
+    this.pk = options.partitionKey ?? "pk";
+    this.name = options.downstream ?? "key-value-store";
   }
 
   /** @inheritdoc */
   async put(record: StoredRecord): Promise<void> {
     await callDownstream(
-      "dynamodb",
+      this.name,
       () =>
         this.doc.send(
           new PutCommand({ TableName: this.options.tableName, Item: this.item(record) }),
@@ -67,7 +71,7 @@ export class DynamoDbRecordStore implements RecordStore {
   /** @inheritdoc */
   async get(id: string): Promise<StoredRecord | undefined> {
     const out = await callDownstream(
-      "dynamodb",
+      this.name,
       () =>
         this.doc.send(
           new GetCommand({
@@ -116,7 +120,7 @@ export class DynamoDbRecordStore implements RecordStore {
       } catch (error) {
         // Retries of a throttled/unavailable call are used up: report the chunk, don't throw,
         // so the handler can dead-letter exactly these records.
-        if (!isRetryableAwsError(error)) throw toDownstreamError("dynamodb", error);
+        if (!isRetryableAwsError(error)) throw toDownstreamError(this.name, error);
         reason = `${classifyAwsError(error)}: ${(error as Error).message || (error as Error).name}`;
         left = pending;
         return this.toUnprocessed(left, byId, reason);

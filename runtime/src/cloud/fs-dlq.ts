@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { parseDeadLetterEntry, serializeDeadLetterEntry } from "./dlq-entry.js";
 import { dlqKey } from "./dlq-key.js";
@@ -14,15 +14,27 @@ export interface FsDeadLetterQueueOptions {
 export class FsDeadLetterQueue implements DeadLetterQueue {
   constructor(private readonly options: FsDeadLetterQueueOptions) {}
 
-  /** @inheritdoc — written to a temp file and renamed, so a reader never sees half an entry. */
+  /**
+   * @inheritdoc — written to a temp file, then hard-linked to its key (link fails on an
+   * existing file, unlike rename which replaces it), so a reader never sees half an entry and
+   * no entry is ever overwritten.
+   */
   async put(entry: DeadLetterEntry): Promise<string> {
-    const key = dlqKey(entry);
-    const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, serializeDeadLetterEntry(entry));
-    await rename(tmp, path);
-    return key;
+    for (;;) {
+      const key = dlqKey(entry);
+      const path = this.pathOf(key);
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.${process.pid}.tmp`;
+      await writeFile(tmp, serializeDeadLetterEntry(entry));
+      try {
+        await link(tmp, path);
+        return key;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    }
   }
 
   /** @inheritdoc */

@@ -61,7 +61,7 @@ export function classifyAwsError(error: unknown, depth = 0): DownstreamFailureKi
   if (UNAVAILABLE.has(name) || UNAVAILABLE.has(code)) return "unavailable";
   if (TIMEOUT.has(name) || TIMEOUT.has(code)) return "timeout";
   if (CONNECTION_CODES.has(code)) return "connection";
-  // "Cannot acquire connection" style errors from a saturated pool (FM-09).
+  // "Cannot acquire connection" style errors from a saturated pool.
   if (typeof e.message === "string" && /acquire (a )?(connection|socket)/i.test(e.message)) {
     return "connection";
   }
@@ -120,7 +120,7 @@ export interface RetryOptions {
   readonly isRetryable?: (error: unknown) => boolean;
   readonly random?: RandomSource;
   readonly sleep?: Sleep;
-  /** Called before each wait, e.g. to count `dynamodb.throttled_requests`. */
+  /** Called before each wait, e.g. to count throttled attempts. */
   readonly onRetry?: (event: RetryEvent) => void;
 }
 

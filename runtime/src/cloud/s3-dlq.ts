@@ -20,29 +20,44 @@ export interface S3DeadLetterQueueOptions {
 }
 
 /**
- * The dead-letter queue as JSON objects in S3 under `dlqKey(entry)`; retention (14 days in the
- * seed) is a bucket lifecycle rule, not code.
+ * The dead-letter queue as JSON objects in S3 under `dlqKey(entry)`; retention is a bucket
+ * lifecycle rule, not code.
  */
 export class S3DeadLetterQueue implements DeadLetterQueue {
   constructor(private readonly options: S3DeadLetterQueueOptions) {}
 
-  /** @inheritdoc */
+  /**
+   * @inheritdoc — under a key of its own (nonce) and with `If-None-Match: *`, so S3 refuses
+   * to replace an existing object; a refused write is retried under a fresh key.
+   */
   async put(entry: DeadLetterEntry): Promise<string> {
-    const key = dlqKey(entry);
-    await callDownstream(
-      "s3",
-      () =>
-        this.options.client.send(
-          new PutObjectCommand({
-            Bucket: this.options.bucket,
-            Key: key,
-            Body: serializeDeadLetterEntry(entry),
-            ContentType: "application/json",
-          }),
-        ),
-      this.options.retry,
-    );
-    return key;
+    for (;;) {
+      const key = dlqKey(entry);
+      const stored = await callDownstream(
+        "s3",
+        async () => {
+          try {
+            await this.options.client.send(
+              new PutObjectCommand({
+                Bucket: this.options.bucket,
+                Key: key,
+                Body: serializeDeadLetterEntry(entry),
+                ContentType: "application/json",
+                IfNoneMatch: "*",
+              }),
+            );
+            return true;
+          } catch (error) {
+            const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+            if (e.name === "PreconditionFailed" || e.$metadata?.httpStatusCode === 412)
+              return false;
+            throw error;
+          }
+        },
+        this.options.retry,
+      );
+      if (stored) return key;
+    }
   }
 
   /** @inheritdoc */

@@ -56,7 +56,7 @@ export class SlidingWindowBreaker implements IBreaker {
     return this.failures.length >= this.options.threshold;
   }
 
-  /** Forgets all failures (manual reset, Procedure 2). */
+  /** Forgets all failures (manual reset). */
   clear(): void {
     this.failures = [];
   }

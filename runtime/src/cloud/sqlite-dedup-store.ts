@@ -1,48 +1,89 @@
-import type { ClaimResult, DedupStore } from "./ports.js";
-import type { SqliteDatabase, SqliteStatement } from "./sqlite.js";
+import {
+  messageKeyId,
+  type ClaimOptions,
+  type ClaimResult,
+  type DedupStore,
+  type MessageKey,
+} from "./ports.js";
+import type { SqliteDatabase, SqliteStatement, SqliteTransaction } from "./sqlite.js";
 
 /** Options of SqliteDedupStore. */
 export interface SqliteDedupStoreOptions {
   readonly db: SqliteDatabase;
-  /** Table name; default "dedup_claims". */
+  /** Table name; default "dedup_ledger". */
   readonly table?: string;
 }
 
+interface LedgerRow {
+  state: "in-progress" | "done" | "failed";
+  lease_until_ms: number;
+  expires_at_ms: number;
+  done: string | null;
+}
+
 /**
- * Local DedupStore with the DynamoDB adapter's semantics: a claim is taken when absent or
- * expired (`expires_at_ms < now`), in one conditional upsert so concurrent claims race safely.
+ * Local dedup ledger with the DynamoDB adapter's semantics (see DedupStore): claims are rows
+ * keyed by `vehicleId/messageId`; claim is a read + conditional write in one IMMEDIATE
+ * transaction (a savepoint inside the handler's unit of work), so concurrent processes race
+ * safely.
  */
 export class SqliteDedupStore implements DedupStore {
+  private readonly select: SqliteStatement;
   private readonly upsert: SqliteStatement;
   private readonly remove: SqliteStatement;
+  private readonly claimTx: SqliteTransaction<[string, number, ClaimOptions], ClaimResult>;
 
   constructor(options: SqliteDedupStoreOptions) {
-    const table = quoteIdent(options.table ?? "dedup_claims");
+    const table = quoteIdent(options.table ?? "dedup_ledger");
     options.db.exec(
       `CREATE TABLE IF NOT EXISTS ${table} (
-         message_id TEXT PRIMARY KEY,
-         claimed_at_ms INTEGER NOT NULL,
-         expires_at_ms INTEGER NOT NULL)`,
+         key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at_ms INTEGER NOT NULL,
+         lease_until_ms INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL, done TEXT)`,
     );
-    // The WHERE of an upsert is the condition: only an expired claim is overwritten.
+    this.select = options.db.prepare(
+      `SELECT state, lease_until_ms, expires_at_ms, done FROM ${table} WHERE key = ?`,
+    );
     this.upsert = options.db.prepare(
-      `INSERT INTO ${table} (message_id, claimed_at_ms, expires_at_ms) VALUES (?, ?, ?)
-       ON CONFLICT(message_id) DO UPDATE SET
-         claimed_at_ms = excluded.claimed_at_ms, expires_at_ms = excluded.expires_at_ms
-       WHERE ${table}.expires_at_ms < excluded.claimed_at_ms`,
+      `INSERT OR REPLACE INTO ${table} (key, state, claimed_at_ms, lease_until_ms, expires_at_ms, done)
+       VALUES (?, ?, ?, ?, ?, ?)`,
     );
-    this.remove = options.db.prepare(`DELETE FROM ${table} WHERE message_id = ?`);
+    this.remove = options.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
+    this.claimTx = options.db.transaction((key: string, nowMs: number, o: ClaimOptions) => {
+      const row = this.select.get(key) as LedgerRow | undefined;
+      if (row?.state === "done" && row.expires_at_ms >= nowMs) return { status: "duplicate" };
+      if (row?.state === "in-progress" && row.lease_until_ms >= nowMs) {
+        return { status: "in-progress" };
+      }
+      // Sinks an earlier attempt wrote (failed, or abandoned by a crash); none once done.
+      const done =
+        row && row.state !== "done" && row.done ? (JSON.parse(row.done) as string[]) : [];
+      this.upsert.run(
+        key,
+        "in-progress",
+        nowMs,
+        nowMs + o.leaseMs,
+        nowMs + Math.max(o.windowMs, o.leaseMs),
+        JSON.stringify(done),
+      );
+      return { status: "claimed", done };
+    });
   }
 
   /** @inheritdoc */
-  async claim(messageId: string, nowMs: number, windowMs: number): Promise<ClaimResult> {
-    const { changes } = this.upsert.run(messageId, nowMs, nowMs + windowMs);
-    return changes === 1 ? "new" : "duplicate";
+  async claim(key: MessageKey, nowMs: number, options: ClaimOptions): Promise<ClaimResult> {
+    return this.claimTx.immediate(messageKeyId(key), nowMs, options);
   }
 
   /** @inheritdoc */
-  async release(messageId: string): Promise<void> {
-    this.remove.run(messageId);
+  async complete(key: MessageKey, nowMs: number, windowMs: number): Promise<void> {
+    this.upsert.run(messageKeyId(key), "done", nowMs, nowMs, nowMs + windowMs, null);
+  }
+
+  /** @inheritdoc */
+  async release(key: MessageKey, done: readonly string[]): Promise<void> {
+    const id = messageKeyId(key);
+    if (done.length === 0) this.remove.run(id);
+    else this.upsert.run(id, "failed", Date.now(), 0, 0, JSON.stringify(done));
   }
 }
 

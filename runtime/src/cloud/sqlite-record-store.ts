@@ -9,7 +9,7 @@ export interface SqliteRecordStoreOptions {
   readonly table?: string;
 }
 
-/** Local RecordStore: one row per message id, `INSERT OR REPLACE` (idempotent overwrite). */
+/** Local RecordStore: one row per key, `INSERT OR REPLACE` (idempotent overwrite). */
 export class SqliteRecordStore implements RecordStore {
   private readonly upsert: SqliteStatement;
   private readonly select: SqliteStatement;
@@ -18,12 +18,10 @@ export class SqliteRecordStore implements RecordStore {
   constructor(options: SqliteRecordStoreOptions) {
     const table = quoteIdent(options.table ?? "records");
     options.db.exec(
-      `CREATE TABLE IF NOT EXISTS ${table} (message_id TEXT PRIMARY KEY, data TEXT NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, data TEXT NOT NULL)`,
     );
-    this.upsert = options.db.prepare(
-      `INSERT OR REPLACE INTO ${table} (message_id, data) VALUES (?, ?)`,
-    );
-    this.select = options.db.prepare(`SELECT data FROM ${table} WHERE message_id = ?`);
+    this.upsert = options.db.prepare(`INSERT OR REPLACE INTO ${table} (key, data) VALUES (?, ?)`);
+    this.select = options.db.prepare(`SELECT data FROM ${table} WHERE key = ?`);
     this.writeMany = options.db.transaction((records: readonly StoredRecord[]) => {
       for (const r of records) this.upsert.run(r.id, JSON.stringify(r.data));
     });

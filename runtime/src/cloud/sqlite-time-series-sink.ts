@@ -12,7 +12,7 @@ export interface SqliteTimeSeriesSinkOptions {
   readonly db: SqliteDatabase;
   /**
    * Like Timestream's memory-store retention: records older than `now - memoryRetentionMs`
-   * are rejected ("outside-retention-window"), so FM-15 reproduces locally.
+   * are rejected ("outside-retention-window"), so out-of-window rejects reproduce locally.
    */
   readonly memoryRetentionMs: number;
   /** How far in the future a record may be; Timestream allows 15 minutes. Default: no limit. */

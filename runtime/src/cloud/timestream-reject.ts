@@ -2,7 +2,7 @@ import type { TimeSeriesRejectCode } from "./ports.js";
 
 /**
  * Maps a Timestream rejection reason to a code. Timestream reports reasons as text, e.g.
- * "The record timestamp is outside the time range [...] of the memory store." (FM-15) or a
+ * "The record timestamp is outside the time range [...] of the memory store." or a
  * version conflict with `ExistingVersion` set.
  */
 export function timestreamRejectCode(

@@ -22,8 +22,10 @@ export interface TimestreamSinkOptions {
   readonly client: TimestreamWriteClient;
   readonly databaseName: string;
   readonly tableName: string;
-  /** Retry policy for 503/throttling (FM-19); none when omitted. */
+  /** Retry policy for 503/throttling; none when omitted. */
   readonly retry?: RetryOptions;
+  /** Name of the downstream (its participant id) in errors; default "time-series-store". */
+  readonly downstream?: string;
 }
 
 interface RejectedRecordsError {
@@ -55,7 +57,7 @@ export class TimestreamSink implements TimeSeriesSink {
     offset: number,
   ): Promise<TimeSeriesRejection[]> {
     return callDownstream(
-      "timestream",
+      this.options.downstream ?? "time-series-store",
       async () => {
         try {
           await this.options.client.send(

@@ -1,7 +1,7 @@
 import { decompress } from "@mongodb-js/zstd";
 import { readZstdFrames, ZSTD_BLOCK_SIZE_MAX, ZstdFrameFormatError } from "./zstd-frame.js";
 
-/** Why a payload could not be decompressed (FM-11). */
+/** Why a payload could not be decompressed. */
 export type DecompressionFailure =
   | "malformed-frame"
   | "content-size-absent"

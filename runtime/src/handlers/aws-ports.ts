@@ -9,21 +9,10 @@ import type { MetricsSink, TimeSeriesSink } from "../cloud/ports.js";
 import { classifyAwsError, type RetryOptions } from "../cloud/retry.js";
 import { S3DeadLetterQueue } from "../cloud/s3-dlq.js";
 import { TimestreamSink } from "../cloud/timestream-sink.js";
-import type { DownstreamPolicy } from "./policy.js";
-import type { HandlerLogger, HandlerPorts } from "./ports.js";
-
-/**
- * Environment variables the deployed functions read; the same names as the generated infra's
- * HANDLER_ENVIRONMENT (which sets them). The time-series pair is unset when the deployment
- * has no Timestream (closed to new AWS accounts): records then go to DynamoDB only.
- */
-export const HANDLER_ENV = {
-  recordsTable: "TELEMETRY_TABLE_NAME",
-  dedupTable: "DEDUP_TABLE_NAME",
-  dlqBucket: "DLQ_BUCKET_NAME",
-  timeSeriesDatabase: "TIME_SERIES_DATABASE_NAME",
-  timeSeriesTable: "TIME_SERIES_TABLE_NAME",
-} as const;
+import { DEDUP_PARTITION_KEY, RECORDS_PARTITION_KEY, deployEnvName } from "../deploy-env.js";
+import { RoleMetrics, type HandlerMetricNames } from "./metric-roles.js";
+import type { DownstreamPolicy, DownstreamSpec } from "./policy.js";
+import type { DownstreamPort, HandlerLogger, HandlerPorts } from "./ports.js";
 
 /** The sink used when no time-series store is deployed: accepts and drops every point. */
 export const disabledTimeSeriesSink: TimeSeriesSink = {
@@ -33,12 +22,17 @@ export const disabledTimeSeriesSink: TimeSeriesSink = {
 /** Options of `createAwsPorts`. */
 export interface AwsPortsOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Every declared downstream (participant id → kind, breaker, retry, timeouts). */
   readonly downstream: DownstreamPolicy;
+  /** The key-value-store participant holding dedup claims (`x-handler.dedup`), if any. */
+  readonly dedup?: string;
+  /** The object-store participant of the DLQ (`x-handler.dead-letter`). */
+  readonly deadLetter: string;
   /** CloudWatch namespace and service (function) name of the EMF metrics. */
   readonly namespace: string;
   readonly serviceName: string;
-  /** Counted on every throttled attempt that is retried (FM-08 detection). */
-  readonly throttledMetric: string;
+  /** Metric names by role; `throttled` is counted on every throttled attempt that is retried. */
+  readonly metrics: HandlerMetricNames;
 }
 
 function required(env: AwsPortsOptions["env"], name: string): string {
@@ -57,15 +51,9 @@ export function powertoolsLogger(serviceName: string): HandlerLogger {
   };
 }
 
-/**
- * The AWS adapters behind the handler ports: DynamoDB (dedup claims with TTL, records),
- * Timestream, the S3 DLQ, EMF metrics, Powertools logs. SDK retries are off
- * (`maxAttempts: 1`): the spec's retry policy is the only retry layer.
- */
-export function createAwsPorts(options: AwsPortsOptions): HandlerPorts {
-  const { env, downstream } = options;
-  const timeouts = downstream.timeouts;
-  const clientConfig = {
+function clientConfig(spec: DownstreamSpec | undefined) {
+  const timeouts = spec?.timeouts;
+  return {
     maxAttempts: 1,
     ...(timeouts
       ? {
@@ -76,39 +64,85 @@ export function createAwsPorts(options: AwsPortsOptions): HandlerPorts {
         }
       : {}),
   };
+}
+
+/**
+ * The AWS adapters behind the handler ports, one per declared downstream by component kind:
+ * key-value-store = DynamoDB table, time-series-store = Timestream table (a disabled sink when
+ * the deployment has none: Timestream is closed to new accounts), the dedup ledger in the
+ * dedup participant's table, the S3 DLQ, EMF metrics, Powertools logs. Resource names come
+ * from the environment (`deployEnvName(participant, resource)`). SDK retries are off
+ * (`maxAttempts: 1`): the spec's retry policy is the only retry layer.
+ */
+export function createAwsPorts(options: AwsPortsOptions): HandlerPorts {
+  const { env, downstream } = options;
   const metrics: MetricsSink = new EmfMetricsSink({
     namespace: options.namespace,
     serviceName: options.serviceName,
   });
-  const retry: RetryOptions = {
-    policy: downstream.retry,
+  const roles = new RoleMetrics(metrics, options.metrics);
+  const retryOf = (id: string): RetryOptions => ({
+    policy: downstream.downstreams[id]?.retry ?? downstream.retry,
     onRetry: ({ error }) => {
-      if (classifyAwsError(error) === "throttled") metrics.count(options.throttledMetric);
+      if (classifyAwsError(error) === "throttled") roles.count("throttled", 1, { downstream: id });
     },
+  });
+  const dynamoClients = new Map<string, DynamoDBClient>();
+  const dynamo = (id: string) => {
+    let client = dynamoClients.get(id);
+    if (!client) {
+      client = new DynamoDBClient(clientConfig(downstream.downstreams[id]));
+      dynamoClients.set(id, client);
+    }
+    return client;
   };
-  const dynamodb = new DynamoDBClient(clientConfig);
+  const ports: Record<string, DownstreamPort> = {};
+  for (const [id, spec] of Object.entries(downstream.downstreams)) {
+    if (spec.kind === "key-value-store") {
+      const table = env[deployEnvName(id, "records-table")];
+      if (!table) continue; // a dedup-only participant has no records table
+      ports[id] = {
+        kind: "key-value-store",
+        store: new DynamoDbRecordStore({
+          client: dynamo(id),
+          tableName: table,
+          partitionKey: RECORDS_PARTITION_KEY,
+          retry: retryOf(id),
+          downstream: id,
+        }),
+      };
+    } else {
+      const database = env[deployEnvName(id, "database")];
+      ports[id] = {
+        kind: "time-series-store",
+        sink: database
+          ? new TimestreamSink({
+              client: new TimestreamWriteClient(clientConfig(spec)),
+              databaseName: database,
+              tableName: required(env, deployEnvName(id, "table")),
+              retry: retryOf(id),
+              downstream: id,
+            })
+          : disabledTimeSeriesSink,
+      };
+    }
+  }
   return {
-    dedup: new DynamoDbDedupStore({
-      client: dynamodb,
-      tableName: required(env, HANDLER_ENV.dedupTable),
-      retry,
-    }),
-    records: new DynamoDbRecordStore({
-      client: dynamodb,
-      tableName: required(env, HANDLER_ENV.recordsTable),
-      retry,
-    }),
-    timeSeries: env[HANDLER_ENV.timeSeriesDatabase]
-      ? new TimestreamSink({
-          client: new TimestreamWriteClient(clientConfig),
-          databaseName: required(env, HANDLER_ENV.timeSeriesDatabase),
-          tableName: required(env, HANDLER_ENV.timeSeriesTable),
-          retry,
-        })
-      : disabledTimeSeriesSink,
+    ...(options.dedup !== undefined
+      ? {
+          dedup: new DynamoDbDedupStore({
+            client: dynamo(options.dedup),
+            tableName: required(env, deployEnvName(options.dedup, "dedup-table")),
+            partitionKey: DEDUP_PARTITION_KEY,
+            retry: retryOf(options.dedup),
+            downstream: options.dedup,
+          }),
+        }
+      : {}),
+    downstreams: ports,
     dlq: new S3DeadLetterQueue({
-      client: new S3Client(clientConfig),
-      bucket: required(env, HANDLER_ENV.dlqBucket),
+      client: new S3Client({ maxAttempts: 1 }),
+      bucket: required(env, deployEnvName(options.deadLetter, "bucket")),
       retry: { policy: downstream.retry },
     }),
     metrics,

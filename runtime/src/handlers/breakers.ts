@@ -1,60 +1,84 @@
 import { DownstreamCircuitBreaker, type CircuitStateName } from "../cloud/circuit-breaker.js";
 import type { MetricsSink } from "../cloud/ports.js";
 import type { RandomSource } from "../cloud/retry.js";
+import { HANDLER_METRIC_DIMENSIONS } from "./metric-roles.js";
 import type { DownstreamPolicy } from "./policy.js";
-
-/** The downstreams guarded by a circuit breaker. */
-export type GuardedDownstream = "dynamodb" | "timestream";
+import { VALIDATION_SIGNALS } from "./signals.js";
+import { PipelineFailure } from "./failure.js";
 
 /**
- * One circuit breaker per downstream (thresholds from the FMEA), shared by every invocation
- * of a warm Lambda. `reset()` is Procedure 2's manual reset.
+ * Counts every failure a downstream port raises except declared validation errors (a
+ * PipelineFailure with a validation signal). Errors of any shape — AWS SDK, SQLite, a plain
+ * Error — are failures of the downstream.
+ */
+export function isDownstreamFailure(error: unknown): boolean {
+  return !(error instanceof PipelineFailure && VALIDATION_SIGNALS.has(error.signal));
+}
+
+/**
+ * One circuit breaker per declared downstream (figures from the FMEA row on that participant),
+ * shared by every invocation of a warm function. `reset()` is the operator's manual reset.
  */
 export class CircuitBreakers {
-  readonly dynamodb: DownstreamCircuitBreaker;
-  readonly timestream: DownstreamCircuitBreaker;
+  private readonly byId = new Map<string, DownstreamCircuitBreaker>();
 
   constructor(
     policy: DownstreamPolicy,
     options: { random?: RandomSource; now?: () => number } = {},
   ) {
-    const common = {
-      ...(options.random ? { random: options.random } : {}),
-      ...(options.now ? { now: options.now } : {}),
-    };
-    this.dynamodb = new DownstreamCircuitBreaker({
-      name: "dynamodb",
-      policy: policy.circuitBreaker.dynamodb,
-      ...common,
-    });
-    this.timestream = new DownstreamCircuitBreaker({
-      name: "timestream",
-      policy: policy.circuitBreaker.timestream,
-      ...common,
-    });
+    for (const [id, spec] of Object.entries(policy.downstreams)) {
+      this.byId.set(
+        id,
+        new DownstreamCircuitBreaker({
+          name: id,
+          policy: spec.breaker,
+          isFailure: isDownstreamFailure,
+          ...(options.random ? { random: options.random } : {}),
+          ...(options.now ? { now: options.now } : {}),
+        }),
+      );
+    }
   }
 
-  /** Runs `fn` through the named downstream's circuit. */
-  run<T>(downstream: GuardedDownstream, fn: () => Promise<T>): Promise<T> {
-    return this[downstream].execute(fn);
+  /** The declared downstream ids. */
+  get ids(): string[] {
+    return [...this.byId.keys()];
   }
 
-  /** Procedure 2: closes the named circuit (or all) and forgets counted failures. */
-  reset(downstream?: GuardedDownstream): void {
-    if (downstream) this[downstream].reset();
-    else for (const d of ["dynamodb", "timestream"] as const) this[d].reset();
+  /** The breaker of a declared downstream (throws for an undeclared id: a wiring bug). */
+  get(downstream: string): DownstreamCircuitBreaker {
+    const breaker = this.byId.get(downstream);
+    if (!breaker)
+      throw new RangeError(`no circuit breaker for undeclared downstream ${downstream}`);
+    return breaker;
   }
 
-  /** Current states, for logs and the reset API's answer. */
-  states(): Record<GuardedDownstream, CircuitStateName> {
-    return { dynamodb: this.dynamodb.state, timestream: this.timestream.state };
+  /** Runs `fn` through the downstream's circuit. */
+  run<T>(downstream: string, fn: () => Promise<T>): Promise<T> {
+    return this.get(downstream).execute(fn);
   }
 
-  /** Reports state changes as a 0/1 gauge per downstream (1 = not closed). */
-  reportTo(metrics: MetricsSink, metricName: string): void {
-    for (const d of ["dynamodb", "timestream"] as const) {
-      this[d].onStateChange((state) =>
-        metrics.observe(metricName, state === "closed" ? 0 : 1, "Count", { downstream: d }),
+  /** Manual reset: closes the named circuit (or all) and forgets counted failures. */
+  reset(downstream?: string): void {
+    if (downstream !== undefined) this.get(downstream).reset();
+    else for (const breaker of this.byId.values()) breaker.reset();
+  }
+
+  /** Current states by downstream id, for logs and the reset API's answer. */
+  states(): Record<string, CircuitStateName> {
+    return Object.fromEntries([...this.byId].map(([id, b]) => [id, b.state]));
+  }
+
+  /**
+   * Reports state changes as a 0/1 gauge per downstream (1 = not closed) on the metric with
+   * the `circuit-open` role (dimension: downstream). No metric name: nothing is reported.
+   */
+  reportTo(metrics: MetricsSink, metricName: string | undefined): void {
+    if (metricName === undefined) return;
+    const [dimension] = HANDLER_METRIC_DIMENSIONS["circuit-open"];
+    for (const [id, breaker] of this.byId) {
+      breaker.onStateChange((state) =>
+        metrics.observe(metricName, state === "closed" ? 0 : 1, "Count", { [dimension]: id }),
       );
     }
   }

@@ -2,7 +2,7 @@ import type { ConstraintChecker } from "../constraints.js";
 import type { TimeSeriesRecord } from "../cloud/ports.js";
 
 /**
- * How the pipeline reads one telemetry record type. Generated per proto message: `decode` is
+ * How the pipeline reads one record type. Generated per proto message: `decode` is
  * the ts-proto decoder, `checker` the constraint checker generated from the proto options,
  * and the accessors name the fields the spec marks as message id, vehicle id and sample time.
  */
@@ -15,9 +15,9 @@ export interface RecordCodec<T> {
   vehicleId(record: T): string;
   timestampMs(record: T): number;
   schemaVersion(record: T): number;
-  /** The JSON document stored in the record store (keyed by message id). */
+  /** The JSON document stored in key-value stores (keyed by vehicle id + message id). */
   toStored(record: T): Readonly<Record<string, unknown>>;
-  /** The time-series point written alongside. */
+  /** The point written to time-series stores. */
   toTimeSeries(record: T): TimeSeriesRecord;
 }
 

@@ -1,7 +1,7 @@
 import type { InvocationContext } from "./event.js";
 
 /**
- * The FM-14 deadline of one invocation: the Lambda's remaining time minus the spec's safety
+ * The deadline of one invocation: the Lambda's remaining time minus the spec's safety
  * margin. Work checks `expired()` between steps, so unfinished records go to the DLQ before
  * the platform kills the function (a killed invocation would lose them silently).
  */

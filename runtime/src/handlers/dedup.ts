@@ -1,38 +1,72 @@
+import type { ClaimResult, MessageKey } from "../cloud/ports.js";
 import type { StepContext } from "./context.js";
-import { dynamoDbFailure } from "./failure.js";
+import { downstreamFailure } from "./failure.js";
+
+const NO_DEDUP: ClaimResult = { status: "claimed", done: [] };
 
 /**
- * Claims a message id in the dedup store inside the spec's window (FM-10), through the
- * DynamoDB circuit. True when new; a duplicate is counted. Store errors become failures.
+ * Claims a message in the dedup ledger, through the dedup participant's circuit. A handler
+ * without `dedup` claims nothing (its writes are idempotent by key). A duplicate is counted;
+ * store errors become failures of the dedup participant.
  */
-export async function claimMessage(ctx: StepContext, messageId: string): Promise<boolean> {
-  const { dedup, metrics } = ctx.ports;
-  let result;
+export async function claimMessage(ctx: StepContext, key: MessageKey): Promise<ClaimResult> {
+  const dedup = ctx.policy.dedup;
+  const store = ctx.ports.dedup;
+  if (!dedup || !store) return NO_DEDUP;
+  let result: ClaimResult;
   try {
-    result = await ctx.breakers.run("dynamodb", () =>
-      dedup.claim(messageId, ctx.nowMs, ctx.policy.dedupWindowMs),
+    result = await ctx.breakers.run(dedup.downstream, () =>
+      store.claim(key, ctx.nowMs, { windowMs: dedup.windowMs, leaseMs: ctx.policy.timeoutMs }),
     );
   } catch (error) {
-    throw dynamoDbFailure(error);
+    throw downstreamFailure(dedup.downstream, error);
   }
-  if (result === "duplicate") {
-    metrics.count(ctx.policy.metrics.duplicates, 1, { operation: ctx.policy.operation });
-    return false;
+  if (result.status === "duplicate") {
+    ctx.metrics.count("duplicates", 1, { operation: ctx.policy.operation });
   }
-  return true;
+  return result;
 }
 
 /**
- * Drops the claim of a message whose processing failed, so its redelivery or DLQ replay is not
- * discarded as a duplicate. A failed release is logged, not thrown: the message is already on
- * its way to the DLQ, and replay checks the record store before trusting a "duplicate".
+ * Marks a message done after all its writes succeeded. A failure here is logged and counted,
+ * not thrown: the message is stored; the claim stays in progress, so a redelivery inside the
+ * lease is retried later and one after it rewrites the same keys (idempotent).
  */
-export async function releaseClaim(ctx: StepContext, messageId: string): Promise<void> {
+export async function completeMessage(ctx: StepContext, key: MessageKey): Promise<void> {
+  const dedup = ctx.policy.dedup;
+  const store = ctx.ports.dedup;
+  if (!dedup || !store) return;
   try {
-    await ctx.ports.dedup.release(messageId);
+    await ctx.breakers.run(dedup.downstream, () =>
+      store.complete(key, (ctx.ports.now ?? Date.now)(), dedup.windowMs),
+    );
+  } catch (error) {
+    const failure = downstreamFailure(dedup.downstream, error);
+    ctx.metrics.count("downstream-errors", 1, {
+      downstream: dedup.downstream,
+      signal: failure.signal,
+    });
+    ctx.logger.error("dedup completion failed", { ...key, error: failure.message });
+  }
+}
+
+/**
+ * Gives up the claim of a message whose writes failed, remembering the sinks that hold it so
+ * the redelivery or DLQ replay writes only the others. A failed release is logged, not
+ * thrown: the message is on its way to the DLQ, whose entry names the pending sinks too.
+ */
+export async function releaseMessage(
+  ctx: StepContext,
+  key: MessageKey,
+  done: readonly string[],
+): Promise<void> {
+  const store = ctx.ports.dedup;
+  if (!ctx.policy.dedup || !store) return;
+  try {
+    await store.release(key, done);
   } catch (error) {
     ctx.logger.error("dedup claim release failed", {
-      messageId,
+      ...key,
       error: error instanceof Error ? error.message : String(error),
     });
   }

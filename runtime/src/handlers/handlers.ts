@@ -4,18 +4,20 @@ import type { BatchCodec, RecordCodec } from "./codec.js";
 import { stepContext, type StepContext } from "./context.js";
 import { deadLetter } from "./dead-letter.js";
 import { Deadline } from "./deadline.js";
-import { eventPayload, type InvocationContext, type RuleEvent } from "./event.js";
+import { readRuleEvent, type InvocationContext, type RuleEvent } from "./event.js";
 import {
+  RedeliveryRequired,
   summarize,
   type BatchOutcome,
   type InvocationSummary,
   type RecordOutcome,
 } from "./outcome.js";
-import type { BatchTelemetryPolicy, TelemetryPolicy } from "./policy.js";
+import { decodeRulePayload, PayloadFailure } from "./payload.js";
+import type { BatchHandlerPolicy, HandlerPolicy } from "./policy.js";
 import type { HandlerPorts } from "./ports.js";
-import { processRecord } from "./record-pipeline.js";
+import { processRecord, unparsedId } from "./record-pipeline.js";
 
-/** A Lambda handler for IoT rule events. */
+/** A function handler for rule events. */
 export type RuleEventHandler = (
   event: RuleEvent,
   context?: InvocationContext,
@@ -24,29 +26,34 @@ export type RuleEventHandler = (
 /** Reads the vehicle id out of a topic of the handler's channel (undefined: not such a topic). */
 export type TopicVehicleParser = (topic: string) => string | undefined;
 
-/** Dead-letters the failed records of a batch/record run; returns the keys written. */
+/** Where the DLQ entries of one event are filed. */
+export interface DeadLetterMeta {
+  readonly topic: string;
+  readonly vehicleId: string;
+  readonly receivedAt: number;
+  readonly batchId?: string;
+  readonly attempt?: number;
+}
+
+/** Dead-letters the failed records of a run (one typed `record` entry each); returns the keys. */
 export async function deadLetterRecords(
   ctx: StepContext,
   outcomes: readonly RecordOutcome[],
-  meta: {
-    topic: string;
-    vehicleId: string;
-    receivedAt: number;
-    batchId?: string;
-    attempt?: number;
-  },
+  meta: DeadLetterMeta,
 ): Promise<string[]> {
   const keys: string[] = [];
   for (const o of outcomes) {
     if (o.status !== "failed") continue;
     keys.push(
       await deadLetter(ctx, {
+        type: "record",
         failure: o.failure,
         topic: meta.topic,
         vehicleId: meta.vehicleId,
         receivedAt: meta.receivedAt,
         payload: o.bytes,
         messageId: o.messageId,
+        ...(o.pendingSinks !== undefined ? { pendingSinks: o.pendingSinks } : {}),
         ...(meta.batchId !== undefined ? { batchId: meta.batchId } : {}),
         ...(meta.attempt !== undefined ? { attempt: meta.attempt } : {}),
       }),
@@ -55,16 +62,17 @@ export async function deadLetterRecords(
   return keys;
 }
 
-/** Dead-letters a whole batch (raw compressed payload) after a batch-level failure. */
+/** Dead-letters a whole batch (raw payload, a `batch` entry) after a batch-level failure. */
 export async function deadLetterBatch(
   ctx: StepContext,
   outcome: BatchOutcome,
   payload: Uint8Array,
-  meta: { topic: string; vehicleId: string; receivedAt: number; attempt?: number },
+  meta: DeadLetterMeta,
 ): Promise<string[]> {
   if (!outcome.failure) return [];
   return [
     await deadLetter(ctx, {
+      type: "batch",
       failure: outcome.failure,
       topic: meta.topic,
       vehicleId: meta.vehicleId,
@@ -76,98 +84,151 @@ export async function deadLetterBatch(
   ];
 }
 
-/** The vehicle id to file a DLQ entry under: the topic's, else the MQTT client id. */
+/** The vehicle id to file a DLQ entry under: the topic's, else the client id. */
 function dlqVehicle(parsed: string | undefined, event: RuleEvent): string {
   return parsed ?? (event.clientId || "unknown");
 }
 
-/**
- * The individual-telemetry handler (Phase 2A): one IoT rule event = one record. Every
- * rejection goes to the DLQ with its reason; metrics are flushed once per invocation.
- */
-export function createRecordHandler<T>(options: {
-  readonly policy: TelemetryPolicy;
+/** An id for a payload that could not be opened (hashing at most its first 4 KiB). */
+function payloadId(text: string): string {
+  return unparsedId(Buffer.from(`${text.length}:${text.slice(0, 4096)}`));
+}
+
+/** Throws RedeliveryRequired when some record is claimed by a live invocation. */
+function requireRedelivery(outcomes: readonly RecordOutcome[], summary: InvocationSummary): void {
+  const busy = outcomes.filter((o) => o.status === "in-progress").map((o) => o.messageId);
+  if (busy.length > 0) throw new RedeliveryRequired(busy, summary);
+}
+
+/** Options of `createRecordHandler`. */
+export interface RecordHandlerOptions<T> {
+  readonly policy: HandlerPolicy;
   readonly codec: RecordCodec<T>;
   readonly parseVehicleId: TopicVehicleParser;
   readonly ports: HandlerPorts;
   readonly breakers: CircuitBreakers;
-}): RuleEventHandler {
+}
+
+/**
+ * A record handler: one rule event = one message. Every rejection goes to the DLQ with its
+ * reason; metrics are flushed once per invocation. Throws only when the DLQ cannot be written
+ * or a message is claimed by a live invocation (both: the platform redelivers).
+ */
+export function createRecordHandler<T>(options: RecordHandlerOptions<T>): RuleEventHandler {
   const { policy, codec, ports, breakers } = options;
-  return async (event, context) => {
+  return async (raw, context) => {
+    const event = readRuleEvent(raw);
     const ctx = stepContext(
       ports,
       breakers,
       policy,
       new Deadline(context, policy.deadlineSafetyMarginMs),
     );
-    const bytes = eventPayload(event);
     const op = { operation: policy.operation };
-    ports.metrics.count(policy.metrics.received, 1, op);
-    ports.metrics.count(policy.metrics.dataVolume, bytes.byteLength, op);
+    ctx.metrics.count("messages-received", 1, op);
     try {
       const vehicleId = options.parseVehicleId(event.topic);
-      const outcome = await processRecord(ctx, codec, bytes, vehicleId, event.topic);
-      const keys = await deadLetterRecords(ctx, [outcome], {
-        topic: event.topic,
-        vehicleId: dlqVehicle(vehicleId, event),
-        receivedAt: event.receivedAt,
-      });
-      return summarize([outcome], keys);
-    } finally {
-      await ports.metrics.flush();
-    }
-  };
-}
-
-/**
- * The batch handler (Phase 2B): one event = one zstd batch of records. A batch-level failure
- * dead-letters the raw batch; record failures dead-letter each record's bytes.
- */
-export function createBatchHandler<T, B>(options: {
-  readonly policy: BatchTelemetryPolicy;
-  readonly batchCodec: BatchCodec<B>;
-  readonly recordCodec: RecordCodec<T>;
-  readonly parseVehicleId: TopicVehicleParser;
-  readonly ports: HandlerPorts;
-  readonly breakers: CircuitBreakers;
-}): RuleEventHandler {
-  const { policy, ports, breakers } = options;
-  return async (event, context) => {
-    const ctx = {
-      ...stepContext(ports, breakers, policy, new Deadline(context, policy.deadlineSafetyMarginMs)),
-      policy,
-    };
-    const payload = eventPayload(event);
-    const op = { operation: policy.operation };
-    ports.metrics.count(policy.metrics.dataVolume, payload.byteLength, op);
-    try {
-      const vehicleId = options.parseVehicleId(event.topic);
-      const outcome = await processBatch(
-        ctx,
-        options.batchCodec,
-        options.recordCodec,
-        payload,
-        vehicleId,
-        event.topic,
-      );
       const meta = {
         topic: event.topic,
         vehicleId: dlqVehicle(vehicleId, event),
         receivedAt: event.receivedAt,
       };
-      if (outcome.failure) {
-        ports.metrics.count(policy.metrics.received, 1, op);
-        const keys = await deadLetterBatch(ctx, outcome, payload, meta);
-        return { received: 1, stored: 0, duplicates: 0, deadLettered: keys.length, dlqKeys: keys };
+      let outcome: RecordOutcome;
+      try {
+        const bytes = decodeRulePayload(event.payload, policy.maxPayloadBytes);
+        ctx.metrics.count("data-volume", bytes.byteLength, op);
+        outcome = await processRecord(ctx, codec, bytes, vehicleId, event.topic);
+      } catch (error) {
+        if (!(error instanceof PayloadFailure)) throw error;
+        outcome = {
+          status: "failed",
+          failure: error,
+          messageId: payloadId(event.payload),
+          bytes: error.kept,
+        };
       }
-      ports.metrics.count(policy.metrics.received, outcome.records.length, op);
+      const keys = await deadLetterRecords(ctx, [outcome], meta);
+      const summary = summarize([outcome], keys);
+      requireRedelivery([outcome], summary);
+      return summary;
+    } finally {
+      await ctx.metrics.flush();
+    }
+  };
+}
+
+/** Options of `createBatchHandler`. */
+export interface BatchHandlerOptions<T, B> {
+  readonly policy: BatchHandlerPolicy;
+  readonly batchCodec: BatchCodec<B>;
+  readonly recordCodec: RecordCodec<T>;
+  readonly parseVehicleId: TopicVehicleParser;
+  readonly ports: HandlerPorts;
+  readonly breakers: CircuitBreakers;
+}
+
+/**
+ * A batch handler: one event = one zstd batch of records. A batch-level failure dead-letters
+ * the raw batch as a `batch` entry; record failures dead-letter each record's bytes.
+ */
+export function createBatchHandler<T, B>(options: BatchHandlerOptions<T, B>): RuleEventHandler {
+  const { policy, ports, breakers } = options;
+  return async (raw, context) => {
+    const event = readRuleEvent(raw);
+    const ctx = stepContext(
+      ports,
+      breakers,
+      policy,
+      new Deadline(context, policy.deadlineSafetyMarginMs),
+    );
+    const op = { operation: policy.operation };
+    try {
+      const vehicleId = options.parseVehicleId(event.topic);
+      const meta = {
+        topic: event.topic,
+        vehicleId: dlqVehicle(vehicleId, event),
+        receivedAt: event.receivedAt,
+      };
+      let payload: Uint8Array;
+      let outcome: BatchOutcome;
+      try {
+        payload = decodeRulePayload(event.payload, policy.maxPayloadBytes);
+        ctx.metrics.count("data-volume", payload.byteLength, op);
+        outcome = await processBatch(
+          ctx,
+          options.batchCodec,
+          options.recordCodec,
+          payload,
+          vehicleId,
+          event.topic,
+        );
+      } catch (error) {
+        if (!(error instanceof PayloadFailure)) throw error;
+        payload = error.kept;
+        outcome = { batchId: payloadId(event.payload), failure: error, records: [] };
+      }
+      if (outcome.failure) {
+        ctx.metrics.count("messages-received", 1, op);
+        const keys = await deadLetterBatch(ctx, outcome, payload, meta);
+        return {
+          received: 1,
+          stored: 0,
+          duplicates: 0,
+          partial: 0,
+          deadLettered: keys.length,
+          dlqKeys: keys,
+        };
+      }
+      ctx.metrics.count("messages-received", outcome.records.length, op);
       const keys = await deadLetterRecords(ctx, outcome.records, {
         ...meta,
         batchId: outcome.batchId,
       });
-      return summarize(outcome.records, keys);
+      const summary = summarize(outcome.records, keys);
+      requireRedelivery(outcome.records, summary);
+      return summary;
     } finally {
-      await ports.metrics.flush();
+      await ctx.metrics.flush();
     }
   };
 }

@@ -1,9 +1,13 @@
-/** Cloud-side telemetry handlers: the pipeline mechanics the generated Lambda entries bind. */
+/** Cloud-side handlers: the pipeline mechanics the generated function entries bind. */
 export * from "./event.js";
+export * from "./signals.js";
 export * from "./failure.js";
+export * from "./reasons.js";
+export * from "./metric-roles.js";
 export * from "./policy.js";
 export * from "./ports.js";
 export * from "./codec.js";
+export * from "./payload.js";
 export * from "./validate.js";
 export * from "./checksum.js";
 export * from "./deadline.js";

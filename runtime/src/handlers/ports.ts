@@ -20,17 +20,32 @@ export const silentLogger: HandlerLogger = {
   error: () => undefined,
 };
 
+/** The adapter of one declared downstream, by its component kind. */
+export type DownstreamPort =
+  | { readonly kind: "key-value-store"; readonly store: RecordStore }
+  | { readonly kind: "time-series-store"; readonly sink: TimeSeriesSink };
+
+/**
+ * Runs `work` as one unit: either everything it wrote is kept or nothing is (a crash inside
+ * leaves no trace). The local adapters provide it (one SQLite transaction); AWS has none, and
+ * the claim lease + completion mark protect the same invariant there.
+ */
+export type AtomicUnit = <T>(work: () => Promise<T>) => Promise<T>;
+
 /**
  * The ports a handler runs on. AWS (DynamoDB, Timestream, S3, EMF) and local (SQLite,
  * filesystem, memory) adapters both fit; the pipeline never knows which.
  */
 export interface HandlerPorts {
-  readonly dedup: DedupStore;
-  readonly records: RecordStore;
-  readonly timeSeries: TimeSeriesSink;
+  /** The dedup ledger on the `x-handler.dedup` participant (required when a handler dedups). */
+  readonly dedup?: DedupStore;
+  /** One adapter per declared downstream participant id. */
+  readonly downstreams: Readonly<Record<string, DownstreamPort>>;
   readonly dlq: DeadLetterQueue;
   readonly metrics: MetricsSink;
   readonly logger?: HandlerLogger;
   /** Cloud clock (epoch ms); default `Date.now`. */
   readonly now?: () => number;
+  /** Claim + writes + completion as one unit (local adapters). */
+  readonly atomic?: AtomicUnit;
 }

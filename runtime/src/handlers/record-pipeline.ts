@@ -1,21 +1,38 @@
 import { createHash } from "node:crypto";
+import type { MessageKey } from "../cloud/ports.js";
 import type { RecordCodec } from "./codec.js";
-import { asFailure, type StepContext } from "./context.js";
-import { claimMessage, releaseClaim } from "./dedup.js";
-import { PipelineFailure } from "./failure.js";
+import type { StepContext } from "./context.js";
+import { claimMessage, completeMessage, releaseMessage } from "./dedup.js";
+import { asFailure, PipelineFailure } from "./failure.js";
 import type { RecordOutcome } from "./outcome.js";
 import { writeAccepted } from "./store.js";
 import { validateRecord } from "./validate.js";
 
-/** A stable id for bytes that could not be decoded (the DLQ key needs one). */
+/** A stable id for bytes that could not be decoded (the DLQ entry needs one). */
 export function unparsedId(bytes: Uint8Array): string {
   return `unparsed-${createHash("sha256").update(bytes).digest("hex").slice(0, 32)}`;
 }
 
+/** Options of `processRecord`. */
+export interface ProcessRecordOptions {
+  /** Write only these sinks (a DLQ entry's pending sinks); default: every declared write. */
+  readonly onlySinks?: readonly string[];
+}
+
+/** The declared writes still to do: minus those done, restricted to `only`. */
+export function pendingSinks(
+  writes: readonly string[],
+  done: readonly string[],
+  only?: readonly string[],
+): string[] {
+  return writes.filter((id) => !done.includes(id) && (only === undefined || only.includes(id)));
+}
+
 /**
- * Phase 2A for one record: validate, claim, write to both stores, count. Never throws: a
- * failure comes back as an outcome (the caller dead-letters it, or replay keeps the entry),
- * and a claim taken for a failed record is released first.
+ * One record: validate, then — as one unit of work where the adapters offer it — claim,
+ * write to every pending sink, and mark the claim done only when all writes succeeded (else
+ * release it with the sinks that hold the message). Never throws: a failure comes back as an
+ * outcome (the caller dead-letters it, or replay keeps the entry).
  */
 export async function processRecord<T>(
   ctx: StepContext,
@@ -23,9 +40,9 @@ export async function processRecord<T>(
   bytes: Uint8Array,
   topicVehicleId: string | undefined,
   topic: string,
+  options: ProcessRecordOptions = {},
 ): Promise<RecordOutcome> {
   let messageId: string | undefined;
-  let claimed = false;
   try {
     if (topicVehicleId === undefined) {
       throw new PipelineFailure(
@@ -33,36 +50,71 @@ export async function processRecord<T>(
         `topic ${topic} is not a ${ctx.policy.operation} topic`,
       );
     }
-    const record = validateRecord(codec, bytes, topicVehicleId, ctx.nowMs, ctx.policy);
-    messageId = codec.messageId(record);
-    if (!(await claimMessage(ctx, messageId))) return { status: "duplicate", messageId };
-    claimed = true;
-    if (ctx.deadline.expired()) {
-      throw new PipelineFailure("deadline", "no time left before the handler deadline");
-    }
-    const failure = (await writeAccepted(ctx, codec, [{ record, messageId }], "single")).get(0);
-    if (failure) throw failure;
-    recordStored(ctx, codec.timestampMs(record));
-    return { status: "stored", messageId };
+    const valid = validateRecord(codec, bytes, topicVehicleId, ctx.nowMs, ctx.policy);
+    messageId = codec.messageId(valid.record);
+    const key: MessageKey = { vehicleId: topicVehicleId, messageId };
+    const id = messageId;
+    return await ctx.atomic(async (): Promise<RecordOutcome> => {
+      const claim = await claimMessage(ctx, key);
+      if (claim.status === "duplicate") return { status: "duplicate", messageId: id };
+      if (claim.status === "in-progress") return { status: "in-progress", messageId: id };
+      const pending = pendingSinks(ctx.policy.writes, claim.done, options.onlySinks);
+      if (ctx.deadline.expired()) {
+        await releaseMessage(ctx, key, claim.done);
+        return failed(
+          new PipelineFailure("deadline-exceeded", "no time left before the handler deadline"),
+          id,
+          bytes,
+          pending,
+          claim.done,
+        );
+      }
+      const written = await writeAccepted(
+        ctx,
+        [{ key, document: valid.document, point: codec.toTimeSeries(valid.record), pending }],
+        "single",
+      );
+      const failure = written.failures.get(0);
+      const held = written.done[0] ?? [];
+      if (failure) {
+        await releaseMessage(ctx, key, held);
+        return failed(failure, id, bytes, written.pending.get(0) ?? pending, held);
+      }
+      await completeMessage(ctx, key);
+      recordStored(ctx, codec.timestampMs(valid.record));
+      return { status: "stored", messageId: id };
+    });
   } catch (error) {
-    if (claimed && messageId !== undefined) await releaseClaim(ctx, messageId);
-    return {
-      status: "failed",
-      failure: asFailure(error),
-      messageId: messageId ?? unparsedId(bytes),
-      bytes,
-    };
+    return failed(asFailure(error), messageId ?? unparsedId(bytes), bytes);
   }
 }
 
-/** Counts a stored record and observes its end-to-end latency (vehicle time to commit, raw value). */
+function failed(
+  failure: PipelineFailure,
+  messageId: string,
+  bytes: Uint8Array,
+  pending?: readonly string[],
+  heldBy?: readonly string[],
+): RecordOutcome {
+  return {
+    status: "failed",
+    failure,
+    messageId,
+    bytes,
+    ...(pending ? { pendingSinks: pending } : {}),
+    ...(heldBy && heldBy.length > 0 ? { heldBy } : {}),
+  };
+}
+
+/** Counts a stored record and observes its end-to-end latency (event time to commit, raw). */
 export function recordStored(ctx: StepContext, timestampMs: number): void {
-  const { metrics } = ctx.ports;
   const op = { operation: ctx.policy.operation };
-  metrics.count(ctx.policy.metrics.processed, 1, op);
-  metrics.timing(
-    ctx.policy.metrics.latency,
+  ctx.metrics.count("messages-processed", 1, op);
+  ctx.metrics.timing(
+    "processing-latency",
     Math.max(0, (ctx.ports.now ?? Date.now)() - timestampMs),
     op,
   );
 }
+
+export { failed as failedOutcome };

@@ -4,29 +4,30 @@ import type { DeadLetterEntry } from "../cloud/ports.js";
 import { processBatch } from "./batch-pipeline.js";
 import type { CircuitBreakers } from "./breakers.js";
 import type { BatchCodec, RecordCodec } from "./codec.js";
-import { stepContext, type StepContext } from "./context.js";
+import { stepContext } from "./context.js";
 import { Deadline } from "./deadline.js";
 import type { InvocationContext } from "./event.js";
 import { deadLetterRecords, type TopicVehicleParser } from "./handlers.js";
-import type { RecordOutcome } from "./outcome.js";
-import type { BatchTelemetryPolicy, TelemetryPolicy } from "./policy.js";
+import { RoleMetrics, type HandlerMetricNames } from "./metric-roles.js";
+import type { BatchHandlerPolicy, HandlerPolicy } from "./policy.js";
 import { silentLogger, type HandlerPorts } from "./ports.js";
+import { reasonFor } from "./reasons.js";
 import { processRecord } from "./record-pipeline.js";
 
-/** What to replay (Procedure 1, step 1: filter by error type, or any key prefix). */
+/** What to replay (filter by reason code, or any key prefix). */
 export interface ReplayRequest {
-  /** A DLQ reason code, e.g. "DYNAMODB_UNAVAILABLE" (the key's first segment). */
+  /** A DLQ reason code (the key's first segment). */
   readonly errorType?: string;
-  /** A raw key prefix (wins over errorType), e.g. "dlq/CLOCK_SKEW/2026/11/27/". */
+  /** A raw key prefix (wins over errorType), e.g. "dlq/<REASON>/2026/11/27/". */
   readonly prefix?: string;
   /** At most this many entries in one invocation. */
   readonly limit?: number;
 }
 
-/** Counts reported by a replay run (Procedure 1, step 5). */
+/** Counts reported by a replay run. */
 export interface ReplaySummary {
   readonly listed: number;
-  /** Entries whose message is now stored; deleted from the DLQ (step 7). */
+  /** Entries whose message is now stored; deleted from the DLQ. */
   readonly replayed: number;
   /** Of `replayed`: already stored (a resend won the race); deleted too. */
   readonly duplicates: number;
@@ -38,34 +39,51 @@ export interface ReplaySummary {
   readonly remaining: number;
 }
 
-/** Where a DLQ entry is re-run: the record and batch paths of the telemetry handlers. */
-export interface ReplayRoutes<T, B> {
-  readonly record: {
-    readonly policy: TelemetryPolicy;
-    readonly codec: RecordCodec<T>;
-    readonly parseVehicleId: TopicVehicleParser;
-  };
-  readonly batch: {
-    readonly policy: BatchTelemetryPolicy;
-    readonly codec: BatchCodec<B>;
-    readonly parseVehicleId: TopicVehicleParser;
-  };
-  readonly replayProgressMetric: string;
-  /** FM-14 margin of the replay function itself. */
+/** A record operation's route: its policy, codec and topic parser. */
+export interface RecordRoute {
+  readonly kind: "record";
+  readonly policy: HandlerPolicy;
+  readonly codec: RecordCodec<unknown>;
+  readonly parseVehicleId: TopicVehicleParser;
+}
+
+/** A batch operation's route; its `record` entries replay through `recordCodec`. */
+export interface BatchRoute {
+  readonly kind: "batch";
+  readonly policy: BatchHandlerPolicy;
+  readonly codec: BatchCodec<unknown>;
+  readonly recordCodec: RecordCodec<unknown>;
+  readonly parseVehicleId: TopicVehicleParser;
+}
+
+/** Where DLQ entries are re-run: every handled operation by its id. */
+export interface ReplayRoutes {
+  readonly routes: Readonly<Record<string, RecordRoute | BatchRoute>>;
+  /** Metric names by role (`replay-progress`). */
+  readonly metrics: HandlerMetricNames;
+  /** Deadline margin of the replay function itself. */
   readonly deadlineSafetyMarginMs: number;
 }
 
 type EntryResult = "replayed" | "duplicate" | "failed" | { redirected: number };
 
+/** The route of an entry: by its operation, else (older entries) the one whose topic matches. */
+function routeOf(
+  routes: ReplayRoutes,
+  entry: DeadLetterEntry,
+): RecordRoute | BatchRoute | undefined {
+  if (entry.operation !== undefined) return routes.routes[entry.operation];
+  return Object.values(routes.routes).find((r) => r.parseVehicleId(entry.topic) !== undefined);
+}
+
 /**
- * Re-runs dead-lettered messages through the same pipeline (Procedure 1). An entry with a
- * message id is one record; an entry with only a batch id is a whole (compressed) batch.
- * Succeeded entries are deleted; failed ones stay as they are (no second entry is written).
- * Dedup holds because a dead-lettered record was never stored and its claim was released; a
- * "duplicate" is trusted only if the record store really has the record.
+ * Re-runs dead-lettered messages through the same pipelines. A `batch` entry re-drives the
+ * whole batch (its bad records become `record` entries); a `record` entry re-drives one
+ * message, writing only its pending sinks. Succeeded entries are deleted; failed ones stay as
+ * they are. A message the ledger reports as complete is a duplicate: deleted.
  */
-export async function replayDeadLetters<T, B>(
-  routes: ReplayRoutes<T, B>,
+export async function replayDeadLetters(
+  routes: ReplayRoutes,
   ports: HandlerPorts,
   breakers: CircuitBreakers,
   request: ReplayRequest,
@@ -73,6 +91,7 @@ export async function replayDeadLetters<T, B>(
 ): Promise<ReplaySummary> {
   const deadline = new Deadline(context, routes.deadlineSafetyMarginMs);
   const logger = ports.logger ?? silentLogger;
+  const metrics = new RoleMetrics(ports.metrics, routes.metrics);
   const prefix = request.prefix ?? dlqPrefix(request.errorType);
   const keys = await ports.dlq.list(prefix);
   const todo = request.limit !== undefined ? keys.slice(0, request.limit) : keys;
@@ -87,14 +106,20 @@ export async function replayDeadLetters<T, B>(
       attempted++;
       const entry = await ports.dlq.get(key);
       if (!entry) continue;
-      const result = await replayEntry(routes, ports, breakers, deadline, entry);
+      const route = routeOf(routes, entry);
+      if (!route) {
+        logger.warn("no route for DLQ entry", { key, operation: entry.operation });
+        failed++;
+        continue;
+      }
+      const result = await replayEntry(route, ports, breakers, deadline, entry);
       if (result === "failed") {
         failed++;
         continue;
       }
       await ports.dlq.delete(key);
       replayed++;
-      ports.metrics.count(routes.replayProgressMetric);
+      metrics.count("replay-progress", 1, {});
       if (result === "duplicate") duplicates++;
       else if (result !== "replayed") deadLettered += result.redirected;
     }
@@ -113,29 +138,27 @@ export async function replayDeadLetters<T, B>(
   return summary;
 }
 
-async function replayEntry<T, B>(
-  routes: ReplayRoutes<T, B>,
+async function replayEntry(
+  route: RecordRoute | BatchRoute,
   ports: HandlerPorts,
   breakers: CircuitBreakers,
   deadline: Deadline,
   entry: DeadLetterEntry,
 ): Promise<EntryResult> {
   const payload = deadLetterPayload(entry);
-  const batchVehicle = routes.batch.parseVehicleId(entry.topic);
-  if (entry.messageId === undefined) {
-    const ctx = {
-      ...stepContext(ports, breakers, routes.batch.policy, deadline),
-      policy: routes.batch.policy,
-    };
+  const vehicleId = route.parseVehicleId(entry.topic);
+  if (route.kind === "batch" && entry.type === "batch") {
+    const ctx = stepContext(ports, breakers, route.policy, deadline);
     const outcome = await processBatch(
       ctx,
-      routes.batch.codec,
-      routes.record.codec,
+      route.codec,
+      route.recordCodec,
       payload,
-      batchVehicle,
+      vehicleId,
       entry.topic,
     );
     if (outcome.failure) return "failed";
+    if (outcome.records.some((r) => r.status === "in-progress")) return "failed";
     const keys = await deadLetterRecords(ctx, outcome.records, {
       topic: entry.topic,
       vehicleId: entry.vehicleId,
@@ -145,25 +168,19 @@ async function replayEntry<T, B>(
     });
     return { redirected: keys.length };
   }
-  // A record: it came either alone (record topic) or out of a batch (batch topic).
-  const policy = batchVehicle !== undefined ? routes.batch.policy : routes.record.policy;
-  const vehicleId = batchVehicle ?? routes.record.parseVehicleId(entry.topic);
-  const ctx: StepContext = stepContext(ports, breakers, policy, deadline);
-  const outcome: RecordOutcome = await processRecord(
-    ctx,
-    routes.record.codec,
-    payload,
-    vehicleId,
-    entry.topic,
-  );
-  if (outcome.status === "stored") return "replayed";
-  if (outcome.status === "duplicate") {
-    return (await ports.records.get(outcome.messageId)) ? "duplicate" : "failed";
-  }
-  (ports.logger ?? silentLogger).warn("replay failed again", {
-    messageId: entry.messageId,
-    reason: policy.reasons[outcome.failure.failureClass].code,
-    detail: outcome.failure.detail,
+  const codec = route.kind === "batch" ? route.recordCodec : route.codec;
+  const ctx = stepContext(ports, breakers, route.policy, deadline);
+  const outcome = await processRecord(ctx, codec, payload, vehicleId, entry.topic, {
+    ...(entry.pendingSinks !== undefined ? { onlySinks: entry.pendingSinks } : {}),
   });
+  if (outcome.status === "stored") return "replayed";
+  if (outcome.status === "duplicate") return "duplicate";
+  if (outcome.status === "failed") {
+    (ports.logger ?? silentLogger).warn("replay failed again", {
+      messageId: entry.messageId,
+      reason: reasonFor(route.policy.reasons, outcome.failure).code,
+      detail: outcome.failure.detail,
+    });
+  }
   return "failed";
 }

@@ -8,17 +8,24 @@ export interface FreshnessPolicy {
   readonly maxAgeMs: number;
 }
 
-/** Decodes protobuf bytes; any decoder exception is FM-07. */
+/**
+ * Decodes protobuf bytes; an empty payload or any decoder exception is a decode error (an
+ * empty payload decodes to all defaults in protobuf, which would otherwise surface later as a
+ * misleading schema-version or range failure).
+ */
 export function decodeOrFail<T>(
   decode: (bytes: Uint8Array) => T,
   bytes: Uint8Array,
   message: string,
 ): T {
+  if (bytes.byteLength === 0) {
+    throw new PipelineFailure("decode-error", `cannot decode ${message}: empty payload`);
+  }
   try {
     return decode(bytes);
   } catch (error) {
     throw new PipelineFailure(
-      "protobuf-parse",
+      "decode-error",
       `cannot decode ${message}: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );
@@ -27,14 +34,14 @@ export function decodeOrFail<T>(
 
 /**
  * Checks the sender's schema version against the message option (before the range checks,
- * whose schema_version bounds would otherwise report it as a range violation).
+ * whose schema-version bounds would otherwise report it as a range violation).
  */
 export function checkSchemaVersion(checker: ConstraintChecker, version: number): void {
   const { schemaVersion, minSupportedSchemaVersion, message } = checker.table;
   if (version < minSupportedSchemaVersion || version > schemaVersion) {
     throw new PipelineFailure(
       "schema-version",
-      `${message} schema_version ${version} outside supported [${minSupportedSchemaVersion}, ${schemaVersion}]`,
+      `${message} schema version ${version} outside supported [${minSupportedSchemaVersion}, ${schemaVersion}]`,
     );
   }
 }
@@ -57,7 +64,7 @@ export function checkVehicle(topicVehicleId: string, payloadVehicleId: string): 
   }
 }
 
-/** Rejects a sample time too far in the future (clock skew) or too old (FM-21). */
+/** Rejects a sample time too far in the future or too old (clock skew). */
 export function checkFreshness(timestampMs: number, nowMs: number, policy: FreshnessPolicy): void {
   if (timestampMs > nowMs + policy.maxClockSkewMs) {
     throw new PipelineFailure(
@@ -73,9 +80,41 @@ export function checkFreshness(timestampMs: number, nowMs: number, policy: Fresh
   }
 }
 
+/** What the JSON mapping writes for an enum number the enum does not define (ts-proto). */
+const UNRECOGNIZED = "UNRECOGNIZED";
+
 /**
- * Decodes and validates one telemetry record: protobuf, schema version, generated range
- * checks, topic/payload vehicle id, timestamp freshness. Throws a PipelineFailure.
+ * Finds enum values outside their enum: where the decoded message holds a number and its JSON
+ * document the unrecognized marker. Storing the document would lose the number.
+ */
+export function unknownEnumPaths(decoded: unknown, json: unknown, path = ""): string[] {
+  if (json === UNRECOGNIZED && typeof decoded === "number") return [`${path} = ${decoded}`];
+  if (json === null || typeof json !== "object" || decoded === null || typeof decoded !== "object")
+    return [];
+  const found: string[] = [];
+  for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
+    const inner = (decoded as Record<string, unknown>)[k];
+    found.push(
+      ...unknownEnumPaths(
+        inner,
+        v,
+        Array.isArray(json) ? `${path}[${k}]` : path ? `${path}.${k}` : k,
+      ),
+    );
+  }
+  return found;
+}
+
+/** A validated record and the document the key-value stores receive. */
+export interface ValidRecord<T> {
+  readonly record: T;
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Decodes and validates one record: protobuf (empty is a decode error), schema version,
+ * generated range checks, enum values inside their enums, topic/payload vehicle id,
+ * timestamp freshness. Throws a PipelineFailure.
  */
 export function validateRecord<T>(
   codec: RecordCodec<T>,
@@ -83,11 +122,19 @@ export function validateRecord<T>(
   topicVehicleId: string,
   nowMs: number,
   policy: FreshnessPolicy,
-): T {
+): ValidRecord<T> {
   const record = decodeOrFail((b) => codec.decode(b), bytes, codec.message);
   checkSchemaVersion(codec.checker, codec.schemaVersion(record));
   checkConstraints(codec.checker, record as object);
+  const document = codec.toStored(record);
+  const unknown = unknownEnumPaths(record, document);
+  if (unknown.length > 0) {
+    throw new PipelineFailure(
+      "range-violation",
+      `enum value outside its enum: ${unknown.join("; ")}`,
+    );
+  }
   checkVehicle(topicVehicleId, codec.vehicleId(record));
   checkFreshness(codec.timestampMs(record), nowMs, policy);
-  return record;
+  return { record, document };
 }
