@@ -72,7 +72,9 @@ export interface RawFailureMode {
   causes?: string[];
   detection: {
     description: string;
-    signal: { kind: string; packet?: "CONNACK" | "PUBACK" | "DISCONNECT"; code: string | number };
+    /** A signal of the vocabulary (generator/model/vocabulary.ts). */
+    signal: string;
+    code?: string | number;
     alarm: RawAlarm;
   };
   mitigation: { description: string; policy: RawPolicy; uses?: string[] };
@@ -89,7 +91,8 @@ export interface RawMetric {
   kind: "counter" | "gauge" | "timer" | "ratio";
   unit: "Count" | "Milliseconds" | "Bytes" | "Percent";
   source: string;
-  namespace: string;
+  role?: string;
+  namespace?: string;
   "cloudwatch-name"?: string;
   dimensions?: string[];
   numerator?: string;

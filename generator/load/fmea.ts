@@ -10,7 +10,7 @@ import type { RawAlert, RawAudience, RawFailureMode, RawMetric, RawRunbook } fro
 /** The four FMEA files, each with its source (for locating diagnostics) and typed content. */
 export interface LoadedFmea {
   readonly failureModes: { source: YamlSource; rows: RawFailureMode[] };
-  readonly metrics: { source: YamlSource; rows: RawMetric[] };
+  readonly metrics: { source: YamlSource; rows: RawMetric[]; namespace?: string };
   readonly alerts: { source: YamlSource; audiences: RawAudience[]; rows: RawAlert[] };
   readonly runbooks: { source: YamlSource; rows: RawRunbook[] };
 }
@@ -98,7 +98,11 @@ export async function loadFmea(
       source: fm,
       rows: (fm.value as { "failure-modes": RawFailureMode[] })["failure-modes"],
     },
-    metrics: { source: metrics, rows: (metrics.value as { metrics: RawMetric[] }).metrics },
+    metrics: {
+      source: metrics,
+      ...(metrics.value as { metrics: RawMetric[]; namespace?: string }),
+      rows: (metrics.value as { metrics: RawMetric[] }).metrics,
+    },
     alerts: { source: alerts, audiences: alertsValue.audiences, rows: alertsValue.alerts },
     runbooks: { source: runbooks, rows: (runbooks.value as { runbooks: RawRunbook[] }).runbooks },
   };

@@ -5,6 +5,7 @@ import type { RawAsyncApi } from "../load/asyncapi-types.js";
 import { SourceContext } from "./context.js";
 import { formatDuration } from "./duration.js";
 import type { ContractModel } from "./build-contract.js";
+import { checkMetricRoles, checkSignal } from "./fmea-vocabulary.js";
 import type {
   AlarmModel,
   AlertModel,
@@ -33,6 +34,7 @@ export function buildFmea(
   bag: DiagnosticBag,
 ): FmeaModel {
   const participants = new Set(contract.participants.map((p) => p.id));
+  const kindOf = new Map(contract.participants.map((p) => [p.id, p.kind]));
   const phases = new Set(contract.phases.map((p) => p.id));
 
   // Metrics
@@ -59,7 +61,8 @@ export function buildFmea(
       kind: m.kind,
       unit: m.unit,
       source: m.source,
-      namespace: m.namespace,
+      ...(m.role ? { role: m.role as MetricModel["role"] } : {}),
+      namespace: m.namespace ?? fmea.metrics.namespace ?? "",
       cloudwatchName: m["cloudwatch-name"] ?? m.name,
       dimensions: m.dimensions ?? [],
       ...(m.numerator ? { numerator: m.numerator } : {}),
@@ -79,6 +82,7 @@ export function buildFmea(
         );
     }
   });
+  checkMetricRoles(fmea.metrics.rows, fmea.metrics.namespace, mctx);
   const seedNumbers = new Map<number, string>();
   fmea.metrics.rows.forEach((m, i) => {
     if (m.seed === undefined) return;
@@ -239,6 +243,7 @@ export function buildFmea(
         "fmea/unknown-participant",
         `unknown component "${r.component}" (participants: ${[...participants].join(", ")})`,
       );
+    const signal = checkSignal(r, kindOf.get(r.component), fctx, base);
     if (!audienceIds.has(r.notify))
       fctx.error([...base, "notify"], "fmea/unknown-audience", `unknown audience "${r.notify}"`);
     if (r.runbook && !runbookIds.has(r.runbook))
@@ -273,7 +278,7 @@ export function buildFmea(
     return {
       id: r.id,
       location: { file: fctx.source.file, ...fctx.source.locate([...base, "id"]) },
-      key: r.id.replace("-", "_"),
+      key: /^[A-Za-z_]/.test(r.id) ? r.id.replace(/[^A-Za-z0-9_]/g, "_") : `_${r.id}`,
       name: r.name,
       slug: r.name
         .toLowerCase()
@@ -305,17 +310,7 @@ export function buildFmea(
       causes: r.causes ?? [],
       detection: {
         description: r.detection.description,
-        signal: {
-          kind: r.detection.signal.kind,
-          ...(r.detection.signal.packet ? { packet: r.detection.signal.packet } : {}),
-          // MQTT reason codes are written in hex (YAML reads 0x97 as 151); others as written.
-          code:
-            typeof r.detection.signal.code === "number"
-              ? r.detection.signal.kind === "reason-code"
-                ? `0x${r.detection.signal.code.toString(16).padStart(2, "0")}`
-                : String(r.detection.signal.code)
-              : r.detection.signal.code,
-        },
+        signal,
         alarm: alarm(fctx, r.detection.alarm, [...base, "detection", "alarm"]),
       },
       mitigation: { description: r.mitigation.description, policy: { ...inherited, ...own }, uses },
@@ -442,7 +437,7 @@ function resolveUse(
     }
     return node;
   }
-  const m = /^fmea:(FM-\d{2})\/([a-z-]+)$/.exec(ref);
+  const m = /^fmea:([A-Za-z][A-Za-z0-9_-]*)\/([a-z-]+)$/.exec(ref);
   const key = m ? POLICY_KEYS[m[2]!] : undefined;
   const value = m && key ? policies.get(m[1]!)?.[key] : undefined;
   if (value === undefined) {

@@ -85,9 +85,9 @@ export function probabilityText(p: FailureModeModel["probability"]): string {
   return p.band;
 }
 
-/** What the component sees: `CONNACK 0x97`, `exception ProvisionedThroughputExceededException`. */
+/** What the component sees: the signal and the platform's code, e.g. `quota-exceeded (0x97)`. */
 export function signalText(signal: FailureModeModel["detection"]["signal"]): string {
-  return signal.packet ? `${signal.packet} ${signal.code}` : `${signal.kind} ${signal.code}`;
+  return `${signal.name} (${signal.code})`;
 }
 
 /** One failure mode as an `alt`/`else` branch: a red arrow on its component, its recovery and an FMEA note. */

@@ -1,21 +1,13 @@
 /** Small helpers that turn spec text into safe PlantUML tokens and labels. */
+import { COMPONENT_KINDS, isComponentKind } from "../../model/vocabulary.js";
 
-/** The PlantUML keywords a participant `kind` may use (anything else is an emitter error). */
-const KEYWORDS = new Set([
-  "actor",
-  "participant",
-  "boundary",
-  "control",
-  "entity",
-  "database",
-  "collections",
-  "queue",
-]);
-
-/** The PlantUML declaration keyword for a participant kind (`actor`, `database`, `queue`, ...). */
+/**
+ * The PlantUML declaration keyword of a participant: its component kind's shape (vehicle and
+ * operator = actor, stores = database, object store = queue, others = participant). Kinds are
+ * checked in the model; an unknown one falls back to `participant`.
+ */
 export function participantKeyword(kind: string): string {
-  if (!KEYWORDS.has(kind)) throw new Error(`participant kind "${kind}" has no PlantUML keyword`);
-  return kind;
+  return isComponentKind(kind) ? COMPONENT_KINDS[kind].shape : "participant";
 }
 
 /** A PlantUML alias for a spec id: `mqtt-client` -> `mqtt_client`. */

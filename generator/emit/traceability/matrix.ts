@@ -26,7 +26,7 @@ export function emitTraceability(
       severity: fm.severity,
       owner: fm.owner,
       recovery: fm.recovery.mode,
-      signal: `${fm.detection.signal.kind}${fm.detection.signal.packet ? ` ${fm.detection.signal.packet}` : ""} \`${fm.detection.signal.code}\``,
+      signal: `${fm.detection.signal.name} \`${fm.detection.signal.code}\``,
       metric: fm.detection.alarm.metric,
       alarms: c.alarms.map((t) => `\`${t.symbol}\``).join("<br>") || "—",
       mitigations:
