@@ -7,6 +7,7 @@ import { emitAll } from "./emit/index.js";
 import { readAsyncApi, validateWithOfficialParser } from "./load/asyncapi.js";
 import { loadFmea } from "./load/fmea.js";
 import { loadProto } from "./load/proto.js";
+import { isLibraryProto } from "./load/protovalidate.js";
 import { buildModel } from "./model/build.js";
 import type { GeneratorOptions } from "./options.js";
 import type { GenerationResult } from "./pipeline.js";
@@ -40,7 +41,7 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
   const protoTs = await runTsProto(proto, cache);
   const protoSources = new Map(
     proto.set.file
-      .filter((f) => !f.name.startsWith("google/"))
+      .filter((f) => !isLibraryProto(f.name))
       .map(
         (f) =>
           [`proto/${f.name}`, readFileSync(join(options.root, "proto", f.name), "utf8")] as const,

@@ -13,6 +13,7 @@ import {
 } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { NO_POSITION, type DiagnosticBag, type Position } from "../diagnostics.js";
+import { bufWorkspace } from "./protovalidate.js";
 
 /** The compiled `proto/` tree: descriptors with source info, plus a registry to query them. */
 export interface LoadedProto {
@@ -49,11 +50,13 @@ export async function loadProto(
   root: string,
   bag: DiagnosticBag,
 ): Promise<LoadedProto | undefined> {
+  // A temp workspace resolves `buf/validate/validate.proto` from the npm package, offline.
+  const workspace = bufWorkspace(join(root, "proto"));
   const { code, stdout, stderr } = await run(
     bufBinary(),
     ["build", "proto", "--as-file-descriptor-set", "-o", "-#format=binpb"],
-    root,
-  );
+    workspace.dir,
+  ).finally(() => workspace.dispose());
   if (code !== 0) {
     let reported = false;
     for (const line of stderr.split("\n")) {
@@ -89,28 +92,6 @@ export function sourcePath(desc: DescMessage | DescField): number[] {
     return [...sourcePath(desc.parent), 2, desc.parent.fields.indexOf(desc)];
   if (desc.parent) return [...sourcePath(desc.parent), 3, desc.parent.nestedMessages.indexOf(desc)];
   return [4, desc.file.messages.indexOf(desc)];
-}
-
-/** Constraints declared with `(v2c.options.v1.field)` on one field. */
-export interface FieldConstraintOption {
-  min?: number;
-  max?: number;
-  unit: string;
-  required: boolean;
-  pattern: string;
-  minItems?: number;
-  maxItems?: number;
-  maxLength?: number;
-}
-
-/** Reads a field's constraint option, if any. */
-export function fieldConstraints(
-  proto: LoadedProto,
-  field: DescField,
-): FieldConstraintOption | undefined {
-  const ext = proto.registry.getExtension("v2c.options.v1.field") as DescExtension | undefined;
-  if (!ext || !hasOption(field as never, ext as never)) return undefined;
-  return getOption(field as never, ext as never) as FieldConstraintOption;
 }
 
 /** Reads a message's `(v2c.options.v1.message)` option, if any. */

@@ -1,7 +1,8 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import type { RawAsyncApi, RawParameter, RawSla } from "../load/asyncapi-types.js";
 import type { LoadedAsyncApi } from "../load/asyncapi.js";
-import { fieldConstraints, messageConstraints, type LoadedProto } from "../load/proto.js";
+import { messageConstraints, type LoadedProto } from "../load/proto.js";
+import { collectFieldRules } from "../load/protovalidate-rules.js";
 import type { DiagnosticBag } from "../diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { buildEnvelope, checkEnvelopeUses, type EnvelopeSite } from "./build-envelope.js";
@@ -362,97 +363,11 @@ function buildMessages(
       schemaVersion: versions?.schemaVersion ?? 1,
       minSupportedSchemaVersion:
         versions?.minSupportedSchemaVersion ?? versions?.schemaVersion ?? 1,
-      constraints: collectConstraints(proto, desc, ctx.bag, "", "", new Set()),
+      constraints: collectFieldRules(proto, desc, ctx.bag),
       envelope,
     });
   }
   return out;
-}
-
-/** Walks a message (and nested message fields) collecting the declared field constraints. */
-function collectConstraints(
-  proto: LoadedProto,
-  msg: DescMessage,
-  bag: DiagnosticBag,
-  path: string,
-  protoPath: string,
-  seen: Set<string>,
-): FieldConstraintModel[] {
-  if (seen.has(msg.typeName)) return [];
-  const out: FieldConstraintModel[] = [];
-  for (const field of msg.fields) {
-    const p = path ? `${path}.${field.localName}` : field.localName;
-    const pp = protoPath ? `${protoPath}.${field.name}` : field.name;
-    const c = fieldConstraints(proto, field);
-    if (c) {
-      const kind = kindOf(field);
-      const where = proto.locate(field);
-      if (c.min !== undefined && c.max !== undefined && c.min > c.max)
-        bag.error(
-          where.file,
-          where.pos,
-          "proto/bad-range",
-          `field ${pp}: min ${c.min} is greater than max ${c.max}`,
-        );
-      if (
-        (c.min !== undefined || c.max !== undefined) &&
-        kind !== "number" &&
-        kind !== "bigint-number"
-      )
-        bag.error(
-          where.file,
-          where.pos,
-          "proto/bad-constraint",
-          `field ${pp}: min/max apply to numeric fields only`,
-        );
-      if (c.pattern) {
-        try {
-          new RegExp(c.pattern);
-        } catch (e) {
-          bag.error(
-            where.file,
-            where.pos,
-            "proto/bad-pattern",
-            `field ${pp}: pattern is not a valid regular expression: ${(e as Error).message}`,
-          );
-        }
-      }
-      out.push({
-        path: p,
-        protoPath: pp,
-        kind,
-        repeated: field.fieldKind === "list",
-        ...(c.min !== undefined ? { min: c.min } : {}),
-        ...(c.max !== undefined ? { max: c.max } : {}),
-        ...(c.unit ? { unit: c.unit } : {}),
-        required: c.required,
-        ...(c.pattern ? { pattern: c.pattern } : {}),
-        ...(c.minItems !== undefined ? { minItems: c.minItems } : {}),
-        ...(c.maxItems !== undefined ? { maxItems: c.maxItems } : {}),
-        ...(c.maxLength !== undefined ? { maxLength: c.maxLength } : {}),
-      });
-    }
-    if (field.fieldKind === "message" && !field.oneof) {
-      out.push(
-        ...collectConstraints(proto, field.message, bag, p, pp, new Set([...seen, msg.typeName])),
-      );
-    }
-  }
-  return out;
-}
-
-function kindOf(field: DescField): ConstraintKind {
-  const scalarKind =
-    field.fieldKind === "scalar" || (field.fieldKind === "list" && field.listKind === "scalar")
-      ? field.scalar
-      : undefined;
-  if (scalarKind === undefined) return field.fieldKind === "enum" ? "enum" : "message";
-  // ScalarType numbers from descriptor.proto: 9 string, 12 bytes, 8 bool; 64-bit ints are 3,4,6,16,18.
-  if (scalarKind === 9) return "string";
-  if (scalarKind === 12) return "bytes";
-  if (scalarKind === 8) return "bool";
-  if ([3, 4, 6, 16, 18].includes(scalarKind)) return "bigint-number";
-  return "number";
 }
 
 function buildOperations(

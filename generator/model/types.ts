@@ -5,6 +5,7 @@
  */
 
 import type { MetricRole, SignalName } from "./vocabulary.js";
+import type { FieldRulesModel } from "./field-rules.js";
 
 export type Severity = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW";
 
@@ -44,9 +45,10 @@ export interface ChannelModel {
 }
 
 export type ConstraintKind =
-  "number" | "bigint-number" | "string" | "bytes" | "bool" | "enum" | "message";
+  "number" | "bigint-number" | "string" | "bytes" | "bool" | "enum" | "message" | "oneof";
 
-export interface FieldConstraintModel {
+/** A field's protovalidate rules (see field-rules.ts for the rest of the compiled rules). */
+export interface FieldConstraintModel extends FieldRulesModel {
   /** Dotted path of ts-proto property names, e.g. `powertrain.speedKph`. */
   readonly path: string;
   /** Dotted path of proto field names, e.g. `powertrain.speed_kph` (reported in reasons). */

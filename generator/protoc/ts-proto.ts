@@ -7,6 +7,7 @@ import {
 } from "@bufbuild/protobuf/wkt";
 import { StepCache } from "../cache.js";
 import { run, type LoadedProto } from "../load/proto.js";
+import { isLibraryProto } from "../load/protovalidate.js";
 import { packageVersion } from "../package-version.js";
 
 /** ts-proto options: ESM with `.js` import suffixes, numbers for 64-bit fields (timestamps fit in 2^53), typed oneofs. */
@@ -22,7 +23,7 @@ export const TS_PROTO_PARAMETER = [
 
 /** The proto files that hold payloads (the options file only annotates them). */
 const isPayloadFile = (name: string): boolean =>
-  !name.startsWith("google/") && !name.startsWith("v2c/options/");
+  !isLibraryProto(name) && !name.startsWith("v2c/options/");
 
 /**
  * Runs ts-proto (its protoc plugin, from node_modules) on the payload files. The option

@@ -1,19 +1,53 @@
-/** One field's constraints, generated from the `(v2c.options.v1.field)` options in proto/. */
+/**
+ * One field's rules, generated from the protovalidate `(buf.validate.field)` annotations in
+ * proto/ (only the rules the generator supports get here; any other rule is a generate-time
+ * error). Semantics follow protovalidate: a proto3 scalar is checked even when it holds its
+ * zero value unless `ignoreZero`; `required` replaces every other rule of an unset field; an
+ * unset sub-message skips its fields' rules; a range fails on NaN.
+ */
 export interface FieldConstraint {
-  /** Dotted path of ts-proto property names. */
+  /** Dotted path of ts-proto property names (a oneof member reads `<oneof>.value`). */
   readonly path: string;
-  /** Dotted path of proto field names (used in violation reasons). */
+  /** Dotted path of proto field names, as protovalidate reports it (`location.latitude_deg`). */
   readonly protoPath: string;
-  readonly kind: "number" | "bigint-number" | "string" | "bytes" | "bool" | "enum" | "message";
+  readonly kind:
+    "number" | "bigint-number" | "string" | "bytes" | "bool" | "enum" | "message" | "oneof";
   readonly repeated: boolean;
+  /** protovalidate rule family of the scalar rules (`float`, `uint64`, `string`, `enum`, ...). */
+  readonly ruleType?: string;
+  /** Oneof unions on the path: after the key at index `at`, the union must hold `case`. */
+  readonly oneofs?: readonly { readonly at: number; readonly case: string }[];
+  readonly required: boolean;
+  /** protovalidate IGNORE_IF_ZERO_VALUE: rules are skipped while the field holds its zero value. */
+  readonly ignoreZero?: boolean;
   readonly min?: number;
   readonly max?: number;
+  /** `gt` instead of `gte` / `lt` instead of `lte`. */
+  readonly exclusiveMin?: boolean;
+  readonly exclusiveMax?: boolean;
+  readonly finite?: boolean;
+  readonly const?: number | string | boolean;
+  readonly in?: readonly (number | string)[];
+  readonly notIn?: readonly (number | string)[];
+  /** Enum values a `defined_only` enum field may hold. */
+  readonly definedOnly?: readonly number[];
   readonly unit?: string;
-  readonly required: boolean;
   readonly pattern?: string;
+  readonly prefix?: string;
+  readonly suffix?: string;
+  readonly contains?: string;
+  readonly notContains?: string;
+  /** Exact / minimum / maximum length: characters (code points) for strings, bytes for bytes. */
+  readonly len?: number;
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  /** UTF-8 byte length bounds of a string. */
+  readonly lenBytes?: number;
+  readonly minBytes?: number;
+  readonly maxBytes?: number;
   readonly minItems?: number;
   readonly maxItems?: number;
-  readonly maxLength?: number;
+  readonly unique?: boolean;
 }
 
 /** The constraints of one message type. */
@@ -26,28 +60,25 @@ export interface MessageConstraints {
 
 /** One broken constraint. */
 export interface ConstraintViolation {
+  /** Proto path of the field, with the index of a list item: `dtc_codes[3]`. */
   readonly field: string;
-  readonly rule:
-    | "required"
-    | "min"
-    | "max"
-    | "pattern"
-    | "min_items"
-    | "max_items"
-    | "max_length"
-    | "not_finite";
+  /** Short rule name: `required`, `min`, `max`, `pattern`, `max_len`, `min_items`, ... */
+  readonly rule: string;
+  /** protovalidate's rule id: `required`, `float.gte_lte`, `string.pattern`, `repeated.max_items`, ... */
+  readonly ruleId: string;
   readonly message: string;
 }
 
-/** Marks a field whose parent sub-message is absent (its constraints are skipped). */
+/** Marks a field whose parent sub-message is absent or whose oneof holds another case. */
 const ABSENT = Symbol("absent");
 type Getter = (message: Record<string, unknown>) => unknown;
 type Step = (message: Record<string, unknown>, out: ConstraintViolation[]) => void;
+type Obj = Record<string, unknown> | null | undefined;
 
 /**
- * A validator compiled once from a constraint table: each field becomes a small closure
- * specialised for its depth and kind (patterns compiled, bounds captured), so checking a
- * message is a few property reads per constrained field with no per-call interpretation.
+ * A validator compiled once from a constraint table: each field becomes a closure specialised
+ * for its depth, kind and rules (patterns compiled, bounds captured), so checking a message is
+ * a few property reads and comparisons per constrained field, with no per-call interpretation.
  */
 export class ConstraintChecker {
   private readonly steps: Step[];
@@ -56,7 +87,7 @@ export class ConstraintChecker {
     this.steps = table.fields.map(compileField);
   }
 
-  /** Returns every violation (empty when the message is valid). Absent parent messages skip their fields. */
+  /** Returns every violation (empty when the message is valid). */
   check(message: object): ConstraintViolation[] {
     const out: ConstraintViolation[] = [];
     const m = message as Record<string, unknown>;
@@ -65,81 +96,264 @@ export class ConstraintChecker {
   }
 }
 
-function compileGetter(keys: readonly string[]): Getter {
+function compileGetter(keys: readonly string[], oneofs: FieldConstraint["oneofs"]): Getter {
   const [k0, k1, k2] = keys;
-  if (keys.length === 1) return (m) => m[k0!];
-  if (keys.length === 2)
-    return (m) => {
-      const p = m[k0!] as Record<string, unknown> | null | undefined;
-      return p === undefined || p === null ? ABSENT : p[k1!];
-    };
-  if (keys.length === 3)
-    return (m) => {
-      const p = m[k0!] as Record<string, unknown> | null | undefined;
-      if (p === undefined || p === null) return ABSENT;
-      const q = p[k1!] as Record<string, unknown> | null | undefined;
-      return q === undefined || q === null ? ABSENT : q[k2!];
-    };
+  if (!oneofs || oneofs.length === 0) {
+    if (keys.length === 1) return (m) => m[k0!];
+    if (keys.length === 2)
+      return (m) => {
+        const p = m[k0!] as Obj;
+        return p === undefined || p === null ? ABSENT : p[k1!];
+      };
+    if (keys.length === 3)
+      return (m) => {
+        const p = m[k0!] as Obj;
+        if (p === undefined || p === null) return ABSENT;
+        const q = p[k1!] as Obj;
+        return q === undefined || q === null ? ABSENT : q[k2!];
+      };
+  }
+  const cases = new Map((oneofs ?? []).map((o) => [o.at, o.case]));
   return (m) => {
     let value: unknown = m;
-    for (const k of keys) {
+    for (let i = 0; i < keys.length; i++) {
       if (value === undefined || value === null) return ABSENT;
-      value = (value as Record<string, unknown>)[k];
+      value = (value as Record<string, unknown>)[keys[i]!];
+      const expected = cases.get(i);
+      if (expected !== undefined) {
+        if ((value as Obj)?.["$case"] !== expected) return ABSENT;
+      }
     }
     return value;
   };
 }
 
 function compileField(c: FieldConstraint): Step {
-  const get = compileGetter(c.path.split("."));
-  const re = c.pattern ? new RegExp(c.pattern) : undefined;
+  const get = compileGetter(c.path.split("."), c.oneofs);
+  const scalar = compileScalar(c);
+  if (c.kind === "oneof" || c.kind === "message") {
+    return (m, out) => {
+      const value = get(m);
+      if (value === ABSENT) return;
+      if (c.required && (value === undefined || value === null))
+        out.push(v(c.protoPath, "required", "required", "is required"));
+    };
+  }
   if (c.repeated) {
     return (m, out) => {
       const value = get(m);
       if (value === ABSENT) return;
       const list = (value as unknown[] | undefined) ?? [];
-      if (c.required && list.length === 0) out.push(v(c, "required", "must not be empty"));
+      if (list.length === 0 && (c.required || c.ignoreZero)) {
+        if (c.required) out.push(v(c.protoPath, "required", "required", "must not be empty"));
+        return;
+      }
       if (c.minItems !== undefined && list.length < c.minItems)
-        out.push(v(c, "min_items", `has ${list.length} items, fewer than ${c.minItems}`));
+        out.push(
+          v(
+            c.protoPath,
+            "min_items",
+            "repeated.min_items",
+            `has ${list.length} items, fewer than ${c.minItems}`,
+          ),
+        );
       if (c.maxItems !== undefined && list.length > c.maxItems)
-        out.push(v(c, "max_items", `has ${list.length} items, more than ${c.maxItems}`));
-      for (const item of list) checkScalar(c, item, re, out);
+        out.push(
+          v(
+            c.protoPath,
+            "max_items",
+            "repeated.max_items",
+            `has ${list.length} items, more than ${c.maxItems}`,
+          ),
+        );
+      if (c.unique && !isUnique(list))
+        out.push(v(c.protoPath, "unique", "repeated.unique", "has repeated items"));
+      if (scalar)
+        for (let i = 0; i < list.length; i++) scalar(list[i], `${c.protoPath}[${i}]`, out);
     };
   }
   return (m, out) => {
     const value = get(m);
     if (value === ABSENT) return;
-    if (c.required && isDefault(value)) {
-      out.push(v(c, "required", "is required"));
+    if ((c.required || c.ignoreZero) && isDefault(value)) {
+      if (c.required) out.push(v(c.protoPath, "required", "required", "is required"));
       return;
     }
-    checkScalar(c, value, re, out);
+    scalar?.(value, c.protoPath, out);
   };
 }
 
-function checkScalar(
-  c: FieldConstraint,
-  value: unknown,
-  re: RegExp | undefined,
-  out: ConstraintViolation[],
-): void {
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) {
-      out.push(v(c, "not_finite", `is ${value}`));
-      return;
+type ScalarCheck = (value: unknown, path: string, out: ConstraintViolation[]) => void;
+
+/** The checks of one value (a field, or one item of a list); undefined when there are none. */
+function compileScalar(c: FieldConstraint): ScalarCheck | undefined {
+  const t = c.ruleType ?? c.kind;
+  const checks: ScalarCheck[] = [];
+  if (c.const !== undefined)
+    checks.push((x, p, out) => {
+      if (x !== c.const) out.push(v(p, "const", `${t}.const`, `must equal ${String(c.const)}`));
+    });
+  if (c.kind === "number" || c.kind === "bigint-number" || c.kind === "enum") {
+    const range = compileRange(c, t);
+    if (range) checks.push(range);
+    if (c.finite)
+      checks.push((x, p, out) => {
+        if (!Number.isFinite(x as number))
+          out.push(v(p, "finite", `${t}.finite`, "must be finite"));
+      });
+    if (c.definedOnly) {
+      const defined = new Set(c.definedOnly);
+      checks.push((x, p, out) => {
+        if (!defined.has(x as number))
+          out.push(
+            v(p, "defined_only", "enum.defined_only", `${String(x)} is not a defined value`),
+          );
+      });
     }
-    if (c.min !== undefined && value < c.min)
-      out.push(v(c, "min", `${value} is below ${c.min}${c.unit ? ` ${c.unit}` : ""}`));
-    if (c.max !== undefined && value > c.max)
-      out.push(v(c, "max", `${value} is above ${c.max}${c.unit ? ` ${c.unit}` : ""}`));
-  } else if (typeof value === "string") {
-    if (re && !re.test(value))
-      out.push(
-        v(c, "pattern", `${JSON.stringify(value.slice(0, 64))} does not match ${c.pattern}`),
-      );
-    if (c.maxLength !== undefined && value.length > c.maxLength)
-      out.push(v(c, "max_length", `is ${value.length} characters, more than ${c.maxLength}`));
   }
+  if (c.kind === "string") checks.push(...stringChecks(c, t));
+  if (c.kind === "bytes")
+    checks.push(...lengthChecks(c, t, (x) => (x as Uint8Array).length, "bytes"));
+  if (c.in) {
+    const allowed = new Set<unknown>(c.in);
+    checks.push((x, p, out) => {
+      if (!allowed.has(x)) out.push(v(p, "in", `${t}.in`, `must be one of ${c.in!.join(", ")}`));
+    });
+  }
+  if (c.notIn) {
+    const denied = new Set<unknown>(c.notIn);
+    checks.push((x, p, out) => {
+      if (denied.has(x)) out.push(v(p, "not_in", `${t}.not_in`, `must not be ${String(x)}`));
+    });
+  }
+  if (checks.length === 0) return undefined;
+  if (checks.length === 1) return checks[0];
+  return (x, p, out) => {
+    for (let i = 0; i < checks.length; i++) checks[i]!(x, p, out);
+  };
+}
+
+/** gt/gte/lt/lte as one rule, as protovalidate does (`float.gte_lte`); NaN is out of range. */
+function compileRange(c: FieldConstraint, t: string): ScalarCheck | undefined {
+  const { min, max } = c;
+  if (min === undefined && max === undefined) return undefined;
+  const lower = min === undefined ? "" : c.exclusiveMin ? "gt" : "gte";
+  const upper = max === undefined ? "" : c.exclusiveMax ? "lt" : "lte";
+  const ruleId = `${t}.${[lower, upper].filter(Boolean).join("_")}`;
+  const unit = c.unit ? ` ${c.unit}` : "";
+  return (x, p, out) => {
+    const n = x as number;
+    if (min !== undefined && !(c.exclusiveMin ? n > min : n >= min))
+      out.push(v(p, "min", ruleId, `${n} is below ${c.exclusiveMin ? "or at " : ""}${min}${unit}`));
+    else if (max !== undefined && !(c.exclusiveMax ? n < max : n <= max))
+      out.push(v(p, "max", ruleId, `${n} is above ${c.exclusiveMax ? "or at " : ""}${max}${unit}`));
+  };
+}
+
+function stringChecks(c: FieldConstraint, t: string): ScalarCheck[] {
+  const checks = lengthChecks(c, t, (x) => codePoints(x as string), "characters");
+  const bytes = [
+    [c.lenBytes, "len_bytes", (n: number, b: number) => n !== b],
+    [c.minBytes, "min_bytes", (n: number, b: number) => n < b],
+    [c.maxBytes, "max_bytes", (n: number, b: number) => n > b],
+  ] as const;
+  for (const [bound, name, fails] of bytes) {
+    if (bound === undefined) continue;
+    checks.push((x, p, out) => {
+      const n = utf8Length(x as string);
+      if (fails(n, bound)) out.push(v(p, name, `${t}.${name}`, `is ${n} bytes (${name} ${bound})`));
+    });
+  }
+  if (c.pattern !== undefined) {
+    const re = new RegExp(c.pattern, "u");
+    checks.push((x, p, out) => {
+      if (!re.test(x as string))
+        out.push(
+          v(
+            p,
+            "pattern",
+            `${t}.pattern`,
+            `${JSON.stringify((x as string).slice(0, 64))} does not match ${c.pattern}`,
+          ),
+        );
+    });
+  }
+  const affixes = [
+    [c.prefix, "prefix", (s: string, a: string) => s.startsWith(a)],
+    [c.suffix, "suffix", (s: string, a: string) => s.endsWith(a)],
+    [c.contains, "contains", (s: string, a: string) => s.includes(a)],
+    [c.notContains, "not_contains", (s: string, a: string) => !s.includes(a)],
+  ] as const;
+  for (const [affix, name, holds] of affixes) {
+    if (affix === undefined) continue;
+    checks.push((x, p, out) => {
+      if (!holds(x as string, affix))
+        out.push(v(p, name, `${t}.${name}`, `fails ${name} ${JSON.stringify(affix)}`));
+    });
+  }
+  return checks;
+}
+
+function lengthChecks(
+  c: FieldConstraint,
+  t: string,
+  length: (x: unknown) => number,
+  what: string,
+): ScalarCheck[] {
+  const checks: ScalarCheck[] = [];
+  const bounds = [
+    [c.len, "len", (n: number, b: number) => n !== b, "exactly"],
+    [c.minLength, "min_len", (n: number, b: number) => n < b, "fewer than"],
+    [c.maxLength, "max_len", (n: number, b: number) => n > b, "more than"],
+  ] as const;
+  for (const [bound, name, fails, words] of bounds) {
+    if (bound === undefined) continue;
+    checks.push((x, p, out) => {
+      const n = length(x);
+      if (fails(n, bound))
+        out.push(
+          v(
+            p,
+            name,
+            `${t}.${name}`,
+            `is ${n} ${what}, ${name === "len" ? "not" : ""} ${words} ${bound}`,
+          ),
+        );
+    });
+  }
+  return checks;
+}
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+function isUnique(list: readonly unknown[]): boolean {
+  const keys = list.map((x) => (x instanceof Uint8Array ? Array.from(x).join(",") : x));
+  return new Set(keys).size === keys.length;
 }
 
 function isDefault(value: unknown): boolean {
@@ -153,10 +367,6 @@ function isDefault(value: unknown): boolean {
   );
 }
 
-function v(
-  c: FieldConstraint,
-  rule: ConstraintViolation["rule"],
-  message: string,
-): ConstraintViolation {
-  return { field: c.protoPath, rule, message: `${c.protoPath} ${message}` };
+function v(field: string, rule: string, ruleId: string, message: string): ConstraintViolation {
+  return { field, rule, ruleId, message: `${field} ${message}` };
 }

@@ -23,7 +23,8 @@ interface SplitFile {
  *   every custom option;
  * - imported payload files of the same package are appended (transitively, each once), so
  *   the types the message uses are defined in the text;
- * - `google/...` imports stay (the parser ships those);
+ * - `google/...` and `buf/validate/...` imports stay (the parser ships those; protovalidate
+ *   rules stay with them, so the bundled schema carries the ranges);
  * - the payload message is tagged `@RootNode` so that the parser never has to guess it.
  * `sources` maps `proto/<import path>` to file text; `entry` is such a key.
  */
@@ -79,7 +80,7 @@ function splitImports(text: string, sources: ReadonlyMap<string, string>): Split
   const keptImports: string[] = [];
   const payloadImports: string[] = [];
   const body = text.replace(IMPORT, (line, path: string) => {
-    if (path.startsWith("google/")) {
+    if (path.startsWith("google/") || path.startsWith("buf/validate/")) {
       keptImports.push(path);
       return line;
     }

@@ -1,10 +1,17 @@
 import { matchBracket, skipToken, splitTopLevel, statementEnd } from "./proto-scan.js";
 
+/** Custom options the AsyncAPI protobuf schema parser understands (it ships their definitions). */
+export const KEPT_OPTION_PREFIXES = ["(buf.validate."] as const;
+
+const kept = (option: string): boolean => KEPT_OPTION_PREFIXES.some((p) => option.startsWith(p));
+
 /**
  * Removes custom (parenthesised) options from proto text: `option (x.y) = ...;` statements and
  * `[(x.y) = {...}]` field options (other field options such as `deprecated = true` stay). The
  * AsyncAPI protobuf schema parser cannot resolve custom options without their import, and it
- * accepts no import of our own files. Comments and strings are copied unchanged.
+ * accepts no import of our own files. protovalidate options (`(buf.validate.*)`) stay: the
+ * parser ships `buf/validate/validate.proto` and turns them into JSON Schema ranges.
+ * Comments and strings are copied unchanged.
  */
 export function stripCustomOptions(src: string): string {
   let out = "";
@@ -17,8 +24,12 @@ export function stripCustomOptions(src: string): string {
       i = j;
       continue;
     }
-    const option = /^option\s*\(/.exec(src.slice(i, i + 64));
-    if (option && /(^|[\s;{}])$/.test(src.slice(Math.max(0, i - 1), i))) {
+    const option = /^option\s*(\()/.exec(src.slice(i, i + 64));
+    if (
+      option &&
+      /(^|[\s;{}])$/.test(src.slice(Math.max(0, i - 1), i)) &&
+      !kept(src.slice(i + option[0].length - 1, i + 64))
+    ) {
       i = statementEnd(src, i);
       // Drop the whole line when the statement stood alone on it.
       if (/^[ \t]*$/.test(out.slice(out.lastIndexOf("\n") + 1))) {
@@ -30,10 +41,10 @@ export function stripCustomOptions(src: string): string {
     }
     if (c === "[") {
       const end = matchBracket(src, i);
-      const kept = splitTopLevel(src.slice(i + 1, end - 1))
+      const rest = splitTopLevel(src.slice(i + 1, end - 1))
         .map((p) => p.trim())
-        .filter((p) => p.length > 0 && !p.startsWith("("));
-      if (kept.length > 0) out += `[${kept.join(", ")}]`;
+        .filter((p) => p.length > 0 && (!p.startsWith("(") || kept(p)));
+      if (rest.length > 0) out += `[${rest.join(", ")}]`;
       else out = out.replace(/[ \t]+$/, "");
       i = end;
       continue;
