@@ -1,0 +1,140 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CASES_DIR } from "./golden/cases.js";
+import {
+  generatedTestFiles,
+  generateWorkspace,
+  removeWorkspace,
+  runGeneratedTests,
+  typecheckPackage,
+  type GeneratedWorkspace,
+} from "./support/generated-workspace.js";
+
+// The second contract (test/cases/ev-charging): not only its expected text (golden.test.ts) but
+// its generated packages, as a user gets them: generated into a workspace of their own, each
+// package typechecked with its own tsconfig, and every generated test run with vitest.
+const CASE = "ev-charging";
+const INPUT = join(CASES_DIR, CASE, "input");
+
+/** The packages a spec with handled send operations and a receive operation must produce. */
+const PACKAGES = ["spec", "ecu-client", "handlers", "infra", "local"] as const;
+
+/**
+ * Instance names of the telemetry seed. None may appear in this contract's output: if one does,
+ * the generator took it from its own code or templates instead of from the spec.
+ */
+const SEED_NAMES = [
+  "vehicle_id",
+  "VehicleTelemetry",
+  "TelemetryBatch",
+  "VehicleCommand",
+  "batch_id",
+  "records_crc32",
+  "us-east-1",
+  "eu-west-1",
+  "V2C/Telemetry",
+  "telemetry-processor",
+  "batch-processor",
+  "dlq-replay-handler",
+  "telemetry.messages.received",
+  "dynamodb.throttled_requests",
+  "PROTOBUF_PARSE",
+  "DYNAMODB_THROTTLED",
+  "TIMESTREAM_UNAVAILABLE",
+  "publishTelemetry",
+  "publishBatchTelemetry",
+  "receiveCommand",
+];
+
+let ws: GeneratedWorkspace | undefined;
+
+function workspace(): GeneratedWorkspace {
+  if (!ws) throw new Error("the workspace was not generated (see the first test)");
+  return ws;
+}
+
+function generatedText(): string {
+  return workspace()
+    .result.files.map((f) => `${f.path}\n${f.content}`)
+    .join("\n");
+}
+
+describe(`golden case ${CASE}: its generated packages typecheck and their tests pass`, () => {
+  let internalError: unknown;
+  beforeAll(async () => {
+    try {
+      ws = await generateWorkspace(CASE, INPUT);
+    } catch (e) {
+      internalError = e;
+    }
+  }, 180_000);
+  afterAll(() => removeWorkspace(ws));
+
+  it("generates with no error diagnostic and no internal error", () => {
+    expect(internalError, String((internalError as Error | undefined)?.stack)).toBeUndefined();
+    const w = workspace();
+    expect(w.messages.filter((m) => m.includes(": error: "))).toEqual([]);
+    expect(w.result.ok).toBe(true);
+  });
+
+  it("writes the packages its operations need", () => {
+    expect([...workspace().packages.keys()].sort()).toEqual(expect.arrayContaining([...PACKAGES]));
+    for (const pkg of workspace().packages.values()) expect(pkg).toMatch(/^@evc\//);
+  });
+
+  it("carries none of the seed's instance names", () => {
+    const text = generatedText();
+    expect(SEED_NAMES.filter((n) => text.includes(n))).toEqual([]);
+  });
+
+  it("names its own handlers, metrics, reasons and parameters", () => {
+    const text = generatedText();
+    for (const name of [
+      "status-ingest",
+      "session-ledger",
+      "dead-letter-redrive",
+      "EVC/Charging",
+      "evc.ingest.received",
+      "LEDGER_THROTTLED",
+      "HISTORY_UNAVAILABLE",
+      "{vin}",
+      "request_ref",
+      "streamChargeStatus",
+      "reportSession",
+      "handleChargeRequest",
+    ])
+      expect(text, name).toContain(name);
+  });
+
+  it("has one generated test (or it.todo) per failure mode of its own", () => {
+    const fmea = readFileSync(join(INPUT, "fmea", "failure-modes.yaml"), "utf8");
+    const ids = [...fmea.matchAll(/^ {2}- id: (FM-\d+)$/gm)].map((m) => m[1]!);
+    expect(ids.length).toBeGreaterThanOrEqual(6);
+    const tests = PACKAGES.flatMap((p) => generatedTestFiles(workspace(), p));
+    for (const id of ids)
+      expect(
+        tests.filter((t) => t.includes(id)),
+        id,
+      ).not.toEqual([]);
+  });
+
+  it.each(PACKAGES)(
+    "generated/%s typechecks with its own tsconfig",
+    async (pkg) => {
+      const r = await typecheckPackage(workspace(), pkg);
+      expect(r.output).toBe("");
+      expect(r.code).toBe(0);
+    },
+    180_000,
+  );
+
+  it("every generated test passes (vitest on the workspace)", async () => {
+    const files = PACKAGES.flatMap((p) => generatedTestFiles(workspace(), p));
+    expect(files.length).toBeGreaterThan(0);
+    const r = await runGeneratedTests(workspace(), []);
+    expect(r.output).toMatch(/Test Files\s+\d+ passed/);
+    expect(r.output).not.toMatch(/Test Files\s+\d+ failed/);
+    expect(r.code, r.output.slice(-6000)).toBe(0);
+  }, 300_000);
+});

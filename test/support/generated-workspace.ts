@@ -1,0 +1,167 @@
+import { spawn } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { formatDiagnostic } from "../../generator/diagnostics.js";
+import { defaultOptions } from "../../generator/options.js";
+import { writeFiles } from "../../generator/output/write.js";
+import { generate, type GenerationResult } from "../../generator/pipeline.js";
+import { REPO } from "./spec-fixture.js";
+
+/**
+ * Where generated copies live while tests run: inside the repository (so `@v2c/runtime`,
+ * `mqtt`, `vitest` ... resolve from its node_modules by walking up) but in the git-ignored
+ * `.tmp/`, which the root tsconfig, vitest include, eslint and prettier all leave alone.
+ */
+export const WORKSPACES_DIR = join(REPO, ".tmp", "h7-workspaces");
+
+/** A spec generated into a throw-away workspace whose packages resolve each other. */
+export interface GeneratedWorkspace {
+  /** The workspace folder (holds node_modules/<scope>/<pkg> links and the configs). */
+  readonly dir: string;
+  /** The generator's output folder, `<dir>/generated`. */
+  readonly out: string;
+  readonly result: GenerationResult;
+  /** Every diagnostic, formatted `file:line:col: severity: message [code]`. */
+  readonly messages: string[];
+  /** Generated package folders (those with a package.json) -> their npm names. */
+  readonly packages: ReadonlyMap<string, string>;
+}
+
+/**
+ * Generates the spec sources in `specRoot` into a fresh workspace `name`, then links each
+ * generated package as `<dir>/node_modules/<package name>` the way npm workspaces would, and
+ * writes the repository's tsconfig.base.json next to it (generated tsconfigs extend
+ * `../../tsconfig.base.json`). A failed generation leaves an empty output (see `result`).
+ * Throws only when the generator itself throws (an internal error), with its message.
+ * `cache` reuses the generator's content-keyed step caches (same bytes, faster).
+ */
+export async function generateWorkspace(
+  name: string,
+  specRoot: string,
+  { cache = true }: { cache?: boolean } = {},
+): Promise<GeneratedWorkspace> {
+  const dir = join(WORKSPACES_DIR, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, "generated");
+  const base = defaultOptions(specRoot);
+  const result = await generate({ ...base, out, cacheDir: cache ? base.cacheDir : undefined });
+  const messages = result.diagnostics.map(formatDiagnostic);
+  const packages = new Map<string, string>();
+  if (result.ok) {
+    writeFiles(out, result.files);
+    for (const d of readdirSync(out, { withFileTypes: true })) {
+      const pj = join(out, d.name, "package.json");
+      if (!d.isDirectory() || !existsSync(pj)) continue;
+      const pkgName = (JSON.parse(readFileSync(pj, "utf8")) as { name: string }).name;
+      packages.set(d.name, pkgName);
+      const link = join(dir, "node_modules", pkgName);
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(relative(dirname(link), join(out, d.name)), link, "dir");
+    }
+  }
+  copyFileSync(join(REPO, "tsconfig.base.json"), join(dir, "tsconfig.base.json"));
+  writeFileSync(
+    join(dir, "vitest.config.mjs"),
+    `export default {\n  test: {\n    include: ["generated/*/test/**/*.test.ts"],\n` +
+      `    pool: "forks",\n    testTimeout: 30000,\n    hookTimeout: 60000,\n` +
+      `    env: { SCARF_ANALYTICS: "false" },\n  },\n};\n`,
+  );
+  return { dir, out, result, messages, packages };
+}
+
+/** Output of a child process; `code` -1 when it was killed by the timeout. */
+export interface RunResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+function run(args: string[], cwd: string, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { ...process.env, SCARF_ANALYTICS: "false", FORCE_COLOR: "0", NO_COLOR: "1" },
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => {
+      output += `\n[killed after ${timeoutMs} ms]`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? -1, output });
+    });
+  });
+}
+
+/** `tsc --noEmit -p <pkg>/tsconfig.json` on one generated package of the workspace. */
+export function typecheckPackage(ws: GeneratedWorkspace, pkg: string, timeoutMs = 170_000) {
+  return run(
+    [
+      join(REPO, "node_modules", "typescript", "bin", "tsc"),
+      "--noEmit",
+      "-p",
+      join(ws.out, pkg, "tsconfig.json"),
+    ],
+    ws.dir,
+    timeoutMs,
+  );
+}
+
+/**
+ * Runs the generated tests of the workspace with vitest (a separate process, its own config);
+ * `filters` are vitest file filters (e.g. `generated/handlers/`), none = every generated test.
+ */
+export function runGeneratedTests(
+  ws: GeneratedWorkspace,
+  filters: readonly string[],
+  timeoutMs = 240_000,
+): Promise<RunResult> {
+  return run(
+    [
+      join(REPO, "node_modules", "vitest", "vitest.mjs"),
+      "run",
+      "--config",
+      join(ws.dir, "vitest.config.mjs"),
+      "--root",
+      ws.dir,
+      "--reporter",
+      "dot",
+      ...filters,
+    ],
+    ws.dir,
+    timeoutMs,
+  );
+}
+
+/** The generated test files of one package, relative to the workspace (for filters, reports). */
+export function generatedTestFiles(ws: GeneratedWorkspace, pkg: string): string[] {
+  const base = join(ws.out, pkg, "test");
+  if (!existsSync(base)) return [];
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".test.ts")) found.push(relative(ws.dir, p));
+    }
+  };
+  walk(base);
+  return found.sort();
+}
+
+/** Removes a workspace (tests call it in afterAll unless KEEP_WORKSPACES=1 for debugging). */
+export function removeWorkspace(ws: GeneratedWorkspace | undefined): void {
+  if (ws && process.env.KEEP_WORKSPACES !== "1") rmSync(ws.dir, { recursive: true, force: true });
+}
