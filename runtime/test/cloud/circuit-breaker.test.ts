@@ -3,7 +3,7 @@ import type { CircuitBreakerPolicy } from "../../src/policy.js";
 import { DownstreamCircuitBreaker, DownstreamError } from "../../src/cloud/index.js";
 import { awsError } from "./faults.js";
 
-// The seed's "opens after 10 failures/minute"; the open period is shortened for the test.
+// "Opens after 10 failures/minute"; the open period is shortened for the test.
 const TEN_PER_MINUTE_FOR_TESTS: CircuitBreakerPolicy = {
   openAfterFailures: 10,
   windowMs: 60_000,
@@ -15,11 +15,11 @@ const fail = () => Promise.reject(awsError("ServiceUnavailable", 503));
 const ok = () => Promise.resolve("ok");
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("DownstreamCircuitBreaker (Procedure 2)", () => {
+describe("DownstreamCircuitBreaker", () => {
   it("opens at the 10th failure inside the window, not before", async () => {
     let now = 0;
     const breaker = new DownstreamCircuitBreaker({
-      name: "timestream",
+      name: "store-b",
       policy: TEN_PER_MINUTE_FOR_TESTS,
       now: () => now,
     });
@@ -38,7 +38,7 @@ describe("DownstreamCircuitBreaker (Procedure 2)", () => {
   it("failures spread beyond the window never open it", async () => {
     let now = 0;
     const breaker = new DownstreamCircuitBreaker({
-      name: "dynamodb",
+      name: "store-a",
       policy: TEN_PER_MINUTE_FOR_TESTS,
       now: () => now,
     });
@@ -50,10 +50,25 @@ describe("DownstreamCircuitBreaker (Procedure 2)", () => {
     expect(breaker.failuresInWindow).toBeLessThan(10);
   });
 
-  it("non-infrastructure errors (e.g. validation) do not count", async () => {
+  it("defect 4: every error counts by default, whatever its shape (a SQLite error, a plain Error)", async () => {
     const breaker = new DownstreamCircuitBreaker({
-      name: "dynamodb",
+      name: "store",
       policy: TEN_PER_MINUTE_FOR_TESTS,
+    });
+    for (let i = 0; i < 10; i++) {
+      const error = Object.assign(new Error("database disk image is malformed"), {
+        code: "SQLITE_CORRUPT",
+      });
+      await breaker.execute(() => Promise.reject(error)).catch(() => undefined);
+    }
+    expect(breaker.state).toBe("open");
+  });
+
+  it("errors the owner declares as not failures (validation) do not count", async () => {
+    const breaker = new DownstreamCircuitBreaker({
+      name: "store",
+      policy: TEN_PER_MINUTE_FOR_TESTS,
+      isFailure: (e) => (e as { name?: string }).name !== "ValidationException",
     });
     for (let i = 0; i < 20; i++) {
       await breaker
@@ -66,7 +81,7 @@ describe("DownstreamCircuitBreaker (Procedure 2)", () => {
   it("half-open lets only the configured share through; the admitted probe closes it", async () => {
     const draws = [0.9, 0.7, 0.2]; // 0.9 and 0.7 ≥ 0.5: rejected; 0.2 < 0.5: admitted
     const breaker = new DownstreamCircuitBreaker({
-      name: "timestream",
+      name: "store-b",
       policy: TEN_PER_MINUTE_FOR_TESTS,
       random: () => draws.shift() ?? 0,
     });
@@ -92,7 +107,7 @@ describe("DownstreamCircuitBreaker (Procedure 2)", () => {
 
   it("isolate holds the circuit open until released (operator handle)", async () => {
     const breaker = new DownstreamCircuitBreaker({
-      name: "dynamodb",
+      name: "store-a",
       policy: TEN_PER_MINUTE_FOR_TESTS,
     });
     const handle = breaker.isolate();

@@ -26,7 +26,7 @@ import {
   withholdBatchItems,
 } from "./faults.js";
 
-// The seed's FM-08 schedule (3 retries: 100/200/400 ms + jitter). Sleeps are recorded, not waited.
+// A 3-retry schedule (3 retries: 100/200/400 ms + jitter). Sleeps are recorded, not waited.
 const SEED_RETRY_FOR_TESTS: RetryPolicy = {
   attempts: 3,
   delaysMs: [100, 200, 400],
@@ -36,7 +36,7 @@ const EXACT_RETRY: RetryPolicy = { attempts: 3, delaysMs: [100, 200, 400], jitte
 const FIVE_MINUTES = 5 * 60_000;
 
 const DEDUP = { name: "dedup", partitionKey: "pk" };
-const RECORDS = { name: "records", partitionKey: "message_id" };
+const RECORDS = { name: "records", partitionKey: "pk" };
 
 let db: DynaliteHandle;
 beforeAll(async () => {
@@ -54,54 +54,74 @@ async function rawItem(client: DynamoDBClient, id: string) {
   const out = await client.send(
     new GetItemCommand({
       TableName: RECORDS.name,
-      Key: { message_id: { S: id } },
+      Key: { pk: { S: id } },
       ConsistentRead: true,
     }),
   );
   return out.Item;
 }
 
-describe("DynamoDbDedupStore (FM-10 duplicate message detection)", () => {
-  it("FM-10: first claim is new, a second inside the window is a duplicate", async () => {
+const A = (messageId: string) => ({ vehicleId: "car-a", messageId });
+const CLAIM = { windowMs: FIVE_MINUTES, leaseMs: 10_000 };
+
+describe("DynamoDbDedupStore: the dedup ledger (claim, complete, release)", () => {
+  it("a claim is a duplicate only once completed, inside the window", async () => {
     const store = new DynamoDbDedupStore({ client: db.client, tableName: DEDUP.name });
     const t0 = 1_700_000_000_000;
-    expect(await store.claim("m-1", t0, FIVE_MINUTES)).toBe("new");
-    expect(await store.claim("m-1", t0 + 1_000, FIVE_MINUTES)).toBe("duplicate");
-    expect(await store.claim("m-1", t0 + FIVE_MINUTES, FIVE_MINUTES)).toBe("duplicate");
-    expect(await store.claim("m-2", t0 + 1_000, FIVE_MINUTES)).toBe("new");
+    expect(await store.claim(A("m-1"), t0, CLAIM)).toEqual({ status: "claimed", done: [] });
+    // Not completed yet: a redelivery must not be dropped (issue 10 defect 1).
+    expect(await store.claim(A("m-1"), t0 + 1_000, CLAIM)).toEqual({ status: "in-progress" });
+    await store.complete(A("m-1"), t0 + 2_000, FIVE_MINUTES);
+    expect(await store.claim(A("m-1"), t0 + 3_000, CLAIM)).toEqual({ status: "duplicate" });
+    expect(await store.claim(A("m-1"), t0 + 2_000 + FIVE_MINUTES, CLAIM)).toEqual({
+      status: "duplicate",
+    });
+    expect((await store.claim(A("m-1"), t0 + 2_001 + FIVE_MINUTES, CLAIM)).status).toBe("claimed");
   });
 
-  it("FM-10: a claim older than the window is reclaimed (own clock: dynalite has no TTL)", async () => {
+  it("defect 1: an in-progress claim older than the function timeout is taken over", async () => {
     const store = new DynamoDbDedupStore({ client: db.client, tableName: DEDUP.name });
     const t0 = 1_700_000_000_000;
-    expect(await store.claim("m-late", t0, FIVE_MINUTES)).toBe("new");
-    expect(await store.claim("m-late", t0 + FIVE_MINUTES + 1, FIVE_MINUTES)).toBe("new");
-    // The reclaim restarted the window.
-    expect(await store.claim("m-late", t0 + FIVE_MINUTES + 2, FIVE_MINUTES)).toBe("duplicate");
+    expect((await store.claim(A("m-crash"), t0, CLAIM)).status).toBe("claimed");
+    // The invocation died: no complete, no release.
+    expect((await store.claim(A("m-crash"), t0 + 10_000, CLAIM)).status).toBe("in-progress");
+    expect((await store.claim(A("m-crash"), t0 + 10_001, CLAIM)).status).toBe("claimed");
     const item = await db.client.send(
       new GetItemCommand({
         TableName: DEDUP.name,
-        Key: { pk: { S: "m-late" } },
+        Key: { pk: { S: "car-a/m-crash" } },
         ConsistentRead: true,
       }),
     );
-    // TTL attribute is in epoch seconds.
-    expect(Number(item.Item?.expires_at?.N)).toBe(Math.ceil((t0 + 2 * FIVE_MINUTES + 1) / 1000));
+    expect(item.Item?.st?.S).toBe("in-progress");
+    // TTL attribute in epoch seconds, covering the window.
+    expect(Number(item.Item?.expires_at?.N)).toBe(Math.ceil((t0 + 10_001 + FIVE_MINUTES) / 1000));
   });
 
-  it("FM-10: concurrent claims of one id: exactly one wins", async () => {
+  it("defect 5: claims are per vehicle: another vehicle's id does not collide", async () => {
+    const store = new DynamoDbDedupStore({ client: db.client, tableName: DEDUP.name });
+    await store.claim(A("m-shared"), 1, CLAIM);
+    await store.complete(A("m-shared"), 2, FIVE_MINUTES);
+    const b = { vehicleId: "car-b", messageId: "m-shared" };
+    expect((await store.claim(b, 3, CLAIM)).status).toBe("claimed");
+  });
+
+  it("concurrent claims of one id: exactly one wins", async () => {
     const store = new DynamoDbDedupStore({ client: db.client, tableName: DEDUP.name });
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => store.claim("m-race", 1_700_000_000_000, FIVE_MINUTES)),
+      Array.from({ length: 8 }, () => store.claim(A("m-race"), 1_700_000_000_000, CLAIM)),
     );
-    expect(results.filter((r) => r === "new")).toHaveLength(1);
+    expect(results.filter((r) => r.status === "claimed")).toHaveLength(1);
+    expect(results.filter((r) => r.status === "in-progress")).toHaveLength(7);
   });
 
-  it("release lets a redelivery after a failed processing through", async () => {
+  it("defect 2: a release remembers the sinks that hold the message; the next claim gets them", async () => {
     const store = new DynamoDbDedupStore({ client: db.client, tableName: DEDUP.name });
-    expect(await store.claim("m-fail", 1, FIVE_MINUTES)).toBe("new");
-    await store.release("m-fail");
-    expect(await store.claim("m-fail", 2, FIVE_MINUTES)).toBe("new");
+    expect((await store.claim(A("m-fail"), 1, CLAIM)).status).toBe("claimed");
+    await store.release(A("m-fail"), ["kv"]);
+    expect(await store.claim(A("m-fail"), 2, CLAIM)).toEqual({ status: "claimed", done: ["kv"] });
+    await store.release(A("m-fail"), []);
+    expect(await store.claim(A("m-fail"), 3, CLAIM)).toEqual({ status: "claimed", done: [] });
   });
 });
 
@@ -157,7 +177,11 @@ describe("DynamoDbRecordStore", () => {
     });
     const error = await store.put(record("r-never")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DownstreamError);
-    expect(error).toMatchObject({ downstream: "dynamodb", kind: "throttled", retryable: true });
+    expect(error).toMatchObject({
+      downstream: "key-value-store",
+      kind: "throttled",
+      retryable: true,
+    });
     expect(counter.calls).toBe(4);
     expect(delays).toEqual([100, 200, 400]);
     expect(await rawItem(db.client, "r-never")).toBeUndefined();
@@ -266,7 +290,7 @@ describe("DynamoDB connection failures and the circuit breaker", () => {
       retry: { policy: QUICK_RETRY },
     });
     const live = new DynamoDbRecordStore({ client: db.client, tableName: RECORDS.name });
-    const breaker = new DownstreamCircuitBreaker({ name: "dynamodb", policy: CIRCUIT });
+    const breaker = new DownstreamCircuitBreaker({ name: "store-a", policy: CIRCUIT });
     const reached = failFirstCalls(deadClient, 0, () => new Error("unused"));
     let store = dead;
     const put = (id: string) => breaker.execute(() => store.put(record(id)));
@@ -319,7 +343,7 @@ describe("DynamoDB connection failures and the circuit breaker", () => {
       },
     });
     const store = new DynamoDbRecordStore({ client, tableName: RECORDS.name });
-    const breaker = new DownstreamCircuitBreaker({ name: "dynamodb", policy: CIRCUIT });
+    const breaker = new DownstreamCircuitBreaker({ name: "store-a", policy: CIRCUIT });
     const results = await Promise.allSettled(
       [0, 1, 2].map((i) => breaker.execute(() => store.put(record(`pool-${i}`)))),
     );

@@ -26,28 +26,52 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("SqliteDedupStore (FM-10 duplicate message detection)", () => {
-  it("FM-10: new, duplicate inside the window, reclaimable after it, releasable", async () => {
+const A = (messageId: string) => ({ vehicleId: "car-a", messageId });
+const CLAIM = { windowMs: FIVE_MINUTES, leaseMs: 10_000 };
+
+describe("SqliteDedupStore: the dedup ledger", () => {
+  it("duplicate only once completed inside the window; in progress until then; taken over after the lease", async () => {
     const store = new SqliteDedupStore({ db });
     const t0 = 1_700_000_000_000;
-    expect(await store.claim("m-1", t0, FIVE_MINUTES)).toBe("new");
-    expect(await store.claim("m-1", t0 + 1, FIVE_MINUTES)).toBe("duplicate");
-    expect(await store.claim("m-1", t0 + FIVE_MINUTES, FIVE_MINUTES)).toBe("duplicate");
-    expect(await store.claim("m-1", t0 + FIVE_MINUTES + 1, FIVE_MINUTES)).toBe("new");
-    expect(await store.claim("m-1", t0 + FIVE_MINUTES + 2, FIVE_MINUTES)).toBe("duplicate");
-    await store.release("m-1");
-    expect(await store.claim("m-1", t0 + FIVE_MINUTES + 3, FIVE_MINUTES)).toBe("new");
+    expect(await store.claim(A("m-1"), t0, CLAIM)).toEqual({ status: "claimed", done: [] });
+    expect(await store.claim(A("m-1"), t0 + 1, CLAIM)).toEqual({ status: "in-progress" });
+    await store.complete(A("m-1"), t0 + 2, FIVE_MINUTES);
+    expect(await store.claim(A("m-1"), t0 + 2 + FIVE_MINUTES, CLAIM)).toEqual({
+      status: "duplicate",
+    });
+    expect((await store.claim(A("m-1"), t0 + 3 + FIVE_MINUTES, CLAIM)).status).toBe("claimed");
+    // Abandoned (crashed) claim: taken over after the lease.
+    expect((await store.claim(A("m-2"), t0, CLAIM)).status).toBe("claimed");
+    expect((await store.claim(A("m-2"), t0 + 10_000, CLAIM)).status).toBe("in-progress");
+    expect((await store.claim(A("m-2"), t0 + 10_001, CLAIM)).status).toBe("claimed");
+    // A failed attempt's sinks are handed to the next claim; an empty release forgets it.
+    await store.release(A("m-2"), ["kv"]);
+    expect(await store.claim(A("m-2"), t0 + 10_002, CLAIM)).toEqual({
+      status: "claimed",
+      done: ["kv"],
+    });
+    await store.release(A("m-2"), []);
+    expect(await store.claim(A("m-2"), t0 + 10_003, CLAIM)).toEqual({
+      status: "claimed",
+      done: [],
+    });
+    // Per vehicle.
+    expect((await store.claim({ vehicleId: "car-b", messageId: "m-1" }, t0, CLAIM)).status).toBe(
+      "claimed",
+    );
   });
 
-  it("claims survive reopening the file", async () => {
+  it("completed claims survive reopening the file", async () => {
     const path = join(dir, "reopen.db");
     const first = openSqlite(path);
-    await new SqliteDedupStore({ db: first }).claim("m-persist", 10, FIVE_MINUTES);
+    const store = new SqliteDedupStore({ db: first });
+    await store.claim(A("m-persist"), 10, CLAIM);
+    await store.complete(A("m-persist"), 11, FIVE_MINUTES);
     first.close();
     const second = openSqlite(path);
-    expect(await new SqliteDedupStore({ db: second }).claim("m-persist", 20, FIVE_MINUTES)).toBe(
-      "duplicate",
-    );
+    expect(await new SqliteDedupStore({ db: second }).claim(A("m-persist"), 20, CLAIM)).toEqual({
+      status: "duplicate",
+    });
     second.close();
   });
 });

@@ -118,7 +118,11 @@ describe("TimestreamSink (mocked Timestream)", () => {
       .write([point(1)])
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DownstreamError);
-    expect(error).toMatchObject({ downstream: "timestream", kind: "unavailable", retryable: true });
+    expect(error).toMatchObject({
+      downstream: "time-series-store",
+      kind: "unavailable",
+      retryable: true,
+    });
     expect(mock.commandCalls(WriteRecordsCommand)).toHaveLength(4);
     expect(delays).toEqual([100, 200, 400]);
   });

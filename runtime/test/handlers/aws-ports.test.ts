@@ -1,44 +1,51 @@
 import { describe, expect, it } from "vitest";
-import { downstreamPolicy, handlerMetrics, metricsNamespace } from "@v2c/handlers";
 import { DynamoDbDedupStore, S3DeadLetterQueue, TimestreamSink } from "../../src/cloud/index.js";
-import {
-  createAwsPorts,
-  disabledTimeSeriesSink,
-  HANDLER_ENV,
-} from "../../src/handlers/aws-ports.js";
+import { deployEnvName } from "../../src/deploy-env.js";
+import { createAwsPorts, disabledTimeSeriesSink } from "../../src/handlers/aws-ports.js";
+import { downstreamPolicy, metrics } from "./test-spec.js";
 
 const base = {
   downstream: downstreamPolicy,
-  namespace: metricsNamespace,
-  serviceName: "telemetry-processor",
-  throttledMetric: handlerMetrics.throttled,
+  dedup: "kv",
+  deadLetter: "bucket",
+  namespace: "Test/Handlers",
+  serviceName: "reading-handler",
+  metrics,
 };
 const env = {
-  AWS_REGION: "us-east-1",
-  [HANDLER_ENV.recordsTable]: "telemetry",
-  [HANDLER_ENV.dedupTable]: "dedup",
-  [HANDLER_ENV.dlqBucket]: "dlq",
+  AWS_REGION: "eu-west-3",
+  [deployEnvName("kv", "records-table")]: "records",
+  [deployEnvName("kv", "dedup-table")]: "ledger",
+  [deployEnvName("bucket", "bucket")]: "dlq",
 };
 
-describe("AWS port wiring of the Lambda entries", () => {
-  it("builds the DynamoDB, S3 and Timestream adapters from the environment", () => {
+describe("AWS port wiring of the function entries", () => {
+  it("builds an adapter per declared downstream by kind, named from the environment", () => {
     const ports = createAwsPorts({
       ...base,
-      env: { ...env, [HANDLER_ENV.timeSeriesDatabase]: "v2c", [HANDLER_ENV.timeSeriesTable]: "t" },
+      env: {
+        ...env,
+        [deployEnvName("series", "database")]: "db",
+        [deployEnvName("series", "table")]: "t",
+      },
     });
     expect(ports.dedup).toBeInstanceOf(DynamoDbDedupStore);
     expect(ports.dlq).toBeInstanceOf(S3DeadLetterQueue);
-    expect(ports.timeSeries).toBeInstanceOf(TimestreamSink);
+    expect(ports.downstreams.kv?.kind).toBe("key-value-store");
+    const series = ports.downstreams.series;
+    expect(series?.kind === "time-series-store" && series.sink).toBeInstanceOf(TimestreamSink);
   });
 
   it("runs without a time-series store when the deployment has none", () => {
-    expect(createAwsPorts({ ...base, env }).timeSeries).toBe(disabledTimeSeriesSink);
+    const series = createAwsPorts({ ...base, env }).downstreams.series;
+    expect(series?.kind === "time-series-store" && series.sink).toBe(disabledTimeSeriesSink);
   });
 
   it("names the missing variable instead of failing on the first request", () => {
-    const { [HANDLER_ENV.dlqBucket]: _dropped, ...partial } = env;
+    const name = deployEnvName("bucket", "bucket");
+    const { [name]: _dropped, ...partial } = env;
     expect(() => createAwsPorts({ ...base, env: partial })).toThrow(
-      `environment variable ${HANDLER_ENV.dlqBucket} is not set`,
+      `environment variable ${name} is not set`,
     );
   });
 });
