@@ -1,22 +1,27 @@
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  BUNDLED_ASYNCAPI_PATH,
+  emitBundledAsyncApi,
   PROTOBUF_SCHEMA_FORMAT,
 } from "../generator/emit/docs/asyncapi-bundle.js";
+import type { EmitContext } from "../generator/emit/types.js";
+import { StepCache } from "../generator/cache.js";
+import { readAsyncApi } from "../generator/load/asyncapi.js";
+import { loadFmea } from "../generator/load/fmea.js";
+import { isLibraryProto } from "../generator/load/protovalidate.js";
+import { buildModel } from "../generator/model/build.js";
 import { bundleProto } from "../generator/emit/docs/proto-bundle.js";
 import { stripCustomOptions } from "../generator/emit/docs/proto-options.js";
 import { DiagnosticBag } from "../generator/diagnostics.js";
 import { loadProto, type LoadedProto } from "../generator/load/proto.js";
 import type { Model } from "../generator/model/types.js";
-import { defaultOptions } from "../generator/options.js";
-import { generate } from "../generator/pipeline.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 
 describe("docs emitter: self-contained proto text", () => {
-  it("strips custom options (also multi-line, with braces inside strings) and keeps the rest", () => {
+  it("strips custom options (also multi-line, with braces inside strings), keeps protovalidate's and the rest", () => {
     const src = [
       "message M {",
       "  option (v2c.options.v1.message) = { schema_version: 1 };",
@@ -28,6 +33,11 @@ describe("docs emitter: self-contained proto text", () => {
       "  }];",
       "  float f = 2 [deprecated = true, (v2c.options.v1.field) = { min: 0, max: 1 }];",
       '  string s = 3; // "[(x)]" in a comment stays',
+      '  float g = 4 [(buf.validate.field).float = { gte: 0 }, (v2c.options.v1.unit) = "m"];',
+      "  oneof o {",
+      "    option (buf.validate.oneof).required = true;",
+      "    int32 h = 5;",
+      "  }",
       "}",
       "",
     ].join("\n");
@@ -38,6 +48,11 @@ describe("docs emitter: self-contained proto text", () => {
         "  string id = 1;",
         "  float f = 2 [deprecated = true];",
         '  string s = 3; // "[(x)]" in a comment stays',
+        "  float g = 4 [(buf.validate.field).float = { gte: 0 }];",
+        "  oneof o {",
+        "    option (buf.validate.oneof).required = true;",
+        "    int32 h = 5;",
+        "  }",
         "}",
         "",
       ].join("\n"),
@@ -145,12 +160,26 @@ describe("docs emitter: the bundled AsyncAPI document", () => {
   let proto: LoadedProto;
 
   beforeAll(async () => {
-    const r = await generate(defaultOptions(REPO));
-    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    model = r.model!;
-    text = r.files.find((f) => f.path === BUNDLED_ASYNCAPI_PATH)!.content;
-    proto = (await loadProto(REPO, new DiagnosticBag()))!;
-  });
+    // The docs emitter alone, on the real sources (load -> model -> bundle): the other
+    // emitters are not needed to check the bundled contract.
+    const bag = new DiagnosticBag();
+    const asyncapi = readAsyncApi(REPO, bag)!;
+    proto = (await loadProto(REPO, bag))!;
+    const fmea = await loadFmea(REPO, bag, new StepCache(undefined));
+    model = buildModel(asyncapi, proto, fmea, bag)!;
+    expect(bag.sorted().filter((d) => d.severity === "error")).toEqual([]);
+    const sources = new Map(
+      proto.set.file
+        .filter((f) => !isLibraryProto(f.name))
+        .map(
+          (f) => [`proto/${f.name}`, readFileSync(join(REPO, "proto", f.name), "utf8")] as const,
+        ),
+    );
+    text = emitBundledAsyncApi(
+      { model, protoSources: sources, asyncApiText: asyncapi.text } as EmitContext,
+      join(REPO, "templates"),
+    ).content;
+  }, 60_000);
 
   it("carries the generated header and no import or custom option in any inlined schema", () => {
     expect(text.split("\n")[0]).toMatch(
@@ -174,7 +203,7 @@ describe("docs emitter: the bundled AsyncAPI document", () => {
         .all()
         .map((m) => [m.id(), m]),
     );
-    expect(model.messages.length).toBe(3);
+    expect(model.messages.length).toBeGreaterThanOrEqual(3);
     let checked = 0;
     for (const message of model.messages) {
       const m = parsed.get(message.id);
@@ -188,4 +217,61 @@ describe("docs emitter: the bundled AsyncAPI document", () => {
     // VehicleTelemetry alone has 12 fields and 5 nested messages; a lost nesting level would show here.
     expect(checked).toBeGreaterThan(40);
   });
+
+  it("carries every compiled range, pattern, length and item bound as JSON Schema", async () => {
+    process.env.SCARF_ANALYTICS = "false";
+    const { Parser } = await import("@asyncapi/parser");
+    const { ProtoBuffSchemaParser } = await import("@asyncapi/protobuf-schema-parser");
+    const parser = new Parser({ schemaParsers: [ProtoBuffSchemaParser()] });
+    const { document } = await parser.parse(text);
+    let checked = 0;
+    for (const message of model.messages) {
+      const payload = document!
+        .messages()
+        .all()
+        .find((m) => m.id() === message.id)!
+        .payload()!;
+      const root = (payload.json() as { schema: JsonSchema }).schema;
+      const desc = proto.registry.getMessage(message.protoName)!;
+      for (const c of message.constraints) {
+        if (c.kind === "oneof") continue;
+        const at = schemaAt(root, desc, c.protoPath);
+        const s = c.repeated ? (at.items as JsonSchema) : at;
+        const where = `${message.id} ${c.protoPath}`;
+        if (c.min !== undefined)
+          expect(s[c.exclusiveMin ? "exclusiveMinimum" : "minimum"], where).toBe(c.min);
+        if (c.max !== undefined)
+          expect(s[c.exclusiveMax ? "exclusiveMaximum" : "maximum"], where).toBe(c.max);
+        if (c.pattern !== undefined) expect(s.pattern, where).toBe(c.pattern);
+        if (c.maxLength !== undefined) expect(s.maxLength, where).toBe(c.maxLength);
+        if (c.minItems !== undefined) expect(at.minItems, where).toBe(c.minItems);
+        if (c.maxItems !== undefined) expect(at.maxItems, where).toBe(c.maxItems);
+        checked += [c.min, c.max, c.pattern, c.maxLength, c.minItems, c.maxItems].filter(
+          (x) => x !== undefined,
+        ).length;
+      }
+    }
+    // The seed constrains dozens of fields (ranges on every sensor, ids, timestamps, items).
+    expect(checked).toBeGreaterThan(50);
+  });
 });
+
+type JsonSchema = Record<string, unknown>;
+
+/** The JSON Schema of the field at a proto path (`a.b`), through nested messages and oneofs. */
+function schemaAt(root: JsonSchema, message: DescMessage, protoPath: string): JsonSchema {
+  let schema = root;
+  let desc: DescMessage | undefined = message;
+  for (const name of protoPath.split(".")) {
+    const field: DescField = desc!.fields.find((f) => f.name === name)!;
+    const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+    if (field.oneof) {
+      const variants = (props[field.oneof.name]!.oneOf ?? []) as JsonSchema[];
+      const v = variants.find((x) => x["x-oneof-item"] === name)!;
+      schema = ((v.properties as Record<string, JsonSchema> | undefined)?.[name] ??
+        v) as JsonSchema;
+    } else schema = props[name]!;
+    desc = field.fieldKind === "message" ? field.message : undefined;
+  }
+  return schema;
+}
