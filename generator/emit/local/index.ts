@@ -1,13 +1,23 @@
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { ImportCollector } from "../imports.js";
-import { camel, sourceList } from "../names.js";
+import { sourceList } from "../names.js";
 import { RUNTIME, type PackageVersions } from "../spec/package.js";
 import { loadTemplates } from "../templates.js";
+import { localView } from "./view.js";
+
+const SOURCES = [
+  "asyncapi.yaml",
+  "fmea/alerts.yaml",
+  "fmea/failure-modes.yaml",
+  "fmea/metrics.yaml",
+];
 
 /**
- * `generated/local` (`@v2c/local`): the whole flow on one machine — the generated handlers on
- * the local adapters behind a rules engine that subscribes to Mosquitto with one rule per
- * send operation, as the IoT rules of the CDK app do in AWS.
+ * `generated/local` (`@v2c/local`): the whole flow on one machine — a Mosquitto configured
+ * from the spec (mTLS, ACL from the channel addresses, limits), the generated handlers on the
+ * local adapters behind a micro-batching rules engine (one rule per handled send operation,
+ * as the IoT rules of the CDK app), a fleet simulator on the generated vehicle client, live
+ * figures, local alarms with the CDK alarms' figures, fault injection and operator commands.
  */
 export function emitLocal(
   ctx: EmitContext,
@@ -16,75 +26,112 @@ export function emitLocal(
 ): GeneratedFile[] {
   const m = ctx.model;
   const t = loadTemplates(templatesRoot, "local");
-  const sends = m.operations.filter((o) => o.action === "send" && o.handler);
-  const imports = new ImportCollector();
-  const createLocalHandlers = imports.use("@v2c/handlers", "createLocalHandlers");
-  imports.use("@v2c/handlers", "LocalHandlers", true);
-  const engine = imports.use(`${RUNTIME}/local/rules-engine`, "LocalRulesEngine");
-  imports.use(`${RUNTIME}/local/rules-engine`, "LocalRule", true);
-  const entry = imports.use(`${RUNTIME}/cloud/dlq-entry`, "createDeadLetterEntry");
-  imports.use("@v2c/spec", "operations");
-  const topics = sends.map((o) => imports.use("@v2c/spec", `${camel(o.channelId)}Topic`));
-  imports.use("node:crypto", "createHash");
-  const rules = sends.map((o) => ({
-    name: o.handler!.name,
-    operationId: o.id,
-    topicConst: `${camel(o.channelId)}Topic`,
-    handlerProp: camel(o.handler!.name),
-  }));
-  const vehicleParam =
-    m.channels
-      .find((c) => c.id === sends[0]?.channelId)
-      ?.parameters.find((p) => /vehicle/.test(p.name))?.name ?? "vehicle_id";
+  const view = localView(m);
+  const sources = sourceList(SOURCES);
+
+  const pi = new ImportCollector();
+  pi.use("@v2c/handlers", "createLocalHandlers");
+  pi.use("@v2c/handlers", "handlerMetrics");
+  pi.use("@v2c/handlers", "LocalHandlers", true);
+  pi.use(`${RUNTIME}/local/local-flow`, "startLocalFlow");
+  pi.use(`${RUNTIME}/local/local-flow`, "FlowRule", true);
+  pi.use(`${RUNTIME}/local/local-flow`, "LocalFlow", true);
+  pi.use(`${RUNTIME}/local/local-flow`, "LocalFlowOptions", true);
+  pi.use(`${RUNTIME}/local/rules-engine`, "LocalRulesEngineOptions", true);
+  pi.use("@v2c/spec", "operations");
+  const topics = [...new Set(view.rules.map((r) => r.topicConst))];
+  for (const tc of topics) pi.use("@v2c/spec", tc);
   const pipeline = t.render("pipeline.ts", {
-    sources: sourceList(["asyncapi.yaml"]),
-    imports: imports.lines(),
-    createLocalHandlers,
-    engine,
-    entry,
-    rules,
-    vehicleParam,
-    topicParsers: topics.map((tc) => `${tc}.parse(topic)?.${vehicleParam}`).join(" ?? "),
+    sources,
+    imports: pi.lines(),
+    rules: view.rules,
+    vehicleParam: view.vehicleParam ?? "vehicle parameter",
+    topicParsers: view.vehicleParam
+      ? topics.map((tc) => `${tc}.parse(topic)?.${view.vehicleParam}`).join(" ?? ")
+      : "undefined",
   });
+
+  const fi = new ImportCollector();
+  fi.use("@v2c/ecu-client", "createVehicleClient");
+  fi.use("@v2c/ecu-client", "VehicleClient", true);
+  for (const s of view.fleet.snapshotTypes) fi.use("@v2c/ecu-client", s, true);
+  fi.use(`${RUNTIME}/local/fleet-types`, "FleetBindings", true);
+  fi.use("@v2c/spec", "platform");
+  const fleet = t.render("fleet.ts", { sources, imports: fi.lines(), ...view.fleet });
+
+  const ai = new ImportCollector();
+  ai.use("./pipeline.js", "startLocalPipeline");
+  ai.use("@v2c/handlers", "handlerMetrics");
+  ai.use("@v2c/handlers", "createLocalHandlers");
+  ai.use("@v2c/spec", "alerts");
+  ai.use("@v2c/spec", "failureModes");
+  ai.use("@v2c/spec", "info");
+  ai.use("@v2c/spec", "metrics");
+  ai.use("./broker-spec.js", "brokerSpec");
+  ai.use("./broker-spec.js", "engineIdentity");
+  ai.use(`${RUNTIME}/local/local-alarms`, "localAlarms");
+  ai.use(`${RUNTIME}/local/local-app`, "LocalApp", true);
+  ai.use("node:url", "fileURLToPath");
+  const app = t.render("app.ts", { sources, imports: ai.lines() });
+  const brokerSpec = t.render("broker-spec.ts", {
+    sources,
+    imports: [`import type { BrokerSpec } from "${RUNTIME}/local/broker-config";`],
+    broker: view.broker,
+  });
+
+  const bin = (name: string, fn: string, module: string) =>
+    t.render(name, {
+      sources,
+      imports: [
+        `import { localApp } from "../src/app.js";`,
+        `import { ${fn} } from "${RUNTIME}/local/${module}";`,
+      ],
+    });
   const pkg = {
     name: "@v2c/local",
     version: m.info.version,
     private: true,
-    description: `Generated: the ${m.info.title} flow on one machine (Mosquitto + rules engine + handlers on SQLite). DO NOT EDIT.`,
+    description: `Generated: the ${m.info.title} flow on one machine (Mosquitto + rules engine + handlers on SQLite + fleet simulator). DO NOT EDIT.`,
     type: "module",
-    exports: { ".": "./src/pipeline.ts" },
+    exports: { ".": "./src/index.ts" },
     dependencies: {
+      "@v2c/ecu-client": m.info.version,
       "@v2c/handlers": m.info.version,
       [RUNTIME]: versions.runtime,
       "@v2c/spec": m.info.version,
     },
   };
+  const header = `// Code generated by v2c-gen from ${sources}. DO NOT EDIT.\n// Edit the spec sources and run \`npm run generate\`.\n`;
   return [
     { path: "local/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
     {
       path: "local/tsconfig.json",
       content: `${JSON.stringify({ extends: "../../tsconfig.base.json", include: ["src", "bin", "test"] }, null, 2)}\n`,
     },
-    { path: "local/src/pipeline.ts", content: pipeline },
     {
-      path: "local/bin/run.ts",
-      content: t.render("run.ts", {
-        sources: sourceList(["asyncapi.yaml"]),
-        imports: [`import { startLocalPipeline } from "../src/pipeline.js";`],
-        rules,
-      }),
+      path: "local/src/index.ts",
+      content: `${header}export * from "./pipeline.js";\nexport * from "./fleet.js";\nexport * from "./app.js";\nexport * from "./broker-spec.js";\n`,
+    },
+    { path: "local/src/pipeline.ts", content: pipeline },
+    { path: "local/src/fleet.ts", content: fleet },
+    { path: "local/src/app.ts", content: app },
+    { path: "local/src/broker-spec.ts", content: brokerSpec },
+    { path: "local/bin/run.ts", content: bin("run.ts", "runLocalCli", "cli-local") },
+    {
+      path: "local/bin/simulate.ts",
+      content: bin("simulate.ts", "runSimulateCli", "cli-simulate"),
+    },
+    {
+      path: "local/bin/operator.ts",
+      content: bin("operator.ts", "runOperatorCli", "cli-operator"),
     },
     {
       path: "local/README.md",
       content: t.render("README.md", {
-        sources: sourceList(["asyncapi.yaml"]),
+        sources,
         title: m.info.title,
-        rules: rules.map((r) => ({
-          ...r,
-          filter: m.channels.find(
-            (c) => c.id === sends.find((o) => o.id === r.operationId)!.channelId,
-          )!.filter,
-        })),
+        rules: view.rules,
+        broker: view.broker,
       }),
     },
   ];

@@ -1,5 +1,6 @@
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { ConnectionOptions } from "node:tls";
 import type { InvocationContext, RuleEvent } from "../handlers/event.js";
+import { EngineConnection, type Delivery } from "./engine-connection.js";
 
 /** One IoT rule: a topic filter and the handler its Lambda action invokes. */
 export interface LocalRule {
@@ -11,12 +12,25 @@ export interface LocalRule {
   readonly timeoutMs: number;
 }
 
+/**
+ * How a micro-batch is made atomic: `batch` runs a whole batch in one transaction (commit when
+ * it resolves), `message` one invocation attempt inside it (a savepoint: a failed attempt
+ * leaves no partial writes). The local pipeline passes SQLite's; none = no transaction.
+ */
+export interface EngineTransactions {
+  batch<T>(work: () => Promise<T>): Promise<T>;
+  message<T>(work: () => Promise<T>): Promise<T>;
+}
+
 /** Options of the local rules engine. */
 export interface LocalRulesEngineOptions {
   readonly url: string;
   readonly rules: readonly LocalRule[];
   readonly clientId?: string;
-  readonly tls?: Pick<IClientOptions, "ca" | "cert" | "key" | "servername" | "rejectUnauthorized">;
+  readonly tls?: Pick<
+    ConnectionOptions,
+    "ca" | "cert" | "key" | "servername" | "rejectUnauthorized"
+  >;
   /**
    * Retries of a failed invocation, like Lambda's asynchronous invocation (2 by default, at
    * 1 and 2 minutes in AWS; pass shorter delays locally).
@@ -27,6 +41,17 @@ export interface LocalRulesEngineOptions {
   /** IoT Core's `clientid()`: Mosquitto does not tell subscribers who published, so derive it. */
   readonly clientIdOf?: (topic: string) => string;
   readonly connectTimeoutMs?: number;
+  readonly reconnectPeriodMs?: number;
+  /** Messages per transaction at most (1 = acknowledge each message after its handler). */
+  readonly maxBatch?: number;
+  /** MQTT 5 Receive Maximum: unacknowledged messages the broker may send (≥ 2 × maxBatch). */
+  readonly receiveMaximum?: number;
+  readonly transactions?: EngineTransactions;
+  /** A topic the engine also subscribes to whose messages are acknowledged and dropped. */
+  readonly fenceTopic?: string;
+  /** After each committed batch (the PUBACKs are on their way). */
+  readonly onCommitted?: (messages: number, committedAt: number) => void;
+  readonly onConnection?: (state: "up" | "down", info: { sessionPresent?: boolean }) => void;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -37,19 +62,36 @@ export interface RulesEngineStats {
   invoked: number;
   retried: number;
   failed: number;
+  batches: number;
+  /** Fence messages received (see `fenceTopic`). */
+  fenced: number;
+  /** Batches whose transaction failed (not acknowledged: the broker redelivers them). */
+  uncommitted: number;
+  connects: number;
 }
 
 /**
  * A one-machine stand-in for the AWS IoT rules engine: subscribes to each rule's filter with
- * QoS 1, turns each message into the event the rule SQL would produce (base64 payload,
- * topic, client id, receive timestamp) and invokes the handler, retrying like an asynchronous
- * Lambda invocation. The PUBACK is sent only after the handler (or the error action) finished,
- * so a crash mid-invocation makes the broker redeliver: at-least-once, as in AWS.
+ * QoS 1, turns each message into the event the rule SQL would produce (base64 payload, topic,
+ * client id, receive timestamp) and invokes the handler, retrying like an asynchronous Lambda
+ * invocation. Messages are processed in micro-batches: every message that arrived while the
+ * previous batch ran forms the next one, inside one transaction, and the PUBACKs are sent only
+ * after its commit — a crash before it makes the broker redeliver: at-least-once, as in AWS.
  */
 export class LocalRulesEngine {
-  readonly stats: RulesEngineStats = { received: 0, invoked: 0, retried: 0, failed: 0 };
-  private client: MqttClient | undefined;
-  private inflight = 0;
+  readonly stats: RulesEngineStats = {
+    received: 0,
+    invoked: 0,
+    retried: 0,
+    failed: 0,
+    batches: 0,
+    fenced: 0,
+    uncommitted: 0,
+    connects: 0,
+  };
+  private connection: EngineConnection | undefined;
+  private queue: Delivery[] = [];
+  private draining = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: LocalRulesEngineOptions) {}
@@ -57,72 +99,123 @@ export class LocalRulesEngine {
   /** Connects and subscribes; rejects after the connect timeout. */
   async start(): Promise<void> {
     const o = this.options;
-    const client = mqtt.connect(o.url, {
-      protocolVersion: 5,
-      clientId: o.clientId ?? "v2c-local-rules-engine",
-      clean: false,
-      properties: { sessionExpiryInterval: 3600 },
-      reconnectPeriod: 1000,
-      connectTimeout: o.connectTimeoutMs ?? 5000,
-      ...(o.tls ?? {}),
-    });
-    this.client = client;
-    // MQTT.js calls handleMessage before it sends the PUBACK of a QoS 1 message.
-    client.handleMessage = (packet, done) => {
-      if (packet.cmd !== "publish") return done();
-      this.dispatch(packet.topic, Buffer.from(packet.payload as Buffer)).then(
-        () => done(),
-        (e: unknown) => done(e as Error),
-      );
-    };
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        client.once("connect", () => resolve());
-        client.once("error", reject);
-      }),
-      o.connectTimeoutMs ?? 5000,
-      `rules engine: no CONNACK from ${o.url}`,
-    );
     const filters = [...new Set(o.rules.map((r) => r.filter))];
-    await withTimeout(
-      client.subscribeAsync(filters, { qos: 1 }).then(() => undefined),
-      o.connectTimeoutMs ?? 5000,
-      "rules engine: no SUBACK",
-    );
+    if (o.fenceTopic) filters.push(o.fenceTopic);
+    this.connection = new EngineConnection({
+      url: o.url,
+      clientId: o.clientId ?? "v2c-local-rules-engine",
+      filters,
+      ...(o.tls ? { tls: o.tls } : {}),
+      // Measured with Mosquitto 2.0.11: after a crash and restart, what vehicles publish before
+      // the engine is back reaches it only up to its Receive Maximum (the rest stalls): the
+      // MQTT maximum keeps that window as wide as it can be (README, "broker restart").
+      receiveMaximum: o.receiveMaximum ?? 65535,
+      connectTimeoutMs: o.connectTimeoutMs ?? 5000,
+      reconnectPeriodMs: o.reconnectPeriodMs ?? 200,
+      onDelivery: (d) => this.enqueue(d),
+      onState: (state, info) => {
+        if (state === "up") this.stats.connects++;
+        o.onConnection?.(state, info);
+      },
+    });
+    await this.connection.start();
   }
 
-  /** Resolves when no invocation is running (for tests and benchmarks). */
+  /** Whether the engine is connected and subscribed. */
+  get connected(): boolean {
+    return this.connection?.connected ?? false;
+  }
+
+  /** A crash of the engine: the connection dies without DISCONNECT; uncommitted work is not acknowledged. */
+  kill(): void {
+    this.connection?.kill();
+  }
+
+  /** Starts again after `kill()` (the persistent session redelivers what was not acknowledged). */
+  async restart(timeoutMs = 5000): Promise<void> {
+    await this.connection?.start();
+    await this.connection?.whenUp(timeoutMs);
+  }
+
+  /** Drops the connection and reconnects at once (the supervisor calls it after a broker restart). */
+  reconnectNow(): void {
+    this.connection?.reconnectNow();
+  }
+
+  /** Resolves once connected (rejects after `timeoutMs`). */
+  whenConnected(timeoutMs: number): Promise<void> {
+    return this.connection
+      ? this.connection.whenUp(timeoutMs)
+      : Promise.reject(new Error("not started"));
+  }
+
+  /** Messages received but not yet committed. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves when no message is waiting or being processed (tests, benchmarks, shutdown). */
   idle(): Promise<void> {
-    if (this.inflight === 0) return Promise.resolve();
+    if (!this.draining && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Disconnects (bounded wait). */
+  /** Finishes the batch in progress, then disconnects (the session stays for the next start). */
   async stop(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    if (!client) return;
-    await withTimeout(client.endAsync(), 5000, "rules engine: end timed out").catch(() =>
-      client.end(true),
-    );
+    await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 5000))]);
+    const c = this.connection;
+    this.connection = undefined;
+    await c?.stop();
   }
 
-  private async dispatch(topic: string, payload: Buffer): Promise<void> {
+  private enqueue(d: Delivery): void {
+    if (this.options.fenceTopic && d.topic === this.options.fenceTopic) {
+      this.stats.fenced++;
+      this.connection?.ack(d);
+      return;
+    }
     this.stats.received++;
-    const rules = this.options.rules.filter((r) => topicMatches(r.filter, topic));
+    this.queue.push(d);
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  private async drain(): Promise<void> {
+    const max = this.options.maxBatch ?? 500;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, max);
+      const tx = this.options.transactions;
+      try {
+        await (tx ? tx.batch(() => this.runBatch(batch)) : this.runBatch(batch));
+      } catch {
+        // The commit failed: nothing of this batch is stored or acknowledged. Reconnecting
+        // makes the broker redeliver it (at-least-once; dedup absorbs what was stored).
+        this.stats.uncommitted++;
+        this.connection?.reconnectNow();
+        continue;
+      }
+      this.stats.batches++;
+      this.options.onCommitted?.(batch.length, (this.options.now ?? Date.now)());
+      for (const d of batch) this.connection?.ack(d);
+    }
+    this.draining = false;
+    this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  private async runBatch(batch: readonly Delivery[]): Promise<void> {
     const now = this.options.now ?? Date.now;
-    const event: RuleEvent = {
-      payload: payload.toString("base64"),
-      topic,
-      clientId: this.options.clientIdOf?.(topic) ?? "",
-      receivedAt: now(),
-    };
-    this.inflight++;
-    try {
-      await Promise.all(rules.map((rule) => this.invoke(rule, event)));
-    } finally {
-      this.inflight--;
-      if (this.inflight === 0) this.idleWaiters.splice(0).forEach((w) => w());
+    for (const d of batch) {
+      const event: RuleEvent = {
+        payload: d.payload.toString("base64"),
+        topic: d.topic,
+        clientId: this.options.clientIdOf?.(d.topic) ?? "",
+        receivedAt: now(),
+      };
+      for (const rule of this.options.rules) {
+        if (topicMatches(rule.filter, d.topic)) await this.invoke(rule, event);
+      }
     }
   }
 
@@ -131,6 +224,7 @@ export class LocalRulesEngine {
     const sleep =
       this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const now = this.options.now ?? Date.now;
+    const tx = this.options.transactions;
     for (let attempt = 0; ; attempt++) {
       const started = now();
       const context: InvocationContext = {
@@ -138,11 +232,13 @@ export class LocalRulesEngine {
       };
       try {
         this.stats.invoked++;
-        await withTimeout(
-          rule.handler(event, context),
-          rule.timeoutMs,
-          `${rule.name}: Task timed out after ${rule.timeoutMs} ms`,
-        );
+        const run = () =>
+          withTimeout(
+            rule.handler(event, context),
+            rule.timeoutMs,
+            `${rule.name}: Task timed out after ${rule.timeoutMs} ms`,
+          );
+        await (tx ? tx.message(run) : run());
         return;
       } catch (error) {
         if (attempt >= delays.length) {
