@@ -11,7 +11,9 @@ import { dashboard, slaPercentile } from "../generator/emit/infra/dashboard.js";
 import { functions } from "../generator/emit/infra/functions.js";
 import { emitInfra } from "../generator/emit/infra/index.js";
 import { iotPolicy, policyTopic } from "../generator/emit/infra/iot-policy.js";
-import { topicRuleSql, topicRules } from "../generator/emit/infra/topic-rules.js";
+import { deployOptions } from "../generator/emit/infra/deploy-options.js";
+import { stores, topicRuleSql, topicRules } from "../generator/emit/infra/topic-rules.js";
+import { RULE_EVENT_FIELDS, ruleSql } from "../runtime/src/handlers/event.js";
 import type { GeneratedFile } from "../generator/emit/types.js";
 import type { AlarmModel, Model } from "../generator/model/types.js";
 import { defaultOptions } from "../generator/options.js";
@@ -45,10 +47,12 @@ const alarm = (over: Partial<AlarmModel>): AlarmModel => ({
 });
 
 describe("topic rules", () => {
-  it("derives the SQL from the channel filter", () => {
-    expect(topicRuleSql("v2c/v1/+/+/telemetry/vehicle")).toBe(
-      "SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientId, timestamp() AS timestamp FROM 'v2c/v1/+/+/telemetry/vehicle'",
-    );
+  it("derives the SQL from the runtime's event field list (one source for the rule and the reader)", () => {
+    const sql = topicRuleSql("a/+/b");
+    expect(sql).toBe(ruleSql("a/+/b"));
+    const aliases = [...sql.matchAll(/ AS (\w+)/g)].map((m) => m[1]);
+    expect(aliases).toEqual(Object.keys(RULE_EVENT_FIELDS));
+    expect(sql).toContain("timestamp() AS receivedAt");
   });
 
   it("creates one rule per send operation with a handler, none for receive operations", () => {
@@ -208,18 +212,17 @@ describe("alarm table", () => {
 });
 
 describe("functions and dashboard", () => {
-  it("sizes processors from x-handler and adds the DLQ replay handler", () => {
+  it("sizes one function per handled operation from x-handler and adds the DLQ replay function", () => {
     const fns = functions(model);
-    expect(fns.map((f) => f.name)).toEqual([
-      "telemetry-processor",
-      "batch-processor",
-      "dlq-replay-handler",
-    ]);
-    const op = model.operations.find((o) => o.id === "publishTelemetry")!;
-    expect(fns[0]).toMatchObject({
-      memoryMb: op.handler!.memoryMb,
-      timeoutMs: op.handler!.timeoutMs,
-      reservedConcurrency: op.handler!.reservedConcurrency,
+    const handled = model.operations.filter((o) => o.action === "send" && o.handler);
+    expect(fns.slice(0, -1).map((f) => f.name)).toEqual(handled.map((o) => o.handler!.name));
+    expect(fns.at(-1)).toMatchObject({ role: "replay", async: false });
+    handled.forEach((op, i) => {
+      expect(fns[i]).toMatchObject({
+        memoryMb: op.handler!.memoryMb,
+        timeoutMs: op.handler!.timeoutMs,
+        async: true,
+      });
     });
   });
 
@@ -233,6 +236,95 @@ describe("functions and dashboard", () => {
       { statistic: "p99", slaMs: 500 },
       { statistic: "p99.9", slaMs: 2000 },
     ]);
+  });
+});
+
+describe("any number of handled operations and stores", () => {
+  /** The seed model with `n` copies of its first handled operation and extra store participants. */
+  function widened(n: number): Model {
+    const op = model.operations.find((o) => o.action === "send" && o.handler)!;
+    const copies = Array.from({ length: n }, (_, i) => ({
+      ...op,
+      id: `${op.id}Copy${i}`,
+      handler: { ...op.handler!, name: `copy-${i}`, writes: ["kv-extra"], dedup: "kv-extra" },
+    }));
+    return {
+      ...model,
+      operations: [...model.operations, ...copies],
+      participants: [
+        ...model.participants,
+        { id: "kv-extra", name: "Extra table", kind: "key-value-store" },
+        { id: "bucket-extra", name: "Extra bucket", kind: "object-store" },
+      ],
+    } as Model;
+  }
+
+  it("gives every handled operation its own function and rule, and the replay function last", () => {
+    const m = widened(3);
+    const fns = functions(m);
+    for (let i = 0; i < 3; i++) {
+      expect(fns.find((f) => f.name === `copy-${i}`)).toMatchObject({
+        async: true,
+        writes: ["kv-extra"],
+      });
+      expect(topicRules(m).find((r) => r.handler === `copy-${i}`)).toBeDefined();
+    }
+    expect(topicRules(m)).toHaveLength(fns.length - 1);
+    expect(fns.at(-1)!.writes).toContain("kv-extra");
+  });
+
+  it("deploys each store participant by its kind and records what the functions use it for", () => {
+    const m = widened(1);
+    const views = stores(m, functions(m));
+    expect(views.find((v) => v.id === "kv-extra")).toMatchObject({
+      kind: "key-value-store",
+      records: true,
+      dedup: true,
+    });
+    expect(views.find((v) => v.id === "bucket-extra")).toMatchObject({ kind: "object-store" });
+    const kinds = new Set(["key-value-store", "time-series-store", "object-store"]);
+    expect(views.map((v) => v.id)).toEqual(
+      m.participants.filter((p) => kinds.has(p.kind)).map((p) => p.id),
+    );
+  });
+
+  it("dead-letters into the only object store when a handler names none, and into none when there are two", () => {
+    const one = functions({
+      ...model,
+      participants: [{ id: "only-bucket", name: "B", kind: "object-store" }],
+    } as Model);
+    expect(one[0]!.deadLetter).toBe("only-bucket");
+    const two = functions(widened(0));
+    const declared = model.participants.filter((p) => p.kind === "object-store").length;
+    if (declared === 1) expect(two[0]!.deadLetter).toBeUndefined();
+  });
+
+  it("emits a package for a widened model whose spec.ts lists every function and store", () => {
+    const m = widened(2);
+    const out = emitInfra(
+      { model: m, protoTs: new Map() } as never,
+      defaultOptions(REPO).templates,
+    );
+    const spec = out.find((f) => f.path === "infra/src/spec.ts")!.content;
+    for (const name of ["copy-0", "copy-1", "kv-extra", "bucket-extra"])
+      expect(spec).toContain(`"${name}"`);
+  });
+});
+
+describe("deploy options", () => {
+  it("defaults log retention and npm scope, and reads them from the model when present", () => {
+    expect(deployOptions(model).logRetentionDays).toBeGreaterThan(0);
+    const m = {
+      ...model,
+      npmScope: "@acme",
+      runbookBaseUrl: "https://x.invalid/r",
+      platform: { ...model.platform, logRetentionDays: 7 },
+    } as Model;
+    expect(deployOptions(m)).toEqual({
+      logRetentionDays: 7,
+      npmScope: "@acme",
+      runbookBaseUrl: "https://x.invalid/r",
+    });
   });
 });
 

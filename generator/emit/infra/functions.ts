@@ -1,45 +1,116 @@
-import type { Model } from "../../model/types.js";
+import type { HandlerModel, Model, OperationModel } from "../../model/types.js";
 
-/** Name of the DLQ replay function (the seed's Procedure 1, step 4). */
-export const DLQ_REPLAY_HANDLER = "dlq-replay-handler";
+/**
+ * What the infra reads of a handler: the sizing of VOCABULARY §2 and its downstream
+ * participants (`writes`, `dedup`, `dead-letter`). Read through this view so the emitter works
+ * whether or not the model carries the downstream fields yet.
+ */
+export interface HandlerBinding {
+  readonly writes: readonly string[];
+  readonly dedup?: string;
+  readonly deadLetter?: string;
+}
+
+type HandlerWithBindings = HandlerModel &
+  Partial<{ writes: readonly string[]; dedup: string; deadLetter: string }>;
 
 /** One Lambda function of the pipeline and its sizing. */
 export interface FunctionView {
   readonly name: string;
-  /** The send operation it handles; undefined for the replay handler. */
+  /** The operation whose IoT rule invokes it; undefined for the replay function. */
   readonly operationId?: string;
   readonly memoryMb: number;
   readonly timeoutMs: number;
   /** Reserved concurrency; undefined: none reserved. */
   readonly reservedConcurrency?: number;
   readonly role: "processor" | "replay";
+  /** Invoked asynchronously (by an IoT rule): gets an on-failure destination and its alarm. */
+  readonly async: boolean;
+  readonly writes: readonly string[];
+  readonly dedup?: string;
+  readonly deadLetter?: string;
 }
 
-/** Lambda's default memory: the replay handler's floor when the spec names no handler. */
+/** Lambda's default memory: the replay function's floor. */
 export const LAMBDA_DEFAULT_MEMORY_MB = 128;
 
-/** Lambda's maximum timeout: the replay handler walks the DLQ and may use all of it. */
+/** Lambda's maximum timeout: the replay function walks the DLQ and may use all of it. */
 export const LAMBDA_MAX_TIMEOUT_MS = 900_000;
 
+/** Name of the replay function when `x-v2c.replay.name` is absent (documented in the README). */
+export const DEFAULT_REPLAY_NAME = "dead-letter-replay";
+
+/** The operations an IoT rule routes to a handler: vehicle -> cloud (`send`) with `x-handler`. */
+export function handledOperations(model: Model): OperationModel[] {
+  return model.operations.filter((op) => op.action === "send" && op.handler);
+}
+
+/** The downstream participants of an operation's handler. */
+export function handlerBinding(op: OperationModel): HandlerBinding {
+  const h = op.handler as HandlerWithBindings | undefined;
+  return {
+    writes: [...(h?.writes ?? [])],
+    ...(h?.dedup ? { dedup: h.dedup } : {}),
+    ...(h?.deadLetter ? { deadLetter: h.deadLetter } : {}),
+  };
+}
+
+/** The replay function's declaration (`x-v2c.replay`), when the model carries one. */
+function replayOf(model: Model): { name?: string; memoryMb?: number; timeoutMs?: number } {
+  return (
+    (model as Model & { replay?: { name?: string; memoryMb?: number; timeoutMs?: number } })
+      .replay ?? {}
+  );
+}
+
+/** The only object-store participant, the default dead-letter store (VOCABULARY §2). */
+export function defaultDeadLetter(model: Model): string | undefined {
+  const stores = model.participants.filter((p) => p.kind === "object-store");
+  return stores.length === 1 ? stores[0]!.id : undefined;
+}
+
 /**
- * One function per send operation's `x-handler` (memory, timeout, reserved concurrency from the
- * spec), plus the DLQ replay handler. The spec gives the replay handler no sizing: it gets the
- * largest handler's memory, Lambda's maximum timeout and no reserved concurrency.
+ * One function per handled operation (memory, timeout, reserved concurrency and downstreams
+ * from its `x-handler`), plus the DLQ replay function (`x-v2c.replay`; defaults: the largest
+ * handler's memory, Lambda's maximum timeout, every downstream of every handler).
  */
 export function functions(model: Model): FunctionView[] {
-  const processors = model.operations
-    .filter((op) => op.action === "send" && op.handler)
-    .map((op): FunctionView => ({
+  const fallbackDlq = defaultDeadLetter(model);
+  const processors = handledOperations(model).map((op): FunctionView => {
+    const b = handlerBinding(op);
+    const deadLetter = b.deadLetter ?? fallbackDlq;
+    return {
       name: op.handler!.name,
       operationId: op.id,
       memoryMb: op.handler!.memoryMb,
       timeoutMs: op.handler!.timeoutMs,
-      reservedConcurrency: op.handler!.reservedConcurrency,
+      ...(op.handler!.reservedConcurrency
+        ? { reservedConcurrency: op.handler!.reservedConcurrency }
+        : {}),
       role: "processor",
-    }));
-  const memoryMb = Math.max(LAMBDA_DEFAULT_MEMORY_MB, ...processors.map((p) => p.memoryMb));
+      async: true,
+      writes: b.writes,
+      ...(b.dedup ? { dedup: b.dedup } : {}),
+      ...(deadLetter ? { deadLetter } : {}),
+    };
+  });
+  const replay = replayOf(model);
+  const union = (pick: (f: FunctionView) => readonly (string | undefined)[]) =>
+    [...new Set(processors.flatMap(pick).filter((x): x is string => x !== undefined))].sort();
+  const dlqs = union((f) => [f.deadLetter]);
+  const dedups = union((f) => [f.dedup]);
   return [
     ...processors,
-    { name: DLQ_REPLAY_HANDLER, memoryMb, timeoutMs: LAMBDA_MAX_TIMEOUT_MS, role: "replay" },
+    {
+      name: replay.name ?? DEFAULT_REPLAY_NAME,
+      memoryMb:
+        replay.memoryMb ?? Math.max(LAMBDA_DEFAULT_MEMORY_MB, ...processors.map((p) => p.memoryMb)),
+      timeoutMs: replay.timeoutMs ?? LAMBDA_MAX_TIMEOUT_MS,
+      role: "replay",
+      async: false,
+      writes: union((f) => f.writes),
+      ...(dedups.length === 1 ? { dedup: dedups[0]! } : {}),
+      ...(dlqs.length >= 1 ? { deadLetter: dlqs[0]! } : {}),
+    },
   ];
 }

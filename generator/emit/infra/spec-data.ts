@@ -4,9 +4,10 @@ import { loadTemplates } from "../templates.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { alarmTable, alarmTraces } from "./alarm-table.js";
 import { customNamespace, dashboard } from "./dashboard.js";
-import { DLQ_REPLAY_HANDLER, functions } from "./functions.js";
+import { deployOptions } from "./deploy-options.js";
+import { DEFAULT_REPLAY_NAME, functions } from "./functions.js";
 import { iotPolicy } from "./iot-policy.js";
-import { topicRules } from "./topic-rules.js";
+import { stores, topicRules } from "./topic-rules.js";
 
 /** `src/spec.ts`: every figure of the spec the construct uses, printed as literals. */
 export function emitInfraSpec(ctx: EmitContext, templatesRoot: string): GeneratedFile {
@@ -17,15 +18,22 @@ export function emitInfraSpec(ctx: EmitContext, templatesRoot: string): Generate
     topicRuleSpec: imports.use("./types.js", "TopicRuleSpec", true),
     iotPolicySpec: imports.use("./types.js", "IotPolicySpec", true),
     dashboardSpec: imports.use("./types.js", "DashboardSpec", true),
+    storeSpec: imports.use("./types.js", "StoreSpec", true),
   };
-  const fns = functions(m).map((f) => ({
+  const views = functions(m);
+  const fns = views.map((f) => ({
     name: f.name,
     operationId: f.operationId ?? null,
     memoryMb: f.memoryMb,
     timeoutMs: f.timeoutMs,
     reservedConcurrency: f.reservedConcurrency ?? null,
     role: f.role,
+    async: f.async,
+    writes: f.writes,
+    dedup: f.dedup ?? null,
+    deadLetter: f.deadLetter ?? null,
   }));
+  const options = deployOptions(m);
   const content = loadTemplates(templatesRoot, "infra").render("spec.ts", {
     sources: sourceList(["asyncapi.yaml", "fmea/alerts.yaml", "fmea/metrics.yaml"]),
     imports: imports.lines(),
@@ -34,8 +42,11 @@ export function emitInfraSpec(ctx: EmitContext, templatesRoot: string): Generate
     metricsNamespace: JSON.stringify(customNamespace(m)),
     dlqRetentionMs: String(m.platform.dlqRetentionMs),
     timeSeriesMemoryRetentionMs: String(m.platform.timeSeriesMemoryRetentionMs),
-    functionsDoc: `One function per send operation's x-handler, plus ${DLQ_REPLAY_HANDLER} (sized like the largest handler, Lambda's maximum timeout: the spec gives it no figures).`,
+    logRetentionDays: String(options.logRetentionDays),
+    runbookBaseUrl: JSON.stringify(options.runbookBaseUrl ?? null),
+    functionsDoc: `One function per handled operation's x-handler, plus the DLQ replay function (x-v2c.replay; default name ${DEFAULT_REPLAY_NAME}, the largest handler's memory, Lambda's maximum timeout).`,
     functions: literal(fns),
+    stores: literal(stores(m, views)),
     topicRules: literal(topicRules(m)),
     audiences: literal(m.audiences.map((a) => ({ id: a.id, description: a.description }))),
     iotPolicyDoc:

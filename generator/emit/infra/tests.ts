@@ -20,6 +20,7 @@ export function emitInfraTests(ctx: EmitContext, templatesRoot: string): Generat
   for (const s of ["AlarmSpec", "MetricSpec"]) imports.use(`${RUNTIME}/spec-types`, s, true);
   imports.use("cdk-nag", "AwsSolutionsChecks");
   imports.use(`${RUNTIME}/cloud/dynamodb-dedup-store`, "DEDUP_TTL_ATTRIBUTE");
+  imports.use(`${RUNTIME}/handlers/event`, "ruleSql");
   for (const s of [
     "alerts",
     "channels",
@@ -35,13 +36,17 @@ export function emitInfraTests(ctx: EmitContext, templatesRoot: string): Generat
   for (const s of ["afterAll", "beforeAll", "describe", "expect", "it"]) imports.use("vitest", s);
   for (const s of [
     "DEDUP_PARTITION_KEY",
-    "TELEMETRY_PARTITION_KEY",
+    "RECORDS_PARTITION_KEY",
     "TelemetryPipeline",
     "functions",
+    "logRetention",
+    "logRetentionDays",
+    "stores",
   ]) {
     imports.use("../src/index.js", s);
   }
-  imports.use("../src/index.js", "FunctionName", true);
+  for (const s of ["AudienceId", "FunctionName", "StoreId"])
+    imports.use("../src/index.js", s, true);
   const content = loadTemplates(templatesRoot, "infra").render("pipeline.test.ts", {
     sources: sourceList(["fmea/failure-modes.yaml", "fmea/alerts.yaml", "asyncapi.yaml"]),
     imports: imports.lines(),

@@ -1,6 +1,8 @@
 import type { Model } from "../../model/types.js";
+import { ruleSql } from "../../../runtime/src/handlers/event.js";
+import { handledOperations } from "./functions.js";
 
-/** One IoT topic rule: a send operation's channel routed to its handler. */
+/** One IoT topic rule: a handled operation's channel routed to its handler. */
 export interface TopicRuleView {
   readonly operationId: string;
   readonly channelId: string;
@@ -9,25 +11,62 @@ export interface TopicRuleView {
 }
 
 /**
- * The rule SQL for a channel filter. A rule's Lambda action cannot pass binary, so the payload is
- * base64-encoded; topic, client id and broker timestamp complete the handler's event.
+ * The rule SQL for a channel filter: the runtime's `ruleSql`, built from the same field list
+ * as the handler's event reader (`runtime/src/handlers/event.ts`), so the two cannot drift.
  */
 export function topicRuleSql(filter: string): string {
-  return `SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientId, timestamp() AS timestamp FROM '${filter}'`;
+  return ruleSql(filter);
 }
 
-/** One rule per send (publish) operation that names a handler, in spec order. */
+/** One rule per handled operation, in spec order (the model guarantees its channel exists). */
 export function topicRules(model: Model): TopicRuleView[] {
-  return model.operations
-    .filter((op) => op.action === "send" && op.handler)
-    .map((op) => {
-      const channel = model.channels.find((c) => c.id === op.channelId);
-      if (!channel) throw new Error(`operation ${op.id} on unknown channel ${op.channelId}`);
-      return {
+  return handledOperations(model).flatMap((op) => {
+    const channel = model.channels.find((c) => c.id === op.channelId);
+    if (!channel) return [];
+    return [
+      {
         operationId: op.id,
         channelId: channel.id,
         handler: op.handler!.name,
         sql: topicRuleSql(channel.filter),
-      };
-    });
+      },
+    ];
+  });
+}
+
+/** Participant kinds the infra deploys a resource for (VOCABULARY §1), in resource order. */
+export const STORE_KINDS = ["key-value-store", "time-series-store", "object-store"] as const;
+
+/** A deployed store: one participant of a store kind and what the functions use it for. */
+export interface StoreView {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: (typeof STORE_KINDS)[number];
+  /** key-value-store: some handler writes records to it. */
+  readonly records: boolean;
+  /** key-value-store: some handler keeps dedup claims in it. */
+  readonly dedup: boolean;
+  /** object-store: some function dead-letters into it. */
+  readonly deadLetter: boolean;
+}
+
+/** Every participant of a store kind, with its uses by the functions. */
+export function stores(
+  model: Model,
+  fns: readonly { writes: readonly string[]; dedup?: string; deadLetter?: string }[],
+): StoreView[] {
+  return model.participants.flatMap((p) => {
+    const kind = STORE_KINDS.find((k) => k === p.kind);
+    if (!kind) return [];
+    return [
+      {
+        id: p.id,
+        name: p.name,
+        kind,
+        records: fns.some((f) => f.writes.includes(p.id)),
+        dedup: fns.some((f) => f.dedup === p.id),
+        deadLetter: fns.some((f) => f.deadLetter === p.id),
+      },
+    ];
+  });
 }
