@@ -17,6 +17,8 @@ export const MetricName = {
   publishAcked: "mqtt.publish.acked",
   publishResent: "mqtt.publish.resent",
   publishQueued: "mqtt.publish.queued",
+  publishSent: "mqtt.publish.sent",
+  publishDropped: "mqtt.publish.dropped",
   publishRejected: "mqtt.publish.rejected",
   queueDropped: "mqtt.queue.dropped",
 } as const;

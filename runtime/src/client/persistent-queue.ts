@@ -8,9 +8,13 @@ export interface QueueEntryInput {
   /** The full topic name (aliases are per connection and meaningless after a restart). */
   readonly topic: string;
   readonly payload: Uint8Array;
-  readonly qos: 0 | 1;
+  readonly qos: 0 | 1 | 2;
   /** The spec's alias number for the topic (a hint for the next connection, not wire state). */
   readonly alias?: number | undefined;
+  /** The operation's retain flag. */
+  readonly retain?: boolean | undefined;
+  /** MQTT 5 message expiry interval (s) at enqueue time; the flush sends what is left of it. */
+  readonly messageExpiryS?: number | undefined;
 }
 
 /** A stored entry; `seq` orders the queue and is what `ack` takes. */
@@ -63,6 +67,8 @@ interface Row {
   qos: number;
   alias: number | null;
   enqueued_at: number;
+  retain: number | null;
+  expiry_s: number | null;
 }
 
 /**
@@ -77,7 +83,9 @@ interface Row {
  *
  * Delivery uses peek/ack: a flush reads entries without removing them and acks each one only
  * after its PUBACK, so a flush that dies midway loses nothing (it may resend, which QoS 1 and
- * cloud-side dedup by message id allow).
+ * cloud-side dedup by message id allow). The session also writes ahead on a live connection:
+ * every kept publish is enqueued before it is sent and acked after its PUBACK, so a process
+ * killed with messages in flight finds them here on restart.
  */
 export class PersistentQueue {
   private readonly db: SqliteDatabase;
@@ -122,9 +130,16 @@ export class PersistentQueue {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
       INSERT OR IGNORE INTO meta (key, value) VALUES ('dropped', 0);
     `);
+    // Files written before retain/expiry were stored get the columns (NULL: not retained, no expiry).
+    const columns = (this.db.prepare("PRAGMA table_info(queue)").all() as { name: string }[]).map(
+      (c) => c.name,
+    );
+    if (!columns.includes("retain")) this.db.exec("ALTER TABLE queue ADD COLUMN retain INTEGER");
+    if (!columns.includes("expiry_s"))
+      this.db.exec("ALTER TABLE queue ADD COLUMN expiry_s INTEGER");
     this.stmts = {
       insert: this.db.prepare(
-        "INSERT INTO queue (message_id, topic, payload, qos, alias, enqueued_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO queue (message_id, topic, payload, qos, alias, enqueued_at, retain, expiry_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       count: this.db.prepare("SELECT COUNT(*) AS n FROM queue").pluck(),
       oldest: this.db.prepare("SELECT * FROM queue ORDER BY seq ASC LIMIT ?"),
@@ -154,6 +169,8 @@ export class PersistentQueue {
         input.qos,
         input.alias ?? null,
         enqueuedAt,
+        input.retain ? 1 : null,
+        input.messageExpiryS ?? null,
       );
       const size = this.stmts.count.get() as number;
       const excess = size - this.policy.maxMessages;
@@ -203,6 +220,11 @@ export class PersistentQueue {
     return this.stmts.getDropped.get() as number;
   }
 
+  /** The queue's clock (what `enqueuedAt` is measured with). */
+  now(): number {
+    return this.clock();
+  }
+
   /** The cap this queue enforces. */
   get capacity(): number {
     return this.policy.maxMessages;
@@ -220,8 +242,10 @@ function toEntry(row: Row): QueueEntry {
     messageId: row.message_id,
     topic: row.topic,
     payload: new Uint8Array(row.payload),
-    qos: row.qos === 0 ? 0 : 1,
+    qos: row.qos === 0 || row.qos === 2 ? row.qos : 1,
     alias: row.alias ?? undefined,
     enqueuedAt: row.enqueued_at,
+    ...(row.retain ? { retain: true } : {}),
+    ...(row.expiry_s !== null ? { messageExpiryS: row.expiry_s } : {}),
   };
 }

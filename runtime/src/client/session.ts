@@ -83,11 +83,27 @@ export interface PublishOptions {
   readonly messageId: string;
   /** The spec's topic alias for this topic, if any. */
   readonly alias?: number;
+  /** The operation's QoS (`bindings.mqtt.qos`); default 1. */
+  readonly qos?: 0 | 1 | 2;
+  /** The operation's retain flag (`bindings.mqtt.retain`). */
+  readonly retain?: boolean;
+  /** MQTT 5 message expiry interval, seconds (`bindings.mqtt.messageExpiryInterval`). */
+  readonly messageExpiryS?: number;
+  /**
+   * Offline behaviour: `queue` persists the message (write-ahead) until the broker has it;
+   * `drop` sends it only when live. Default: `queue` for QoS 1/2, `drop` for QoS 0.
+   */
+  readonly offline?: "queue" | "drop";
 }
 
-/** What happened to a publish: acknowledged by the broker, or safe in the persistent queue. */
+/**
+ * What happened to a publish: acknowledged by the broker (QoS 1/2), written to the connection
+ * (QoS 0), safe in the persistent queue, or dropped (QoS 0 while offline).
+ */
 export type PublishResult =
   | { readonly status: "acked"; readonly reasonCode: number }
+  | { readonly status: "sent" }
+  | { readonly status: "dropped"; readonly reason: "offline" }
   | {
       readonly status: "queued";
       readonly reason: "offline" | "connection-lost" | "puback-timeout";
@@ -107,6 +123,9 @@ interface Outgoing {
   readonly topic: string;
   readonly payload: Uint8Array;
   readonly alias: number | undefined;
+  readonly qos: 0 | 1 | 2;
+  readonly retain: boolean;
+  readonly messageExpiryS: number | undefined;
 }
 
 /** One live MQTT.js client; a new one per connection so no library state leaks across. */
@@ -119,12 +138,18 @@ interface Connection {
   readonly closed: Promise<DisconnectedEvent>;
   /** Publishes written and not yet settled, with their packet sizes (to find a 0x95 culprit). */
   readonly sent: Map<AckSlot, number>;
+  /**
+   * Reason codes of PUBACK/PUBREC packets by packet identifier, read as they arrive: MQTT.js
+   * hands the publish callback the stored PUBLISH packet, not the acknowledgement.
+   */
+  readonly ackReasons: Map<number, number>;
   alive: boolean;
 }
 
 /** A direct (not from the queue) publish waiting for its PUBACK. */
 interface InFlight {
   readonly msg: Outgoing;
+  /** Settled by the broker's refusal (DISCONNECT 0x95): not to be kept for resending. */
   queued: boolean;
 }
 
@@ -166,6 +191,7 @@ export class VehicleSession {
   private readonly queue: PersistentQueue;
   private readonly aliases = new TopicAliasManager();
   private readonly subscriptions = new Map<string, MessageHandler>();
+  private readonly subscriptionQos = new Map<string, 0 | 1 | 2>();
   private readonly inflight = new Set<InFlight>();
   private readonly closing = new AbortController();
   private conn: Connection | undefined;
@@ -239,7 +265,17 @@ export class VehicleSession {
    */
   async publish(topic: string, payload: Uint8Array, opts: PublishOptions): Promise<PublishResult> {
     if (this.closed) throw new SessionClosedError();
-    const msg: Outgoing = { messageId: opts.messageId, topic, payload, alias: opts.alias };
+    const qos = opts.qos ?? 1;
+    const msg: Outgoing = {
+      messageId: opts.messageId,
+      topic,
+      payload,
+      alias: opts.alias,
+      qos,
+      retain: opts.retain ?? false,
+      messageExpiryS: opts.messageExpiryS,
+    };
+    const keep = (opts.offline ?? (qos === 0 ? "drop" : "queue")) === "queue";
     // Measured on the widest wire form (topic + alias) so a message that passes here also
     // fits when replayed as the first publish of a later connection.
     const size = publishPacketSize(this.aliases.widest(topic, opts.alias), payload);
@@ -251,38 +287,74 @@ export class VehicleSession {
       throw new PacketTooLargeError(size, limit, "client", topic);
     }
     const conn = this.conn;
-    if (!this.live || !conn || !conn.alive) return this.enqueue(msg, "offline");
+    const live = this.live && conn !== undefined && conn.alive;
+    if (!keep) {
+      if (!live) {
+        this.metrics.counter(MetricName.publishDropped, { reason: "offline" });
+        return { status: "dropped", reason: "offline" };
+      }
+      return this.sendUnqueued(conn, msg);
+    }
+    // Write-ahead: the message is on flash before it is on the wire, and leaves the queue only
+    // when the broker has acknowledged it (or refused it for good). A crash at any point after
+    // this line leaves it in the queue for the next process to send.
+    const entry = this.queue.enqueue(toQueueInput(msg));
+    if (!live) {
+      this.metrics.counter(MetricName.publishQueued, { reason: "offline" });
+      return { status: "queued", reason: "offline" };
+    }
 
     const token: InFlight = { msg, queued: false };
     this.inflight.add(token);
     try {
       const reasonCode = await this.deliver(conn, msg, token);
+      this.queue.ack([entry.seq]);
       this.metrics.counter(MetricName.publishAcked);
-      return { status: "acked", reasonCode };
+      return qos === 0 ? { status: "sent" } : { status: "acked", reasonCode };
     } catch (err) {
       if (err instanceof ConnectionLost) {
-        // The close handler moved it to the queue already (in publish order).
-        if (!token.queued) return this.enqueue(msg, "connection-lost");
+        // Still in the queue: the next connection's flush sends it.
         this.metrics.counter(MetricName.publishQueued, { reason: "connection-lost" });
         return { status: "queued", reason: "connection-lost" };
       }
       if (err instanceof PubackTimeoutError) {
-        token.queued = true;
-        const result = this.enqueue(msg, "puback-timeout");
+        this.metrics.counter(MetricName.publishQueued, { reason: "puback-timeout" });
         // No PUBACK across every resend: the link is half-open; start over on a new one.
         this.dropConnection(conn);
-        return result;
+        return { status: "queued", reason: "puback-timeout" };
       }
+      // Refused by the broker (or too large): resending would fail the same way.
+      this.queue.ack([entry.seq]);
       throw err;
     } finally {
       this.inflight.delete(token);
     }
   }
 
-  /** Subscribes with QoS 1 (commands); re-subscribed on every new connection. */
-  async subscribe(topicFilter: string, handler: MessageHandler): Promise<void> {
+  /** A QoS 0 publish that is not kept offline: written once, never queued or resent. */
+  private async sendUnqueued(conn: Connection, msg: Outgoing): Promise<PublishResult> {
+    try {
+      await this.deliver(conn, msg);
+    } catch (err) {
+      if (err instanceof ConnectionLost) {
+        this.metrics.counter(MetricName.publishDropped, { reason: "connection-lost" });
+        return { status: "dropped", reason: "offline" };
+      }
+      throw err;
+    }
+    this.metrics.counter(MetricName.publishSent);
+    return { status: "sent" };
+  }
+
+  /** Subscribes with the operation's QoS (default 1); re-subscribed on every new connection. */
+  async subscribe(
+    topicFilter: string,
+    handler: MessageHandler,
+    options: { readonly qos?: 0 | 1 | 2 } = {},
+  ): Promise<void> {
     if (this.closed) throw new SessionClosedError();
     this.subscriptions.set(topicFilter, handler);
+    this.subscriptionQos.set(topicFilter, options.qos ?? 1);
     const conn = this.conn;
     if (conn?.alive) await this.subscribeOn(conn, topicFilter);
   }
@@ -433,8 +505,13 @@ export class VehicleSession {
       lost,
       closed: new Promise((r) => (resolveClosed = r)),
       sent: new Map(),
+      ackReasons: new Map(),
       alive: true,
     };
+    client.on("packetreceive", (packet) => {
+      if (packet.cmd === "puback" || packet.cmd === "pubrec")
+        conn.ackReasons.set(packet.messageId!, packet.reasonCode ?? 0);
+    });
     client.on("disconnect", (packet) => (disconnectReason = packet.reasonCode));
     client.on("error", (err) => (lastError = err));
     client.on("close", () => {
@@ -480,17 +557,13 @@ export class VehicleSession {
     this.events.emit("disconnected", event);
   }
 
-  /** Marks a connection dead and moves direct in-flight publishes to the queue, in order. */
+  /** Marks a connection dead; its unacknowledged publishes stay in the queue for the next one. */
   private onConnectionLost(conn: Connection, event: DisconnectedEvent): void {
     if (!conn.alive) return;
     conn.alive = false;
     this.live = false;
     if (event.reasonCode === ReasonCode.PacketTooLarge) this.blameOversize(conn);
-    for (const token of this.inflight) {
-      if (token.queued) continue;
-      token.queued = true;
-      this.queue.enqueue({ ...toQueueInput(token.msg) });
-    }
+    // Direct publishes in flight are in the queue already (write-ahead): nothing to move.
     conn.lost.abort();
   }
 
@@ -565,11 +638,20 @@ export class VehicleSession {
     conn: Connection,
     entry: QueueEntry,
   ): Promise<"acked" | "rejected" | "timeout" | "lost"> {
+    const remainingS = remainingExpiryS(entry, this.queue.now());
+    if (remainingS !== undefined && remainingS <= 0) {
+      // MQTT 5 message expiry: a message whose lifetime passed in the queue is not sent.
+      this.metrics.counter(MetricName.publishDropped, { reason: "expired" });
+      return "rejected";
+    }
     const msg: Outgoing = {
       messageId: entry.messageId,
       topic: entry.topic,
       payload: entry.payload,
       alias: entry.alias,
+      qos: entry.qos,
+      retain: entry.retain ?? false,
+      messageExpiryS: remainingS,
     };
     try {
       await this.deliver(conn, msg);
@@ -603,6 +685,12 @@ export class VehicleSession {
     const policy = this.options.publishRetry;
     const slot: AckSlot = token ? { token } : {};
     try {
+      if (msg.qos === 0) {
+        // No acknowledgement exists for QoS 0: one write, never a resend.
+        const outcome = await this.sendOnce(conn, msg, false, slot);
+        if (outcome.kind === "refused") throw this.refusal(msg, outcome.reasonCode);
+        return 0;
+      }
       for (let attempt = 0; ; attempt++) {
         if (attempt > 0 && !slot.outcome) {
           const delay = retryDelayMs(policy, attempt - 1, this.random);
@@ -711,17 +799,19 @@ export class VehicleSession {
         Buffer.from(msg.payload.buffer, msg.payload.byteOffset, msg.payload.byteLength),
         // DUP here only if the first send was never captured (it then gets a new packet id).
         {
-          qos: 1,
+          qos: msg.qos,
+          retain: msg.retain,
           dup,
-          ...(wire.alias !== undefined ? { properties: { topicAlias: wire.alias } } : {}),
+          ...publishProperties(wire.alias, msg.messageExpiryS),
         },
         (err, packet) => {
           const code = (err as { code?: unknown } | undefined)?.code;
-          if (!err)
-            slot.outcome = {
-              kind: "ack",
-              reasonCode: (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0,
-            };
+          // The callback's packet is the stored PUBLISH; the PUBACK/PUBREC reason was recorded
+          // by packet identifier when it arrived (0x10 "no matching subscribers" included).
+          const id = (packet as { messageId?: number } | undefined)?.messageId;
+          const reasonCode = id !== undefined ? conn.ackReasons.get(id) : undefined;
+          if (id !== undefined) conn.ackReasons.delete(id);
+          if (!err) slot.outcome = { kind: "ack", reasonCode: reasonCode ?? 0 };
           else if (typeof code === "number") slot.outcome = { kind: "refused", reasonCode: code };
           slot.notify?.();
         },
@@ -755,7 +845,8 @@ export class VehicleSession {
         settled = true;
         reject(new NetworkTimeoutError(`subscribe ${filter}`, timeoutMs));
       }, timeoutMs);
-      conn.client.subscribe(filter, { qos: 1 }, (err, granted) => {
+      const qos = this.subscriptionQos.get(filter) ?? 1;
+      conn.client.subscribe(filter, { qos }, (err, granted) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -795,9 +886,28 @@ function toQueueInput(msg: Outgoing) {
     messageId: msg.messageId,
     topic: msg.topic,
     payload: msg.payload,
-    qos: 1 as const,
+    qos: msg.qos,
     alias: msg.alias,
+    retain: msg.retain,
+    messageExpiryS: msg.messageExpiryS,
   };
+}
+
+/** PUBLISH properties: the topic alias and the MQTT 5 message expiry interval, when set. */
+function publishProperties(alias: number | undefined, expiryS: number | undefined) {
+  if (alias === undefined && expiryS === undefined) return {};
+  return {
+    properties: {
+      ...(alias !== undefined ? { topicAlias: alias } : {}),
+      ...(expiryS !== undefined ? { messageExpiryInterval: expiryS } : {}),
+    },
+  };
+}
+
+/** Seconds of message expiry left for a queued entry (undefined: it never expires). */
+function remainingExpiryS(entry: QueueEntry, now: number): number | undefined {
+  if (entry.messageExpiryS === undefined) return undefined;
+  return entry.messageExpiryS - Math.floor((now - entry.enqueuedAt) / 1000);
 }
 
 /** Ends an MQTT.js client, bounded: a graceful end that hangs is forced after `timeoutMs`. */
