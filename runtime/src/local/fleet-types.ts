@@ -28,6 +28,17 @@ export interface SimulatedClientConfig {
   readonly clock: () => number;
   readonly newId: () => string;
   readonly timeScale: number;
+  /** The client's counters (forwarded to the local alarms, e.g. connection successes). */
+  readonly metrics: {
+    counter(name: string, labels?: Record<string, string>, value?: number): void;
+  };
+}
+
+/** Client counters a worker forwards (sums since its last report). */
+export interface ForwardedMetric {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
 }
 
 /** One send operation of the spec, as the simulator publishes it. */

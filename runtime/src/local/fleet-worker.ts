@@ -7,6 +7,7 @@ import {
   type FleetBindings,
   type FleetCounts,
   type FleetPlan,
+  type ForwardedMetric,
   type SimulatedClient,
 } from "./fleet-types.js";
 
@@ -27,7 +28,11 @@ export interface WorkerInit {
 /** Messages a worker sends to its parent. */
 export type WorkerReport =
   | { readonly type: "ready" }
-  | { readonly type: "progress"; readonly counts: FleetCounts }
+  | {
+      readonly type: "progress";
+      readonly counts: FleetCounts;
+      readonly metrics: readonly ForwardedMetric[];
+    }
   | { readonly type: "done"; readonly counts: FleetCounts }
   | { readonly type: "error"; readonly message: string };
 
@@ -65,6 +70,19 @@ export async function runWorker(
     return id;
   };
   const clock = () => Date.now() + (skewNext ? skewMs : 0);
+  let forwarded = new Map<string, ForwardedMetric>();
+  const metrics = {
+    counter(name: string, labels: Record<string, string> = {}, value = 1) {
+      const key = `${name}|${JSON.stringify(labels)}`;
+      const prev = forwarded.get(key);
+      forwarded.set(key, { name, labels, value: (prev?.value ?? 0) + value });
+    },
+  };
+  const progress = () => {
+    const out = [...forwarded.values()];
+    forwarded = new Map();
+    report({ type: "progress", counts: snapshot(counts, vehicles), metrics: out });
+  };
   const vehicles: Vehicle[] = init.vehicles.map((v) => ({
     id: v.id,
     client: fleet.create({
@@ -80,6 +98,7 @@ export async function runWorker(
       clock,
       newId,
       timeScale: init.plan.timeScale,
+      metrics,
     }),
     lastIds: [],
     pending: [],
@@ -87,6 +106,7 @@ export async function runWorker(
   for (const v of vehicles) v.client.start();
   await Promise.all(vehicles.map((v) => v.client.whenReady(30_000)));
   report({ type: "ready" });
+  progress();
 
   const outstanding = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
@@ -161,7 +181,7 @@ export async function runWorker(
     while (offered < due && outstanding.size < 5000) sendOne();
     if (Date.now() - progressAt >= 500) {
       progressAt = Date.now();
-      report({ type: "progress", counts: snapshot(counts, vehicles) });
+      progress();
     }
     await new Promise((r) => setTimeout(r, 5));
   }
@@ -179,7 +199,7 @@ export async function runWorker(
     (outstanding.size > 0 || vehicles.some((v) => v.client.queue.size() > 0)) &&
     Date.now() < drainEnd
   ) {
-    report({ type: "progress", counts: snapshot(counts, vehicles) });
+    progress();
     await new Promise((r) => setTimeout(r, 100));
   }
   const final = snapshot(counts, vehicles);

@@ -8,6 +8,7 @@ import {
   type FleetBindings,
   type FleetCounts,
   type FleetPlan,
+  type ForwardedMetric,
   type SimulatedClient,
 } from "./fleet-types.js";
 import type { WorkerInit, WorkerReport } from "./fleet-worker.js";
@@ -25,6 +26,8 @@ export interface FleetOptions {
   readonly queueDir: string;
   /** Latest fleet-wide counts, about twice a second. */
   readonly onProgress?: (counts: FleetCounts) => void;
+  /** The vehicle clients' counters (sums since the previous call). */
+  readonly onMetrics?: (metrics: readonly ForwardedMetric[]) => void;
 }
 
 /** A running fleet. */
@@ -81,6 +84,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           else if (r.type === "progress") {
             latest[w] = r.counts;
             options.onProgress?.(sum());
+            if (r.metrics.length > 0) options.onMetrics?.(r.metrics);
           } else if (r.type === "done") {
             latest[w] = r.counts;
             resolve(r.counts);

@@ -147,6 +147,18 @@ export class LocalRun {
       plan,
       queueDir: join(this.dataDir, "..", "vehicles"),
       onProgress: (c) => (this.fleetCounts = c),
+      onMetrics: (ms) => {
+        for (const m of ms) {
+          this.alarms.record(m.name, m.value, m.labels);
+          this.prom.handlerMetric({
+            name: m.name,
+            value: m.value,
+            dimensions: m.labels,
+            kind: "count",
+            atMs: Date.now(),
+          });
+        }
+      },
     });
     this.fleet = fleet;
     return fleet;
@@ -265,11 +277,17 @@ export class LocalRun {
     };
     const stored = count("records");
     const points = count("time_series");
-    const dlq = (
-      await (
-        this.pipeline.handlers.ports as unknown as { dlq: { list(p: string): Promise<string[]> } }
-      ).dlq.list("")
-    ).length;
+    const keys = await (
+      this.pipeline.handlers.ports as unknown as { dlq: { list(p: string): Promise<string[]> } }
+    ).dlq.list("");
+    // An entry written twice for one message (e.g. dead-lettered, then redelivered because the
+    // engine died before its PUBACK) is one record: count distinct vehicle + message ids.
+    const dlq = new Set(
+      keys.map((k) => {
+        const parts = k.split("/");
+        return `${parts.at(-2)}/${(parts.at(-1) ?? "").replace(/\+[^+]*$/, "")}`;
+      }),
+    ).size;
     const lost = fleet.sent - stored - dlq - fleet.queueDropped - fleet.queued;
     return {
       sent: fleet.sent,
@@ -281,6 +299,7 @@ export class LocalRun {
       duplicatesInjected: fleet.duplicates,
       duplicatesDetected: this.pipeline.counters.duplicates,
       storedTwice: Math.max(0, points - stored),
+      dlqEntries: keys.length,
       ok: lost === 0 && points <= stored,
     };
   }

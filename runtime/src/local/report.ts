@@ -18,6 +18,8 @@ export interface Accounting {
   readonly duplicatesDetected: number;
   /** Time-series points minus records: a record written twice would show here. */
   readonly storedTwice: number;
+  /** DLQ files (≥ deadLettered: a message dead-lettered twice is one record). */
+  readonly dlqEntries: number;
   readonly ok: boolean;
 }
 
