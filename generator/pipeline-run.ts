@@ -4,15 +4,24 @@ import { StepCache } from "./cache.js";
 import { DiagnosticBag } from "./diagnostics.js";
 import { computeCoverage } from "./emit/coverage.js";
 import { emitAll } from "./emit/index.js";
-import { readAsyncApi, validateWithOfficialParser } from "./load/asyncapi.js";
-import { loadFmea } from "./load/fmea.js";
-import { loadProto } from "./load/proto.js";
+import {
+  officialParserKey,
+  readAsyncApi,
+  validateWithOfficialParser,
+  type LoadedAsyncApi,
+} from "./load/asyncapi.js";
+import { loadFmea, type LoadedFmea } from "./load/fmea.js";
+import { loadProto, type LoadedProto } from "./load/proto.js";
 import { isLibraryProto } from "./load/protovalidate.js";
 import { buildModel } from "./model/build.js";
 import type { GeneratorOptions } from "./options.js";
 import type { GenerationResult } from "./pipeline.js";
+import { mark } from "./pipeline-timing.js";
+import type { GeneratedFile } from "./emit/types.js";
+import type { Model } from "./model/types.js";
 import { formatFiles } from "./output/format.js";
 import { withManifest } from "./output/manifest.js";
+import { NO_RECORDS, readRecords } from "./output/records.js";
 import { runTsProto } from "./protoc/ts-proto.js";
 import { packageVersion } from "./package-version.js";
 
@@ -22,39 +31,42 @@ import { packageVersion } from "./package-version.js";
  * On any error (or any warning with `strict`) it returns no files at all.
  */
 export async function generateUncached(options: GeneratorOptions): Promise<GenerationResult> {
+  mark("start");
   const bag = new DiagnosticBag();
   const cache = new StepCache(options.cacheDir);
   const asyncapi = readAsyncApi(options.root, bag);
-  // The slow steps run concurrently: buf (a child process) and the official AsyncAPI parser.
-  const [proto, official] = await Promise.all([
+  // The official AsyncAPI parser (1-3 s of CPU) runs in a worker thread from here on; everything
+  // below runs meanwhile, and its verdict is awaited before anything is returned.
+  // Records of the last run (in the output folder's manifest): used only when caching is on.
+  const records = options.cacheDir ? readRecords(options.out) : NO_RECORDS;
+  const official = asyncapi?.doc
+    ? validateWithOfficialParser(options.root, asyncapi.text, cache, records.asyncapi)
+    : Promise.resolve([]);
+  official.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
+  const [proto, fmea] = await Promise.all([
     loadProto(options.root, bag),
-    asyncapi?.doc
-      ? validateWithOfficialParser(options.root, asyncapi.text, cache)
-      : Promise.resolve([]),
+    loadFmea(options.root, bag, cache),
   ]);
-  bag.addAll(official);
-  const fmea = await loadFmea(options.root, bag, cache);
-  const model = asyncapi && !bag.hasErrors ? buildModel(asyncapi, proto, fmea, bag) : undefined;
+  mark("proto, fmea loaded");
   const failed = (): GenerationResult => ({ ok: false, files: [], diagnostics: bag.sorted() });
-  if (!model || !proto || bag.hasErrors) return failed();
-
-  const protoTs = await runTsProto(proto, cache);
-  const protoSources = new Map(
-    proto.set.file
-      .filter((f) => !isLibraryProto(f.name))
-      .map(
-        (f) =>
-          [`proto/${f.name}`, readFileSync(join(options.root, "proto", f.name), "utf8")] as const,
-      ),
-  );
-  const files = emitAll(
-    { model, protoTs, protoSources, asyncApiText: asyncapi!.text },
-    options.templates,
-    {
-      bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
-      runtime: packageVersion("@v2c/runtime"),
-    },
-  );
+  if (!asyncapi || !proto || bag.hasErrors) {
+    bag.addAll(await official);
+    return failed();
+  }
+  // Built speculatively while the parser still runs. If the parser finds errors, this work (its
+  // diagnostics and even its exceptions) is discarded, exactly as if the model had never been
+  // built on a document the specification rejects.
+  const ahead = new DiagnosticBag();
+  const speculative = emitFromModel(options, asyncapi, proto, fmea, ahead, cache);
+  speculative.catch(() => undefined);
+  const officialDiagnostics = await official;
+  mark("official parser done");
+  bag.addAll(officialDiagnostics);
+  if (bag.hasErrors) return failed();
+  const emitted = await speculative;
+  bag.addAll(ahead.sorted());
+  if (!emitted || bag.hasErrors) return failed();
+  const { model, files } = emitted;
   if (options.strict) {
     for (const c of computeCoverage(model, files)) {
       if (c.missing.length === 0) continue;
@@ -68,6 +80,54 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
     }
     if (bag.hasErrors) return failed();
   }
-  const formatted = await formatFiles(files, resolve(options.templates, ".."), cache);
-  return { ok: true, files: withManifest(formatted), diagnostics: bag.sorted(), model };
+  const formatted = await formatFiles(files, resolve(options.templates, ".."), {
+    cache,
+    records,
+    outDir: options.out,
+  });
+  mark("formatted");
+  const written = withManifest(formatted.files, {
+    asyncapi: { key: officialParserKey(asyncapi.text), diagnostics: officialDiagnostics },
+    formatted: formatted.formatted,
+  });
+  return { ok: true, files: written, diagnostics: bag.sorted(), model };
+}
+
+interface Emitted {
+  readonly model: Model;
+  readonly files: GeneratedFile[];
+}
+
+/** model -> ts-proto -> emitters. Undefined when the model has errors (they are in `bag`). */
+async function emitFromModel(
+  options: GeneratorOptions,
+  asyncapi: LoadedAsyncApi,
+  proto: LoadedProto,
+  fmea: LoadedFmea | undefined,
+  bag: DiagnosticBag,
+  cache: StepCache,
+): Promise<Emitted | undefined> {
+  const model = buildModel(asyncapi, proto, fmea, bag);
+  mark("model built");
+  if (!model || bag.hasErrors) return undefined;
+  const protoTs = await runTsProto(proto, cache);
+  mark("ts-proto done");
+  const protoSources = new Map(
+    proto.set.file
+      .filter((f) => !isLibraryProto(f.name))
+      .map(
+        (f) =>
+          [`proto/${f.name}`, readFileSync(join(options.root, "proto", f.name), "utf8")] as const,
+      ),
+  );
+  const files = emitAll(
+    { model, protoTs, protoSources, asyncApiText: asyncapi.text },
+    options.templates,
+    {
+      bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
+      runtime: packageVersion("@v2c/runtime"),
+    },
+  );
+  mark("emitted");
+  return { model, files };
 }

@@ -9,6 +9,7 @@ import { StepCache } from "../cache.js";
 import { run, type LoadedProto } from "../load/proto.js";
 import { isLibraryProto } from "../load/protovalidate.js";
 import { packageVersion } from "../package-version.js";
+import { runTsProtoInProcess, type PluginFile } from "./ts-proto-plugin.js";
 
 /** ts-proto options: ESM with `.js` import suffixes, numbers for 64-bit fields (timestamps fit in 2^53), typed oneofs. */
 export const TS_PROTO_PARAMETER = [
@@ -26,7 +27,7 @@ const isPayloadFile = (name: string): boolean =>
   !isLibraryProto(name) && !name.startsWith("v2c/options/");
 
 /**
- * Runs ts-proto (its protoc plugin, from node_modules) on the payload files. The option
+ * Runs ts-proto (its protoc plugin, in this process) on the payload files. The option
  * import is removed from the request first: the constraints are read by our generator, and
  * without it ts-proto would also emit 270 KB of descriptor.proto types nobody uses.
  * Returns TypeScript text by proto path without extension. Cached by request bytes.
@@ -35,24 +36,25 @@ export async function runTsProto(
   proto: LoadedProto,
   cache: StepCache,
 ): Promise<Map<string, string>> {
-  const files = proto.set.file
-    .filter((f) => isPayloadFile(f.name))
-    .map((f) => {
-      const copy = create(FileDescriptorSetSchema, { file: [f] }).file[0]!;
-      copy.dependency = copy.dependency.filter(isPayloadFile);
-      return copy;
-    });
-  const request = create(CodeGeneratorRequestSchema, {
-    fileToGenerate: files.map((f) => f.name),
-    parameter: TS_PROTO_PARAMETER,
-    protoFile: files,
-  });
-  const bytes = toBinary(CodeGeneratorRequestSchema, request);
+  const bytes = tsProtoRequest(proto);
   const version = packageVersion("ts-proto");
   const key = StepCache.key("ts-proto", version, bytes);
   const cached = cache.get<[string, string][]>("ts-proto", key);
   if (cached) return new Map(cached);
 
+  const out = (await runTsProtoInProcess(bytes))
+    .map((f) => [f.name.replace(/\.ts$/, ""), stripVersionHeader(f.content)] as [string, string])
+    .sort((a, b) => a[0].localeCompare(b[0]));
+  cache.set("ts-proto", key, out);
+  return new Map(out);
+}
+
+/**
+ * Runs ts-proto as protoc would: its plugin script as a child process, the request on stdin.
+ * The generator runs the plugin in process (`runTsProtoInProcess`); this is the reference a test
+ * compares it with.
+ */
+export async function runTsProtoChild(bytes: Uint8Array): Promise<PluginFile[]> {
   const plugin = resolve(
     import.meta.dirname,
     "..",
@@ -65,11 +67,26 @@ export async function runTsProto(
   if (code !== 0) throw new Error(`ts-proto failed: ${stderr}`);
   const response = fromBinary(CodeGeneratorResponseSchema, stdout);
   if (response.error) throw new Error(`ts-proto failed: ${response.error}`);
-  const out = response.file
-    .map((f) => [f.name.replace(/\.ts$/, ""), stripVersionHeader(f.content)] as [string, string])
-    .sort((a, b) => a[0].localeCompare(b[0]));
-  cache.set("ts-proto", key, out);
-  return new Map(out);
+  return response.file.map((f) => ({ name: f.name, content: f.content }));
+}
+
+/** The serialized CodeGeneratorRequest for the payload files (exported for the equivalence test). */
+export function tsProtoRequest(proto: LoadedProto): Uint8Array {
+  const files = proto.set.file
+    .filter((f) => isPayloadFile(f.name))
+    .map((f) => {
+      const copy = create(FileDescriptorSetSchema, { file: [f] }).file[0]!;
+      copy.dependency = copy.dependency.filter(isPayloadFile);
+      return copy;
+    });
+  return toBinary(
+    CodeGeneratorRequestSchema,
+    create(CodeGeneratorRequestSchema, {
+      fileToGenerate: files.map((f) => f.name),
+      parameter: TS_PROTO_PARAMETER,
+      protoFile: files,
+    }),
+  );
 }
 
 /** Drops ts-proto's banner (it names tool versions; our header names the sources instead). */

@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DiagnosticBag } from "../generator/diagnostics.js";
+import { loadProto } from "../generator/load/proto.js";
+import { readRecords } from "../generator/output/records.js";
+import { generate } from "../generator/pipeline.js";
+import { runTsProtoChild, tsProtoRequest } from "../generator/protoc/ts-proto.js";
+import { runTsProtoInProcess } from "../generator/protoc/ts-proto-plugin.js";
+import { REPO, specFixture, type SpecFixture } from "./support/spec-fixture.js";
+
+// The shortcuts that keep `npm run generate` fast must never change what it produces.
+
+describe("ts-proto in process", () => {
+  it("produces exactly what its protoc plugin produces as a child process", async () => {
+    const bag = new DiagnosticBag();
+    const proto = await loadProto(REPO, bag);
+    expect(bag.sorted()).toEqual([]);
+    const request = tsProtoRequest(proto!);
+    const [inProcess, child] = await Promise.all([
+      runTsProtoInProcess(request),
+      runTsProtoChild(request),
+    ]);
+    expect(inProcess.length).toBeGreaterThan(0);
+    expect(inProcess).toEqual(child);
+  }, 60_000);
+});
+
+describe("records of the last run in generated/manifest.json", () => {
+  let fx: SpecFixture;
+  let cacheDir: string;
+  const fresh = () => mkdtempSync(join(tmpdir(), "v2c-cache-")); // an empty node_modules/.cache
+  const run = async (cache: string | undefined) => {
+    const r = await generate(fx.options({ cacheDir: cache }));
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    return r.files;
+  };
+
+  beforeAll(async () => {
+    fx = specFixture();
+    cacheDir = fresh();
+    const { writeFiles } = await import("../generator/output/write.js");
+    writeFiles(fx.out, await run(undefined));
+  }, 120_000);
+  afterAll(() => {
+    fx.cleanup();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it("records the parser verdict and every prettier-formatted file", () => {
+    const records = readRecords(fx.out);
+    expect(records.asyncapi?.key).toMatch(/^[0-9a-f]{32}$/);
+    expect(records.asyncapi?.diagnostics).toEqual([]);
+    const formatted = Object.keys(records.formatted);
+    expect(formatted.length).toBeGreaterThan(10);
+    for (const rec of Object.values(records.formatted)) {
+      expect(rec.in).toMatch(/^[0-9a-f]{32}$/);
+      expect(rec.out).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+
+  it("a fresh cache with the records gives byte-for-byte what a run without them gives", async () => {
+    const dir = fresh();
+    try {
+      const [withRecords, without] = [await run(dir), await run(undefined)];
+      expect(withRecords).toEqual(without);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("a hand-edited file on disk is not taken as the formatted text (the record's hash misses)", async () => {
+    const rel = Object.keys(readRecords(fx.out).formatted).find((p) => p.endsWith(".ts"))!;
+    const target = join(fx.out, rel);
+    const original = readFileSync(target, "utf8");
+    writeFileSync(target, `${original}// edited by hand\n`);
+    const dir = fresh();
+    try {
+      const files = await run(dir);
+      expect(files.find((f) => f.path === rel)!.content).toBe(original);
+    } finally {
+      writeFileSync(target, original);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("an edited asyncapi.yaml misses the recorded verdict: the parser runs and reports", async () => {
+    const manifestPath = join(fx.out, "manifest.json");
+    const manifest = readFileSync(manifestPath, "utf8");
+    fx.edit("asyncapi.yaml", "\nasyncapi: 3", "\nunknownTopLevel: true\nasyncapi: 3");
+    const dir = fresh();
+    try {
+      const r = await generate(fx.options({ cacheDir: dir }));
+      expect(r.ok).toBe(false);
+      const d = r.diagnostics.find((x) => x.message.includes("unknownTopLevel"));
+      expect(d, JSON.stringify(r.diagnostics)).toBeDefined();
+      expect(readFileSync(manifestPath, "utf8")).toBe(manifest);
+    } finally {
+      fx.edit("asyncapi.yaml", "\nunknownTopLevel: true\nasyncapi: 3", "\nasyncapi: 3");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
