@@ -178,4 +178,37 @@ message Inner {
     expect(`${d!.file}:${d!.line} ${d!.code}`).toBe("proto/t/v1/t.proto:8 proto/compile");
     expect(d!.message).toMatch(/cannot resolve message field name/);
   });
+
+  it("still reads the deprecated (v2c.options.v1.field) option, with a warning naming the rule to write", async () => {
+    const root = spec(`import "v2c/options/v1/constraints.proto";
+
+message M {
+  repeated string codes = 1 [(v2c.options.v1.field) = { pattern: "^[A-Z]$", max_items: 2 }];
+  float speed = 2 [(v2c.options.v1.field) = { required: true, min: 0, max: 300, unit: "km/h" }];
+}
+`);
+    mkdirSync(join(root, "proto", "v2c", "options", "v1"), { recursive: true });
+    writeFileSync(
+      join(root, "proto", "v2c", "options", "v1", "constraints.proto"),
+      readFileSync(
+        join(import.meta.dirname, "..", "proto", "v2c", "options", "v1", "constraints.proto"),
+      ),
+    );
+    const { table, diagnostics } = await rules(root);
+    expect(
+      diagnostics.map((d) => `${d.severity} ${d.line}:${d.column} ${d.code} ${d.message}`),
+    ).toEqual([
+      'warning 10:3 proto/deprecated-constraints field codes: (v2c.options.v1.field) is deprecated; write [(buf.validate.field).repeated = { max_items: 2, items: { string: { pattern: "^[A-Z]$" } } }]',
+      'warning 11:3 proto/deprecated-constraints field speed: (v2c.options.v1.field) is deprecated; write [(buf.validate.field).required = true, (buf.validate.field) = { float: { gte: 0, lte: 300 } }, (v2c.options.v1.unit) = "km/h"]',
+    ]);
+    const checker = new ConstraintChecker({
+      message: "t.v1.M",
+      schemaVersion: 1,
+      minSupportedSchemaVersion: 1,
+      fields: table as FieldConstraint[],
+    });
+    expect(
+      checker.check({ codes: ["A", "b", "C"], speed: 301 }).map((v) => `${v.field} ${v.ruleId}`),
+    ).toEqual(["codes repeated.max_items", "codes[1] string.pattern", "speed float.gte_lte"]);
+  });
 });

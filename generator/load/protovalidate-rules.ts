@@ -18,6 +18,12 @@ import {
 import type { DiagnosticBag } from "../diagnostics.js";
 import type { ConstraintKind, FieldConstraintModel } from "../model/types.js";
 import type { LoadedProto } from "./proto.js";
+import {
+  LEGACY_OPTION,
+  legacyAdvice,
+  legacyConstraints,
+  legacyEntry,
+} from "./protovalidate-legacy.js";
 
 /** Fully-qualified name of the field-level unit option (see proto/v2c/options/v1/unit.proto). */
 const UNIT_OPTION = "v2c.options.v1.unit";
@@ -179,7 +185,8 @@ function fieldEntry(
   const rules = hasOption(field as never, fieldRulesExt as never)
     ? (getOption(field as never, fieldRulesExt as never) as FieldRules)
     : undefined;
-  if (!rules && !unit) return undefined;
+  const legacy = legacyConstraints(proto, field);
+  if (!rules && !unit && !legacy) return undefined;
   const where = proto.locate(field);
   const fail = (msg: string) =>
     bag.error(where.file, where.pos, "proto/unsupported-rule", `field ${at.protoPath}: ${msg}`);
@@ -192,6 +199,19 @@ function fieldEntry(
     ...(at.oneofs.length > 0 ? { oneofs: at.oneofs } : {}),
     ...(unit ? { unit } : {}),
   };
+  if (legacy) {
+    bag.warning(
+      where.file,
+      where.pos,
+      "proto/deprecated-constraints",
+      `field ${at.protoPath}: (${LEGACY_OPTION}) is deprecated; write ${legacyAdvice(legacy, expectedFamily(field) ?? "message", field.fieldKind === "list")}`,
+    );
+    if (!rules)
+      return {
+        ...entry,
+        ...legacyEntry(legacy, expectedFamily(field)),
+      } as unknown as FieldConstraintModel;
+  }
   if (!rules) return entry as unknown as FieldConstraintModel;
   const top = setFields(reflect(FieldRulesSchema, rules));
   for (const [name, value] of top) {
@@ -317,7 +337,7 @@ function typeRules(
 }
 
 /** The rule family that protovalidate requires for a field (or its list items). */
-function expectedFamily(field: DescField): string | undefined {
+export function expectedFamily(field: DescField): string | undefined {
   if (field.fieldKind === "enum" || (field.fieldKind === "list" && field.listKind === "enum"))
     return "enum";
   if (field.fieldKind === "scalar") return RULE_TYPE_BY_SCALAR[field.scalar];
