@@ -12,6 +12,9 @@ export interface FsDeadLetterQueueOptions {
 
 /** Local dead-letter queue: the S3 key layout as files under a directory. */
 export class FsDeadLetterQueue implements DeadLetterQueue {
+  // Directories known to exist (a day's directory per reason and vehicle is made once).
+  private readonly made = new Set<string>();
+
   constructor(private readonly options: FsDeadLetterQueueOptions) {}
 
   /**
@@ -23,9 +26,20 @@ export class FsDeadLetterQueue implements DeadLetterQueue {
     for (;;) {
       const key = dlqKey(entry);
       const path = this.pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
+      const dir = dirname(path);
+      if (!this.made.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.made.add(dir);
+      }
       const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, serializeDeadLetterEntry(entry));
+      try {
+        await writeFile(tmp, serializeDeadLetterEntry(entry));
+      } catch (error) {
+        // The directory went away (removed by hand): make it again and retry.
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        this.made.delete(dir);
+        continue;
+      }
       try {
         await link(tmp, path);
         return key;

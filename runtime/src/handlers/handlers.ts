@@ -52,7 +52,7 @@ export async function deadLetterRecords(
         vehicleId: meta.vehicleId,
         receivedAt: meta.receivedAt,
         payload: o.bytes,
-        messageId: o.messageId,
+        messageId: o.messageId || unparsedId(o.bytes),
         ...(o.pendingSinks !== undefined ? { pendingSinks: o.pendingSinks } : {}),
         ...(meta.batchId !== undefined ? { batchId: meta.batchId } : {}),
         ...(meta.attempt !== undefined ? { attempt: meta.attempt } : {}),

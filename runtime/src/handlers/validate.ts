@@ -113,8 +113,8 @@ export interface ValidRecord<T> {
 
 /**
  * Decodes and validates one record: protobuf (empty is a decode error), schema version,
- * generated range checks, enum values inside their enums, topic/payload vehicle id,
- * timestamp freshness. Throws a PipelineFailure.
+ * generated range checks, enum values inside their enums, a message id, topic/payload
+ * vehicle id, timestamp freshness. Throws a PipelineFailure.
  */
 export function validateRecord<T>(
   codec: RecordCodec<T>,
@@ -133,6 +133,10 @@ export function validateRecord<T>(
       "range-violation",
       `enum value outside its enum: ${unknown.join("; ")}`,
     );
+  }
+  if (codec.messageId(record) === "") {
+    // The dedup and storage key: a message without one cannot be told from any other.
+    throw new PipelineFailure("range-violation", `${codec.message} has an empty message id`);
   }
   checkVehicle(topicVehicleId, codec.vehicleId(record));
   checkFreshness(codec.timestampMs(record), nowMs, policy);

@@ -107,13 +107,15 @@ export interface LocalRig extends Rig {
 }
 
 /** Starts a local rig; `directory` reuses an existing one (another process's, say). */
-export function localRig(options: { directory?: string; lockWaitMs?: number } = {}): LocalRig {
+export function localRig(
+  options: { directory?: string; lockWaitMs?: number; memoryRetentionMs?: number } = {},
+): LocalRig {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), "h4-local-"));
   const state = { clock: T0 };
   const ports = createLocalPorts({
     directory,
     downstream: downstreamPolicy,
-    memoryRetentionMs: 3 * 86_400_000,
+    memoryRetentionMs: options.memoryRetentionMs ?? 3 * 86_400_000,
     now: () => state.clock,
     ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
   });

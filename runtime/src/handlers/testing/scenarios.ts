@@ -1,23 +1,20 @@
 /**
- * Fault-injection scenarios, one per kind of failure the handlers mitigate. Each builds its own
- * rig on the kit's peers, injects the fault the way it happens in production (SDK middleware on
- * a real DynamoDB-API client, a closed port, a mocked Timestream answer, corrupt bytes, a zstd
- * bomb, a bad checksum, a short deadline), runs the generated handlers and returns what it saw.
- * The figures to assert (retry schedule, thresholds, DLQ reasons) are NOT here: the generated
- * tests read them from the FMEA rows of `@v2c/spec` and compare.
+ * Fault-injection scenarios, one per entry of `registry.ts` (a component kind and signal).
+ * Each builds its own rig on the kit's peers, injects the fault the way it happens in
+ * production (SDK middleware on a real DynamoDB-API client, a mocked time-series answer,
+ * corrupt bytes, a zstd bomb, a bad checksum, a short deadline), runs the generated handler of
+ * the given operation and returns what it saw. Downstreams are participant ids. The figures to
+ * assert (retry schedule, thresholds, DLQ reasons) are NOT here: the generated tests read them
+ * from the FMEA rows of the spec package and compare.
  */
 import { compress } from "@mongodb-js/zstd";
 import { RejectedRecordsException, WriteRecordsCommand } from "@aws-sdk/client-timestream-write";
 import { deadLetterPayload } from "../../cloud/dlq-entry.js";
 import type { CircuitStateName } from "../../cloud/circuit-breaker.js";
+import { messageKeyId } from "../../cloud/ports.js";
 import type { InvocationSummary } from "../outcome.js";
 import type { ReplaySummary } from "../replay.js";
-import {
-  awsError,
-  closedPort,
-  failFirstCalls,
-  withholdBatchItems,
-} from "../../../test/cloud/faults.js";
+import { awsError, failFirstCalls, withholdBatchItems } from "../../../test/cloud/faults.js";
 import type { Rig, ScenarioKit } from "./kit.js";
 
 /** The bytes of the first DLQ entry of `summary`, as stored (undefined when none). */
@@ -40,47 +37,48 @@ export interface DeadLetterRun {
   readonly deadLetter?: { readonly payload: Uint8Array; readonly detail: string };
 }
 
-/** FM-07 style: bytes that are not a valid protobuf message, on the record topic. */
-export async function corruptProtobuf(kit: ScenarioKit): Promise<DeadLetterRun> {
+async function sendOnce(kit: ScenarioKit, operation: string, sent: Uint8Array) {
   const rig = kit.rig();
+  const summary = await rig.invoke(operation, sent);
+  return { rig, summary, sent, deadLetter: await firstDeadLetter(rig, summary) };
+}
+
+/** decode-error: bytes that are not a valid protobuf message. */
+export function corruptPayload(kit: ScenarioKit, operation: string): Promise<DeadLetterRun> {
   // Field 1 (length-delimited) claims 5 bytes but only 1 follows.
-  const sent = Uint8Array.from([0x0a, 0x05, 0x01]);
-  const summary = await rig.record(sent);
-  return { rig, summary, sent, deadLetter: await firstDeadLetter(rig, summary) };
+  return sendOnce(kit, operation, Uint8Array.from([0x0a, 0x05, 0x01]));
 }
 
-/** FM-11 style: a payload with a zstd magic number but an invalid frame, on the batch topic. */
-export async function notZstd(kit: ScenarioKit): Promise<DeadLetterRun> {
-  const rig = kit.rig();
-  const sent = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x01, 0x02, 0x03]);
-  const summary = await rig.batch(sent);
-  return { rig, summary, sent, deadLetter: await firstDeadLetter(rig, summary) };
+/** decompression-error: a zstd magic number followed by an invalid frame. */
+export function notZstd(kit: ScenarioKit, operation: string): Promise<DeadLetterRun> {
+  return sendOnce(
+    kit,
+    operation,
+    Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x01, 0x02, 0x03]),
+  );
 }
 
-/** FM-17 style: a small zstd frame that inflates to `decompressedBytes` of zeros. */
-export async function zstdBomb(
-  kit: ScenarioKit,
-  decompressedBytes: number,
-): Promise<DeadLetterRun> {
-  const rig = kit.rig();
-  const sent = Uint8Array.from(await compress(Buffer.alloc(decompressedBytes), 3));
-  const summary = await rig.batch(sent);
-  return { rig, summary, sent, deadLetter: await firstDeadLetter(rig, summary) };
+/** decompressed-too-large: a small zstd frame that inflates to 4x the operation's cap. */
+export async function zstdBomb(kit: ScenarioKit, operation: string): Promise<DeadLetterRun> {
+  const cap = kit.operation(operation).maxDecompressedBytes ?? 1 << 20;
+  return sendOnce(kit, operation, Uint8Array.from(await compress(Buffer.alloc(cap * 4), 3)));
 }
 
-/** FM-22 style: a valid batch of `records` records whose checksum is off by `crcDelta`. */
+/** checksum-mismatch: a valid batch of `records` records whose checksum is off by `crcDelta`. */
 export async function corruptChecksum(
   kit: ScenarioKit,
+  operation: string,
   options: { records: number; crcDelta: number },
 ): Promise<DeadLetterRun & { readonly messageIds: readonly string[] }> {
   const rig = kit.rig();
-  const records = Array.from({ length: options.records }, () => kit.freshRecord(rig));
-  const sent = await kit.zstdBatch(
+  const records = Array.from({ length: options.records }, () => kit.freshRecord(rig, operation));
+  const sent = await kit.batchPayload(
     rig,
+    operation,
     records.map((r) => r.bytes),
     options.crcDelta,
   );
-  const summary = await rig.batch(sent);
+  const summary = await rig.invoke(operation, sent);
   return {
     rig,
     summary,
@@ -90,38 +88,48 @@ export async function corruptChecksum(
   };
 }
 
-/** Whether a record id was written to the records table. */
-export async function isStored(rig: Rig, messageId: string): Promise<boolean> {
-  return (await rig.ports.records.get(messageId)) !== undefined;
+/** Whether `operation`'s message is stored in the key-value-store `downstream` (false for other kinds). */
+export async function isStored(
+  kit: ScenarioKit,
+  rig: Rig,
+  operation: string,
+  downstream: string,
+  messageId: string,
+): Promise<boolean> {
+  const port = rig.ports.downstreams[downstream];
+  if (port?.kind !== "key-value-store") return false;
+  const vehicleId = kit.operation(operation).vehicleId;
+  return (await port.store.get(messageKeyId({ vehicleId, messageId }))) !== undefined;
 }
 
-/** FM-10 style: one record delivered `copies` times at once, then once more after `windowMs`. */
+/** duplicate: one record delivered `copies` times at once, then once more after the window. */
 export async function duplicateDelivery(
   kit: ScenarioKit,
-  options: { copies: number; windowMs: number },
+  operation: string,
+  options: { copies: number },
 ): Promise<{
   readonly rig: Rig;
   readonly messageId: string;
   readonly storm: readonly InvocationSummary[];
   readonly afterWindow: InvocationSummary;
-  readonly stored: boolean;
 }> {
   const rig = kit.rig();
-  const { messageId, bytes } = kit.freshRecord(rig);
-  const storm = await Promise.all(Array.from({ length: options.copies }, () => rig.record(bytes)));
-  const stored = await isStored(rig, messageId);
-  rig.clock += options.windowMs + 1;
-  const afterWindow = await rig.record(bytes);
-  return { rig, messageId, storm, afterWindow, stored };
+  const { messageId, bytes } = kit.freshRecord(rig, operation);
+  const storm = await Promise.all(
+    Array.from({ length: options.copies }, () => rig.invoke(operation, bytes)),
+  );
+  rig.clock += (kit.operation(operation).dedupWindowMs ?? 0) + 1;
+  const afterWindow = await rig.invoke(operation, bytes);
+  return { rig, messageId, storm, afterWindow };
 }
 
-/** Observation of a retried DynamoDB fault. */
+/** Observation of a downstream fault over several messages. */
 export interface DownstreamRun {
   readonly rig: Rig;
   readonly summaries: readonly InvocationSummary[];
   /** Retry waits recorded per message. */
   readonly delaysPerMessage: readonly (readonly number[])[];
-  /** Calls that reached the faulty client (or the mocked Timestream), per message. */
+  /** Calls that reached the faulty downstream's client, per message. */
   readonly callsPerMessage: readonly number[];
   /** Breaker state of the faulty downstream after each message. */
   readonly statesAfter: readonly CircuitStateName[];
@@ -129,111 +137,99 @@ export interface DownstreamRun {
   readonly messageIds: readonly string[];
 }
 
-async function sendRecords(
+/** The error a downstream's client raises for `signal`, as the AWS SDK raises it. */
+export function downstreamError(signal: string): Error {
+  switch (signal) {
+    case "throttled":
+      return awsError("ThrottlingException", 400);
+    case "timeout": {
+      const e = new Error("Request timed out");
+      e.name = "TimeoutError";
+      return e;
+    }
+    case "pool-exhausted":
+      return new Error("Cannot acquire connection from the pool");
+    default:
+      return awsError("ServiceUnavailableException", 503);
+  }
+}
+
+/**
+ * A downstream fault (throttled, unavailable, timeout, pool-exhausted): the `downstream`
+ * participant's client raises `signal`'s error on its first `failures` calls, for `messages`
+ * records sent to `operation`'s handler one by one.
+ */
+export async function downstreamFault(
   kit: ScenarioKit,
-  rig: Rig,
-  messages: number,
-  downstream: "dynamodb" | "timestream",
-  calls: () => number,
+  operation: string,
+  downstream: string,
+  options: { signal: string; failures: number; messages: number },
 ): Promise<DownstreamRun> {
+  const kind = kit.handlers.downstreamPolicy.downstreams[downstream]?.kind;
+  let calls: () => number;
+  let rig: Rig;
+  if (kind === "key-value-store") {
+    const client = kit.dynalite.newClient();
+    const counter = failFirstCalls(client, options.failures, () => downstreamError(options.signal));
+    rig = kit.rig({ clients: { [downstream]: client } });
+    calls = () => counter.calls;
+  } else {
+    rig = kit.rig();
+    let n = 0;
+    rig.series[downstream]!.on(WriteRecordsCommand).callsFake(() => {
+      n++;
+      if (n <= options.failures) throw downstreamError(options.signal);
+      return {};
+    });
+    calls = () => n;
+  }
   const summaries: InvocationSummary[] = [];
   const delaysPerMessage: number[][] = [];
   const callsPerMessage: number[] = [];
   const statesAfter: CircuitStateName[] = [];
   const messageIds: string[] = [];
-  for (let i = 0; i < messages; i++) {
+  for (let i = 0; i < options.messages; i++) {
     const before = { delays: rig.delays.length, calls: calls() };
-    const { messageId, bytes } = kit.freshRecord(rig);
+    const { messageId, bytes } = kit.freshRecord(rig, operation);
     messageIds.push(messageId);
-    summaries.push(await rig.record(bytes));
+    summaries.push(await rig.invoke(operation, bytes));
     delaysPerMessage.push(rig.delays.slice(before.delays));
     callsPerMessage.push(calls() - before.calls);
-    statesAfter.push(rig.breakers[downstream].state);
+    statesAfter.push(rig.breakers.get(downstream).state);
   }
   return { rig, summaries, delaysPerMessage, callsPerMessage, statesAfter, messageIds };
 }
 
 /**
- * FM-08 style: the records table answers ProvisionedThroughputExceededException to its first
- * `failures` calls (SDK middleware on a real dynalite client), then to `messages` records.
+ * partial-write: a key-value batch write withholds `withhold` items as unprocessed on its first
+ * `times` calls (the rest is really written by dynalite), for a batch of `records`.
  */
-export async function throttledDynamo(
+export async function partialWrite(
   kit: ScenarioKit,
-  options: { failures: number; messages: number },
-): Promise<DownstreamRun> {
-  const recordsClient = kit.dynalite.newClient();
-  const counter = failFirstCalls(recordsClient, options.failures, () =>
-    awsError("ProvisionedThroughputExceededException", 400),
+  operation: string,
+  downstream: string,
+  options: { records: number; withhold: number; times: number },
+): Promise<{
+  readonly rig: Rig;
+  readonly summary: InvocationSummary;
+  readonly batchWrites: number;
+}> {
+  const client = kit.dynalite.newClient();
+  const counter = withholdBatchItems(client, options.withhold, options.times);
+  const rig = kit.rig({ clients: { [downstream]: client } });
+  const records = Array.from(
+    { length: options.records },
+    () => kit.freshRecord(rig, operation).bytes,
   );
-  const rig = kit.rig({ recordsClient });
-  return sendRecords(kit, rig, options.messages, "dynamodb", () => counter.calls);
+  const summary = await rig.invoke(operation, await kit.batchPayload(rig, operation, records));
+  return { rig, summary, batchWrites: counter.calls };
 }
 
-/** FM-09 style: every records-table call fails with "Cannot acquire connection from the pool". */
-export async function poolExhausted(kit: ScenarioKit): Promise<DownstreamRun> {
-  const recordsClient = kit.dynalite.newClient();
-  const counter = failFirstCalls(
-    recordsClient,
-    Number.MAX_SAFE_INTEGER,
-    () => new Error("Cannot acquire connection from the pool"),
-  );
-  const rig = kit.rig({ recordsClient });
-  return sendRecords(kit, rig, 1, "dynamodb", () => counter.calls);
-}
-
-/**
- * FM-18 style: the records table's endpoint is a closed port (connection refused), for
- * `messages` records; the client's timeouts are the generated policy's.
- */
-export async function dynamoUnreachable(
+/** rejected: the time-series store rejects record `rejectIndex` of a batch of `records`. */
+export async function seriesRejects(
   kit: ScenarioKit,
-  options: { messages: number },
-): Promise<DownstreamRun> {
-  const port = await closedPort();
-  const timeouts = kit.handlers.downstreamPolicy.timeouts;
-  const recordsClient = kit.dynalite.newClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    ...(timeouts
-      ? {
-          requestHandler: {
-            connectionTimeout: timeouts.connectMs,
-            requestTimeout: timeouts.requestMs,
-            throwOnRequestTimeout: true,
-          },
-        }
-      : {}),
-  });
-  let calls = 0;
-  recordsClient.middlewareStack.add((next) => (args) => (calls++, next(args)), {
-    step: "initialize",
-    name: "count-calls",
-  });
-  const rig = kit.rig({ recordsClient });
-  return sendRecords(kit, rig, options.messages, "dynamodb", () => calls);
-}
-
-/** FM-19 style: Timestream answers HTTP 503 (ServiceUnavailableException) to every write. */
-export async function timestream503(
-  kit: ScenarioKit,
-  options: { messages: number },
-): Promise<DownstreamRun> {
-  const rig = kit.rig();
-  rig.timestream.on(WriteRecordsCommand).rejects(awsError("ServiceUnavailableException", 503));
-  return sendRecords(
-    kit,
-    rig,
-    options.messages,
-    "timestream",
-    () => rig.timestream.commandCalls(WriteRecordsCommand).length,
-  );
-}
-
-/**
- * FM-15 style: Timestream rejects record `rejectIndex` of a batch of `records` as outside the
- * memory store's time range (RejectedRecordsException); the others are written.
- */
-export async function timestreamRejects(
-  kit: ScenarioKit,
+  operation: string,
+  downstream: string,
   options: { records: number; rejectIndex: number },
 ): Promise<{
   readonly rig: Rig;
@@ -241,7 +237,7 @@ export async function timestreamRejects(
   readonly messageIds: string[];
 }> {
   const rig = kit.rig();
-  rig.timestream.on(WriteRecordsCommand).rejects(
+  rig.series[downstream]!.on(WriteRecordsCommand).rejects(
     new RejectedRecordsException({
       message: "One or more records have been rejected.",
       $metadata: {},
@@ -253,71 +249,38 @@ export async function timestreamRejects(
       ],
     }),
   );
-  const records = Array.from({ length: options.records }, () => kit.freshRecord(rig));
-  const summary = await rig.batch(
-    await kit.zstdBatch(
+  const records = Array.from({ length: options.records }, () => kit.freshRecord(rig, operation));
+  const summary = await rig.invoke(
+    operation,
+    await kit.batchPayload(
       rig,
+      operation,
       records.map((r) => r.bytes),
     ),
   );
   return { rig, summary, messageIds: records.map((r) => r.messageId) };
 }
 
-/**
- * FM-12 style: BatchWriteItem withholds `withhold` items as UnprocessedItems on its first
- * `times` calls (the rest is really written by dynalite), for a batch of `records`.
- */
-export async function unprocessedItems(
-  kit: ScenarioKit,
-  options: { records: number; withhold: number; times: number },
-): Promise<{
-  readonly rig: Rig;
-  readonly summary: InvocationSummary;
-  readonly batchWrites: number;
-}> {
-  const recordsClient = kit.dynalite.newClient();
-  const counter = withholdBatchItems(recordsClient, options.withhold, options.times);
-  const rig = kit.rig({ recordsClient });
-  const records = Array.from({ length: options.records }, () => kit.freshRecord(rig).bytes);
-  const summary = await rig.batch(await kit.zstdBatch(rig, records));
-  return { rig, summary, batchWrites: counter.calls };
-}
-
-/**
- * FM-14 style: the Lambda context reports `remainingMs` left for the whole invocation (a
- * fixed figure: the handler's deadline is that minus the row's safety margin).
- */
+/** deadline-exceeded: the function context reports `remainingMs` left for the invocation. */
 export async function nearDeadline(
   kit: ScenarioKit,
-  options: { remainingMs: number; records: number },
-): Promise<{
-  readonly rig: Rig;
-  readonly record: InvocationSummary;
-  readonly batch: InvocationSummary;
-  readonly messageIds: readonly string[];
-}> {
+  operation: string,
+  options: { remainingMs: number },
+): Promise<{ readonly rig: Rig; readonly summary: InvocationSummary }> {
   const rig = kit.rig();
   const context = { getRemainingTimeInMillis: () => options.remainingMs };
-  const single = kit.freshRecord(rig);
-  const record = await rig.record(single.bytes, context);
-  const records = Array.from({ length: options.records }, () => kit.freshRecord(rig));
-  const batch = await rig.batch(
-    await kit.zstdBatch(
-      rig,
-      records.map((r) => r.bytes),
-    ),
-    context,
-  );
-  return { rig, record, batch, messageIds: [single.messageId, ...records.map((r) => r.messageId)] };
+  const summary = await rig.invoke(operation, kit.freshRecord(rig, operation).bytes, context);
+  return { rig, summary };
 }
 
 /**
- * FM-21 style: records stamped `offsetsMs` away from the cloud clock (positive = from the
+ * clock-skew: records stamped `offsetsMs` away from the cloud clock (positive = from the
  * future), one invocation each; then, with the clock moved to `replayAtOffsetMs`, a replay of
  * `reason` (entries of that reason left by earlier tests are deleted first).
  */
 export async function skewedClock(
   kit: ScenarioKit,
+  operation: string,
   options: { offsetsMs: readonly number[]; reason: string; replayAtOffsetMs: number },
 ): Promise<{
   readonly rig: Rig;
@@ -330,9 +293,8 @@ export async function skewedClock(
     await rig.ports.dlq.delete(key);
   const t0 = rig.clock;
   const summaries: InvocationSummary[] = [];
-  for (const offset of options.offsetsMs) {
-    summaries.push(await rig.record(kit.handlers.payloads.record(t0 + offset).bytes));
-  }
+  for (const offset of options.offsetsMs)
+    summaries.push(await rig.invoke(operation, kit.operation(operation).record(t0 + offset).bytes));
   rig.clock = t0 + options.replayAtOffsetMs;
   const keys = summaries.flatMap((s) => s.dlqKeys);
   const replay = await rig.replay({ errorType: options.reason, limit: keys.length });
