@@ -40,20 +40,24 @@ export async function protoBreaks(
   breakingRules: Record<string, unknown>,
 ): Promise<{ breaks: ProtoBreak[]; current: LoadedProto; base: LoadedProto } | { error: string }> {
   const bag = new DiagnosticBag();
-  const [current, base] = await Promise.all([loadProto(root, bag), loadProto(baseRoot, bag)]);
-  if (!current || !base)
-    return {
-      error: bag
-        .sorted()
-        .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`)
-        .join("\n"),
-    };
   const out = mkdtempSync(join(tmpdir(), "v2c-image-"));
   const image = join(out, "base.binpb");
   const baseWs = bufWorkspace(join(baseRoot, "proto"));
   const ws = bufWorkspace(join(root, "proto"), breakingRules);
   try {
-    const built = await run(bufBinary(), ["build", "proto", "-o", image], baseWs.dir);
+    // The three buf builds (both descriptor sets, the base image) run concurrently.
+    const [current, base, built] = await Promise.all([
+      loadProto(root, bag),
+      loadProto(baseRoot, bag),
+      run(bufBinary(), ["build", "proto", "-o", image], baseWs.dir),
+    ]);
+    if (!current || !base)
+      return {
+        error: bag
+          .sorted()
+          .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`)
+          .join("\n"),
+      };
     if (built.code !== 0) return { error: `base revision does not build: ${built.stderr.trim()}` };
     const r = await run(
       bufBinary(),
