@@ -52,5 +52,10 @@ export const fleet: FleetBindings<VehicleClient> = {
       batchSize: { min: 25, max: 50 },
     },
   ],
-  create: (config) => createVehicleClient({ server: "production-us-east-1", ...config }),
+  create: (config) =>
+    createVehicleClient({
+      server: "production-us-east-1",
+      topicParams: { region: "us-east-1" },
+      ...config,
+    }),
 };

@@ -76,7 +76,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       url: options.brokerUrl,
       rules: localRules(handlers),
       handlers,
-      latencyMetric: handlerMetrics.latency,
+      latencyMetric: handlerMetrics["processing-latency"],
       retryDelaysMs: options.retryDelaysMs ?? [],
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.clientId ? { clientId: options.clientId } : {}),

@@ -95,12 +95,19 @@ export function localView(model: Model) {
   const recordMessage =
     client.sends.find((s) => sends.some((o) => o.id === s.id))?.message ??
     client.batches[0]?.record.message;
+  // Other channel parameters: the first allowed value, else the spec's example.
+  const topicParams: Record<string, string> = {};
+  for (const p of model.channels.flatMap((c) => c.parameters)) {
+    if (p.name === vehicleParam || p.name in topicParams) continue;
+    topicParams[p.name] = p.enum?.[0] ?? p.example;
+  }
   return {
     rules,
     vehicleParam,
     broker,
     fleet: {
       server: server?.id ?? "",
+      topicParams,
       ops: fleetOps,
       snapshotTypes: [...new Set(fleetOps.map((o) => o.snapshotType))],
       sample: recordMessage ? sampleSnapshot(recordMessage) : {},

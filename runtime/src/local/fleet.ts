@@ -69,6 +69,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     children.push(child);
+    child.on("error", () => undefined); // EPIPE on a late "stop": the exit handler reports
     let onReady: () => void = () => undefined;
     let onFail: (e: Error) => void = () => undefined;
     readies.push(

@@ -26,7 +26,7 @@ export interface RunningPipeline extends LocalFlow {
     readonly ports: {
       readonly db: {
         exec(sql: string): unknown;
-        prepare(sql: string): { get(...a: unknown[]): unknown };
+        prepare(sql: string): { get(...a: unknown[]): unknown; all(...a: unknown[]): unknown[] };
       };
     };
     readonly dlqReplayHandler: (request: {

@@ -48,8 +48,8 @@ export interface LocalFlowOptions extends Omit<
 > {
   readonly rules: readonly FlowRule[];
   readonly handlers: FlowHandlers;
-  /** Metric names (from the spec's metric roles) the flow reads: latency timer, etc. */
-  readonly latencyMetric: string;
+  /** The handlers' latency timer (the metric with the `processing-latency` role; none: no latency). */
+  readonly latencyMetric: string | undefined;
   /** Reason code of a failed rule action (the rule's error action). */
   readonly ruleActionReason?: string;
   /** Every handler metric, with its time (alarms, Prometheus). */
@@ -73,6 +73,26 @@ function histogram(): Histogram {
     highestTrackableValue: 3_600_000,
     numberOfSignificantValueDigits: 3,
   });
+}
+
+/**
+ * A savepoint for async work inside the engine's batch transaction: what the handlers' unit of
+ * work (`ports.atomic`: claim + writes + completion) becomes under micro-batching, since its
+ * own BEGIN cannot nest. Rolled back to the savepoint on a throw, so nothing half-done stays.
+ */
+export function savepointUnit(db: SqliteDatabase): <T>(work: () => Promise<T>) => Promise<T> {
+  return async (work) => {
+    db.exec("SAVEPOINT unit");
+    try {
+      const result = await work();
+      db.exec("RELEASE unit");
+      return result;
+    } catch (error) {
+      db.exec("ROLLBACK TO unit");
+      db.exec("RELEASE unit");
+      throw error;
+    }
+  };
 }
 
 /** SQLite transactions for the engine: one per micro-batch, a savepoint per invocation attempt. */
@@ -140,10 +160,12 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
   let pendingStored = 0;
   let pendingDuplicates = 0;
   const now = options.now ?? Date.now;
+  // The handlers' per-invocation unit of work becomes a savepoint of the batch transaction.
+  (handlers.ports as { atomic?: unknown }).atomic = savepointUnit(handlers.ports.db);
   tapMetrics(
     handlers.ports.metrics,
     (m) => {
-      if (m.kind === "observe" && m.name === options.latencyMetric) {
+      if (m.kind === "observe" && options.latencyMetric && m.name === options.latencyMetric) {
         pending.push({ value: m.value, at: m.atMs });
       }
       options.onMetric?.(m);

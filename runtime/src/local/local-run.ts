@@ -275,8 +275,18 @@ export class LocalRun {
         return 0;
       }
     };
-    const stored = count("records");
-    const points = count("time_series");
+    // The local adapters keep one table per store participant (records_* for key-value stores,
+    // series_* for time-series stores): a record is stored when every key-value store holds it.
+    const tables = (prefix: string) =>
+      (
+        db
+          .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '${prefix}%'`)
+          .all() as { name: string }[]
+      ).map((r) => count(`"${r.name}"`));
+    const kv = tables("records");
+    const series = tables("series");
+    const stored = kv.length > 0 ? Math.min(...kv) : 0;
+    const points = series.length > 0 ? Math.max(...series) : stored;
     const keys = await (
       this.pipeline.handlers.ports as unknown as { dlq: { list(p: string): Promise<string[]> } }
     ).dlq.list("");

@@ -101,6 +101,10 @@ export class MosquittoProcess {
     const child = spawn(o.binary, ["-c", o.configPath], { stdio: ["ignore", "ignore", "pipe"] });
     this.child = child;
     this.starts++;
+    // Never leave a broker behind when this process ends, however it ends.
+    const reap = () => child.kill("SIGKILL");
+    process.once("exit", reap);
+    child.once("exit", () => process.off("exit", reap));
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<never>((_, reject) => {
