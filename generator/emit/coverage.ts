@@ -50,8 +50,12 @@ export function computeCoverage(
     if (alarms.length === 0) missing.push("alarm");
     if (mitigations.length === 0 && !(fm.recovery.mode === "manual" && fm.response.length > 0))
       missing.push("mitigation");
-    if (!tests.some((t) => t.file.startsWith(OWNER_PACKAGE[fm.owner])))
-      missing.push(`test in generated/${OWNER_PACKAGE[fm.owner]}`);
+    const own = tests.filter((t) => t.file.startsWith(OWNER_PACKAGE[fm.owner]));
+    if (own.length === 0) missing.push(`test in generated/${OWNER_PACKAGE[fm.owner]}`);
+    else if (own.every((t) => t.pending !== undefined))
+      missing.push(
+        `executable test in generated/${OWNER_PACKAGE[fm.owner]} (${own.find((t) => t.pending)!.pending})`,
+      );
     return { failureMode: fm, alarms, mitigations, tests, missing };
   });
 }

@@ -1,45 +1,74 @@
-import type { FailureModeModel, Model } from "../../model/types.js";
+import type { FailureModeModel, Model, PolicyModel } from "../../model/types.js";
 
 /**
- * Which FMEA row gives the DLQ reason of each runtime failure class
- * (`runtime/src/handlers/failure.ts`). The ids are the join; the codes come from the rows.
- * Classes without a row (plain validation reasons) are the runtime's VALIDATION_REASONS.
+ * The join between FMEA rows and the runtime, by vocabulary only (never by id): a row binds to
+ * a failure through its (component, signal) pair, and to a downstream through its component.
  */
-export const FAILURE_CLASS_ROWS: readonly {
-  readonly failureClass: string;
-  readonly failureMode: string;
-}[] = [
-  { failureClass: "protobuf-parse", failureMode: "FM-07" },
-  { failureClass: "dynamodb-throttled", failureMode: "FM-08" },
-  { failureClass: "pool-exhausted", failureMode: "FM-09" },
-  { failureClass: "decompression", failureMode: "FM-11" },
-  { failureClass: "unprocessed-items", failureMode: "FM-12" },
-  { failureClass: "deadline", failureMode: "FM-14" },
-  { failureClass: "timestream-rejected", failureMode: "FM-15" },
-  { failureClass: "decompressed-too-large", failureMode: "FM-17" },
-  { failureClass: "dynamodb-unavailable", failureMode: "FM-18" },
-  { failureClass: "timestream-unavailable", failureMode: "FM-19" },
-  { failureClass: "clock-skew", failureMode: "FM-21" },
-  { failureClass: "checksum-mismatch", failureMode: "FM-22" },
-];
 
-/** The FMEA row `id`, which must exist and be owned by the handlers. */
-export function handlerRow(model: Model, id: string): FailureModeModel {
-  const row = model.failureModes.find((f) => f.id === id);
-  if (!row) throw new Error(`handlers emitter: FMEA row ${id} is missing`);
-  if (row.owner !== "handlers")
-    throw new Error(`handlers emitter: ${id} is owned by ${row.owner}, not handlers`);
-  return row;
+/** Documented defaults when no FMEA row gives a downstream's figures (README "Vocabulary"). */
+export const DEFAULT_RETRY = {
+  attempts: 3,
+  delaysMs: [100, 200, 400],
+  jitter: "full",
+  dupFlag: false,
+} as const;
+export const DEFAULT_BREAKER = {
+  openAfterFailures: 5,
+  windowMs: 60_000,
+  halfOpenAfterMs: 30_000,
+  halfOpenTraffic: 0.1,
+} as const;
+/** Deadline safety margin when no row has a `deadline` policy. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 1000;
+
+/** Participant ids every handler writes or keeps dedup claims in, in participant order. */
+export function downstreamIds(model: Model): string[] {
+  const used = new Set<string>();
+  for (const op of model.operations) {
+    for (const id of op.handler?.writes ?? []) used.add(id);
+    if (op.handler?.dedup) used.add(op.handler.dedup);
+  }
+  return model.participants.filter((p) => used.has(p.id)).map((p) => p.id);
 }
 
-/** The FMEA row whose mitigation policy carries `key` (first by id); throws when none does. */
-export function rowWithPolicy(
+/** Handlers-owned rows on `component` whose policy carries `key`, in FMEA order. */
+export function rowsWith(
   model: Model,
-  key: keyof FailureModeModel["mitigation"]["policy"],
-): FailureModeModel {
-  const row = model.failureModes.find(
-    (f) => f.owner === "handlers" && f.mitigation.policy[key] !== undefined,
+  key: keyof PolicyModel,
+  component?: string,
+): FailureModeModel[] {
+  return model.failureModes.filter(
+    (f) =>
+      f.owner === "handlers" &&
+      f.mitigation.policy[key] !== undefined &&
+      (component === undefined || f.component === component),
   );
-  if (!row) throw new Error(`handlers emitter: no handlers FMEA row has a ${String(key)} policy`);
-  return row;
+}
+
+/** One reason-table entry: the key the runtime looks up and the row that gives the code. */
+export interface ReasonEntry {
+  readonly key: string;
+  readonly row: FailureModeModel;
+}
+
+/**
+ * The DLQ reason table: each handlers-owned row with a `dlq` policy, keyed
+ * `"<component>:<signal>"` when its component is a declared downstream, else `"<signal>"`.
+ * The first row of a key wins (a second one is reported in the model stage).
+ */
+export function reasonEntries(model: Model): ReasonEntry[] {
+  const downstreams = new Set(downstreamIds(model));
+  const out = new Map<string, ReasonEntry>();
+  for (const row of rowsWith(model, "dlqReason")) {
+    const key = reasonKey(row, downstreams);
+    if (!out.has(key)) out.set(key, { key, row });
+  }
+  return [...out.values()];
+}
+
+/** The reason-table key of a row. */
+export function reasonKey(row: FailureModeModel, downstreams: ReadonlySet<string>): string {
+  return downstreams.has(row.component)
+    ? `${row.component}:${row.detection.signal.name}`
+    : row.detection.signal.name;
 }

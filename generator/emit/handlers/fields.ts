@@ -1,49 +1,27 @@
-import type { FieldConstraintModel, MessageModel, Model } from "../../model/types.js";
+import type { EnvelopeFieldModel, MessageModel, Model } from "../../model/types.js";
 
-/** The ts-proto property path of the top-level field `protoPath` of `message`; throws when absent. */
-export function fieldPath(message: MessageModel, protoPath: string): string {
-  const field = message.constraints.find((c) => c.protoPath === protoPath);
-  if (!field)
-    throw new Error(`handlers emitter: ${message.protoName} has no constrained field ${protoPath}`);
-  return field.path;
-}
-
-/** The message's required top-level epoch-millisecond field (its sample or creation time). */
-export function timeField(message: MessageModel): FieldConstraintModel {
-  const fields = message.constraints.filter(
-    (c) => !c.path.includes(".") && c.required && c.unit === "ms",
-  );
-  if (fields.length !== 1)
-    throw new Error(`handlers emitter: ${message.protoName} needs exactly one required "ms" field`);
-  return fields[0]!;
-}
-
-/** The batch's repeated bytes field (the serialized records). */
-export function recordsField(message: MessageModel): FieldConstraintModel {
-  const field = message.constraints.find(
-    (c) => c.kind === "bytes" && c.repeated && !c.path.includes("."),
-  );
-  if (!field) throw new Error(`handlers emitter: ${message.protoName} has no repeated bytes field`);
-  return field;
-}
-
-/** The message of `id`; throws when absent. */
+/** The message of `id` (ids are resolved in the model: a missing one is a generator bug). */
 export function messageById(model: Model, id: string): MessageModel {
   const m = model.messages.find((x) => x.id === id);
-  if (!m) throw new Error(`handlers emitter: unknown message ${id}`);
+  if (!m) throw new Error(`handlers emitter: unknown message ${id} (the model resolves every id)`);
   return m;
 }
 
-/**
- * The DLQ replay function's name, from the replay procedure's step that names it
- * ("... (Lambda function: dlq-replay-handler)").
- */
-export function replayHandlerName(model: Model): string {
-  for (const rb of model.runbooks) {
-    for (const step of rb.steps) {
-      const m = /Lambda function: `?([a-z0-9][a-z0-9-]*)`?/.exec(step);
-      if (m) return m[1]!;
-    }
-  }
-  throw new Error("handlers emitter: no runbook step names the DLQ replay Lambda function");
+/** A property accessor of a ts-proto path: `.a.b`, bracketed when a segment is not an identifier. */
+export function accessor(path: string): string {
+  return path
+    .split(".")
+    .map((seg) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
+    .join("");
+}
+
+/** `r.<path>` of an envelope role, or `fallback` when the message declares no such role. */
+export function roleRead(
+  variable: string,
+  field: EnvelopeFieldModel | undefined,
+  fallback: string,
+): string {
+  if (!field) return fallback;
+  const read = `${variable}${accessor(field.path)}`;
+  return field.kind === "bigint-number" ? `Number(${read})` : read;
 }

@@ -5,16 +5,19 @@ import { loadTemplates, type TemplateSet } from "../templates.js";
 import { RUNTIME, type PackageVersions } from "../spec/package.js";
 import { emitHandlerTests } from "./tests.js";
 import {
-  batchFields,
+  batchCodecViews,
+  downstreamViews,
   handlerViews,
   metricRoles,
+  metricsNamespace,
+  parserViews,
   policyRows,
-  recordFields,
-  vehicleParameter,
+  recordCodecViews,
 } from "./views.js";
 
 const SPEC = "@v2c/spec";
 const H = `${RUNTIME}/handlers`;
+const lit = (v: unknown) => JSON.stringify(v);
 
 /** The sources most handlers files are generated from (named in their header). */
 const SOURCES = sourceList(["asyncapi.yaml", "fmea/failure-modes.yaml", "fmea/metrics.yaml"]);
@@ -26,42 +29,44 @@ function mitigations(ctx: EmitContext, symbol: string): Trace[] {
     .map((f) => ({ failureMode: f.id, kind: "mitigation" as const, symbol }));
 }
 
-/** `src/policy.ts`: DLQ reasons, metric names, per-handler and downstream policies from the FMEA rows and the contract. */
+/** `src/policy.ts`: reason table, metric names by role, downstreams and per-handler policies. */
 export function emitHandlerPolicy(ctx: EmitContext, t: TemplateSet): GeneratedFile {
   const imports = new ImportCollector();
   const rows = policyRows(ctx.model);
-  const { all } = handlerViews(ctx.model);
-  for (const k of new Set([
-    ...rows.reasons.map((r) => r.key),
-    rows.retry,
-    rows.unprocessedRetry,
-    rows.dynamoBreaker,
-    rows.timeSeriesBreaker,
-    rows.timeouts,
-    rows.deadline,
-  ])) {
-    imports.use(SPEC, k);
-  }
-  imports.use(SPEC, "operations");
+  const downstreams = downstreamViews(ctx.model);
+  const handlers = handlerViews(ctx.model);
+  const rowKeys = [
+    ...rows.reasons.map((r) => r.row),
+    ...rows.rowKeys.map((r) => r.key),
+    ...downstreams.flatMap((d) => d.rows.map((r) => r.key)),
+  ];
+  for (const k of new Set(rowKeys)) imports.use(SPEC, k);
   imports.use(SPEC, "platform");
   imports.use(SPEC, "metrics");
-  imports.use(`${H}/failure`, "VALIDATION_REASONS");
-  for (const type of ["FailureClass", "ReasonSpec"]) imports.use(`${H}/failure`, type, true);
-  for (const type of [
-    "BatchTelemetryPolicy",
-    "DownstreamPolicy",
-    "HandlerMetricNames",
-    "TelemetryPolicy",
-  ]) {
+  imports.use(`${H}/reasons`, "ReasonTable", true);
+  imports.use(`${H}/metric-roles`, "HandlerMetricNames", true);
+  for (const type of ["BatchHandlerPolicy", "DownstreamPolicy", "HandlerPolicy"])
     imports.use(`${H}/policy`, type, true);
-  }
   const content = t.render("policy.ts", {
     sources: SOURCES,
     imports: imports.lines(),
     rows,
     metrics: metricRoles(ctx.model),
-    namespaceMetric: metricRoles(ctx.model)[0]!.metric,
-    handlers: all.map((h) => ({ ...h, batch: h.kind === "batch" })),
+    namespace: lit(metricsNamespace(ctx.model)),
+    downstreams,
+    replayLiteral: lit(rows.replayName),
+    handlers: handlers.map((h) => ({
+      ...h,
+      batch: h.kind === "batch",
+      operationLiteral: lit(h.operationId),
+      nameLiteral: lit(h.name),
+      writes: lit(h.operation.handler!.writes),
+      dedup: h.operation.handler!.dedup ? lit(h.operation.handler!.dedup) : "",
+      dedupWindowMs: h.operation.dedupWindowMs ?? 0,
+      timeoutMs: h.operation.handler!.timeoutMs,
+      maxCompressedBytes: h.operation.batch?.maxCompressedBytes ?? 0,
+      maxDecompressedBytes: h.operation.batch?.maxDecompressedBytes ?? 0,
+    })),
   });
   return {
     path: "handlers/src/policy.ts",
@@ -70,99 +75,77 @@ export function emitHandlerPolicy(ctx: EmitContext, t: TemplateSet): GeneratedFi
       ...rows.reasons.map((r) => ({
         failureMode: r.id,
         kind: "mitigation" as const,
-        symbol: `reasons["${r.failureClass}"]`,
+        symbol: `reasons["${r.key}"]`,
       })),
-      { failureMode: "FM-08", kind: "mitigation", symbol: "downstreamPolicy" },
-      { failureMode: "FM-10", kind: "mitigation", symbol: "dedupWindowMs" },
+      ...downstreams.flatMap((d) =>
+        d.rows.map((r) => ({
+          failureMode: r.id,
+          kind: "mitigation" as const,
+          symbol: `downstreamPolicy.downstreams["${d.id}"]`,
+        })),
+      ),
+      ...rows.rowKeys.map((r) => ({
+        failureMode: r.id,
+        kind: "mitigation" as const,
+        symbol: "handler policies",
+      })),
     ],
   };
 }
 
-/** `src/codecs.ts`: decode/validate bindings of the proto types, checkers and topic templates. */
+/** `src/codecs.ts`: decoders, generated checks, envelope-role accessors and topic parsers. */
 export function emitHandlerCodecs(ctx: EmitContext, t: TemplateSet): GeneratedFile {
   const imports = new ImportCollector();
-  const { record, batch } = handlerViews(ctx.model);
-  const recordParam = vehicleParameter(ctx.model, record);
-  const batchParam = vehicleParameter(ctx.model, batch);
-  for (const h of [record, batch]) {
-    imports.use(SPEC, h.message.tsName);
-    imports.use(SPEC, `${camel(h.message.id)}Checker`);
-    imports.use(SPEC, h.topicConst);
+  const records = recordCodecViews(ctx.model);
+  const batches = batchCodecViews(ctx.model);
+  const parsers = parserViews(ctx.model);
+  for (const c of [...records, ...batches]) {
+    imports.use(SPEC, c.message.tsName);
+    imports.use(SPEC, c.checker);
   }
-  imports.use(SPEC, "messages");
-  imports.use(`${H}/codec`, "toTimeSeriesRecord");
-  imports.use(`${H}/codec`, "BatchCodec", true);
-  imports.use(`${H}/codec`, "RecordCodec", true);
-  const rf = recordFields(ctx.model, record.message, recordParam);
+  for (const p of parsers) imports.use(SPEC, p.topicConst);
+  if (records.length + batches.length > 0) imports.use(SPEC, "messages");
+  if (records.length > 0) {
+    imports.use(`${H}/codec`, "toTimeSeriesRecord");
+    imports.use(`${H}/codec`, "RecordCodec", true);
+  }
+  if (batches.length > 0) imports.use(`${H}/codec`, "BatchCodec", true);
   const content = t.render("codecs.ts", {
     sources: sourceList([
       "asyncapi.yaml",
-      "fmea/failure-modes.yaml",
-      record.message.protoFile,
-      batch.message.protoFile,
+      ...new Set([...records, ...batches].map((c) => c.message.protoFile)),
     ]),
     imports: imports.lines(),
-    record: {
-      ...record,
-      codecName: `${camel(record.message.id)}Codec`,
-      checker: `${camel(record.message.id)}Checker`,
-      param: recordParam,
-      fields: rf,
-      exclude: JSON.stringify([rf.timestampMs]),
-    },
-    batch: {
-      ...batch,
-      codecName: `${camel(batch.message.id)}Codec`,
-      checker: `${camel(batch.message.id)}Checker`,
-      param: batchParam,
-      fields: batchFields(ctx.model, batch.message, batchParam),
-    },
+    parsers: parsers.map((p) => ({ ...p, paramLiteral: lit(p.param) })),
+    records: records.map((r) => ({
+      ...r,
+      idLiteral: lit(r.message.id),
+      paramLiteral: lit(r.param),
+    })),
+    batches: batches.map((b) => ({ ...b, idLiteral: lit(b.message.id) })),
   });
-  return {
-    path: "handlers/src/codecs.ts",
-    content,
-    traces: [
-      {
-        failureMode: "FM-07",
-        kind: "detection",
-        symbol: `${camel(record.message.id)}Codec.decode`,
-      },
-      {
-        failureMode: "FM-21",
-        kind: "detection",
-        symbol: `${camel(record.message.id)}Codec.timestampMs`,
-      },
-      {
-        failureMode: "FM-22",
-        kind: "detection",
-        symbol: `${camel(batch.message.id)}Codec.checksum`,
-      },
-    ],
-  };
+  return { path: "handlers/src/codecs.ts", content };
 }
 
-/** `src/event.ts`: the IoT rule event type and the rule SQL of each handler. */
+/** `src/event.ts`: the rule event type and the rule SQL of each handler. */
 export function emitHandlerEvent(ctx: EmitContext, t: TemplateSet): GeneratedFile {
   const imports = new ImportCollector();
   imports.use(`${H}/event`, "RuleEvent", true);
   imports.use(`${H}/event`, "ruleSql");
   imports.use(SPEC, "channels");
-  const { all } = handlerViews(ctx.model);
   const content = t.render("event.ts", {
     sources: sourceList(["asyncapi.yaml"]),
     imports: imports.lines(),
-    handlers: all,
+    handlers: handlerViews(ctx.model),
   });
   return { path: "handlers/src/event.ts", content };
 }
 
-/** `src/pipelines.ts`: handler factories binding policies, codecs and topic parsers to any ports. */
+/** `src/pipelines.ts`: a factory per handler binding policy, codecs and topic parser to any ports. */
 export function emitHandlerPipelines(ctx: EmitContext, t: TemplateSet): GeneratedFile {
   const imports = new ImportCollector();
-  const { record, batch } = handlerViews(ctx.model);
+  const handlers = handlerViews(ctx.model);
   const rows = policyRows(ctx.model);
-  imports.use(`${H}/handlers`, "createRecordHandler");
-  imports.use(`${H}/handlers`, "createBatchHandler");
   imports.use(`${H}/handlers`, "RuleEventHandler", true);
   imports.use(`${H}/replay`, "replayDeadLetters");
   for (const type of ["ReplayRequest", "ReplayRoutes", "ReplaySummary"])
@@ -170,57 +153,68 @@ export function emitHandlerPipelines(ctx: EmitContext, t: TemplateSet): Generate
   imports.use(`${H}/breakers`, "CircuitBreakers", true);
   imports.use(`${H}/event`, "InvocationContext", true);
   imports.use(`${H}/ports`, "HandlerPorts", true);
-  imports.use(SPEC, record.message.tsName, true);
-  imports.use(SPEC, batch.message.tsName, true);
-  for (const n of [
-    `${camel(record.message.id)}Codec`,
-    `${camel(batch.message.id)}Codec`,
-    record.parserName,
-    batch.parserName,
-  ]) {
-    imports.use("./codecs.js", n);
+  for (const h of handlers) {
+    imports.use(`${H}/handlers`, h.kind === "batch" ? "createBatchHandler" : "createRecordHandler");
+    imports.use(`${H}/codec`, "RecordCodec", true);
+    if (h.kind === "batch") imports.use(`${H}/codec`, "BatchCodec", true);
+    for (const n of [h.recordCodec, h.batchCodec, h.parserName])
+      if (n) imports.use("./codecs.js", n);
+    imports.use("./policy.js", h.policyName);
   }
-  for (const n of [record.policyName, batch.policyName, "handlerMetrics", "replayPolicy"])
-    imports.use("./policy.js", n);
+  for (const n of ["handlerMetrics", "replayPolicy"]) imports.use("./policy.js", n);
   const content = t.render("pipelines.ts", {
     sources: SOURCES,
     imports: imports.lines(),
-    record: { ...record, codecName: `${camel(record.message.id)}Codec` },
-    batch: { ...batch, codecName: `${camel(batch.message.id)}Codec` },
-    replay: {
-      name: rows.replayName,
-      factoryName: `create${camel(rows.replayName)[0]!.toUpperCase()}${camel(rows.replayName).slice(1)}`,
-    },
+    handlers: handlers.map((h) => ({
+      ...h,
+      batch: h.kind === "batch",
+      operationLiteral: lit(h.operationId),
+    })),
+    replay: { name: rows.replayName, factoryName: rows.replayFactory },
   });
   return { path: "handlers/src/pipelines.ts", content, traces: mitigations(ctx, "pipelines") };
 }
 
-/** `src/lambda/<name>.ts`: one Lambda entry per handler on the AWS adapters, plus the manual circuit reset. */
+/** `src/lambda/<name>.ts`: one function entry per handler on the AWS adapters, plus the replay. */
 export function emitLambdaEntries(ctx: EmitContext, t: TemplateSet): GeneratedFile[] {
-  const { all } = handlerViews(ctx.model);
+  const handlers = handlerViews(ctx.model);
   const rows = policyRows(ctx.model);
-  const replayFactory = `create${camel(rows.replayName)[0]!.toUpperCase()}${camel(rows.replayName).slice(1)}`;
+  const first = handlers[0]?.operation.handler;
   const entries = [
-    ...all.map((h) => ({
+    ...handlers.map((h) => ({
       name: h.name,
       factoryName: h.factoryName,
       operationId: h.operationId,
-      replay: false,
+      dedup: h.operation.handler!.dedup,
+      deadLetter: h.operation.handler!.deadLetter,
     })),
-    { name: rows.replayName, factoryName: replayFactory, operationId: "", replay: true },
+    {
+      name: rows.replayName,
+      factoryName: rows.replayFactory,
+      operationId: "",
+      // The replay re-runs every handler's messages: the first handler's dedup and DLQ.
+      dedup: handlers.find((h) => h.operation.handler!.dedup)?.operation.handler!.dedup,
+      deadLetter: first?.deadLetter ?? "",
+    },
   ];
   return entries.map((e) => {
     const imports = new ImportCollector();
     imports.use(`${H}/aws-ports`, "createAwsPorts");
     imports.use(`${H}/breakers`, "CircuitBreakers");
-    imports.use(`${H}/breakers`, "GuardedDownstream", true);
     imports.use("../pipelines.js", e.factoryName);
     for (const n of ["downstreamPolicy", "handlerMetrics", "metricsNamespace"])
       imports.use("../policy.js", n);
     const owned = ctx.model.failureModes.filter((f) => f.owner === "handlers");
     return {
       path: `handlers/src/lambda/${e.name}.ts`,
-      content: t.render("lambda.ts", { sources: SOURCES, imports: imports.lines(), ...e }),
+      content: t.render("lambda.ts", {
+        sources: SOURCES,
+        imports: imports.lines(),
+        ...e,
+        dedup: e.dedup ? lit(e.dedup) : "",
+        deadLetter: lit(e.deadLetter),
+        nameLiteral: lit(e.name),
+      }),
       traces: owned.map((f) => ({
         failureMode: f.id,
         kind: "mitigation" as const,
@@ -233,50 +227,55 @@ export function emitLambdaEntries(ctx: EmitContext, t: TemplateSet): GeneratedFi
 /** `src/local.ts`: the same handlers on the SQLite/filesystem adapters (local pipeline, tests, bench). */
 export function emitLocalEntry(ctx: EmitContext, t: TemplateSet): GeneratedFile {
   const imports = new ImportCollector();
-  const { record, batch } = handlerViews(ctx.model);
+  const handlers = handlerViews(ctx.model);
   const rows = policyRows(ctx.model);
-  const replayFactory = `create${camel(rows.replayName)[0]!.toUpperCase()}${camel(rows.replayName).slice(1)}`;
   imports.use(`${H}/local-ports`, "createLocalPorts");
   imports.use(`${H}/local-ports`, "LocalPorts", true);
   imports.use(`${H}/breakers`, "CircuitBreakers");
   imports.use(`${H}/ports`, "HandlerLogger", true);
   imports.use(`${H}/handlers`, "RuleEventHandler", true);
   imports.use(SPEC, "platform");
-  for (const n of [record.factoryName, batch.factoryName, replayFactory])
+  for (const n of [...handlers.map((h) => h.factoryName), rows.replayFactory])
     imports.use("./pipelines.js", n);
   imports.use("./policy.js", "downstreamPolicy");
   imports.use("./policy.js", "handlerMetrics");
   const content = t.render("local.ts", {
     sources: SOURCES,
     imports: imports.lines(),
-    handlers: [record, batch].map((h) => ({
+    handlers: handlers.map((h) => ({
       prop: camel(h.name),
       factoryName: h.factoryName,
       name: h.name,
+      operationId: h.operationId,
+      operationLiteral: lit(h.operationId),
     })),
-    replay: { prop: camel(rows.replayName), factoryName: replayFactory, name: rows.replayName },
+    replay: {
+      prop: camel(rows.replayName),
+      factoryName: rows.replayFactory,
+      name: rows.replayName,
+    },
   });
   return { path: "handlers/src/local.ts", content };
 }
 
-/** package.json, tsconfig.json, README.md and src/index.ts of `@v2c/handlers`. */
+/** package.json, tsconfig.json, README.md and src/index.ts of the handlers package. */
 export function emitHandlersPackage(
   ctx: EmitContext,
   t: TemplateSet,
   versions: PackageVersions,
 ): GeneratedFile[] {
-  const { all } = handlerViews(ctx.model);
+  const handlers = handlerViews(ctx.model);
   const rows = policyRows(ctx.model);
   const pkg = {
     name: "@v2c/handlers",
     version: ctx.model.info.version,
     private: true,
-    description: `Generated Lambda handlers of the ${ctx.model.info.title} spec (telemetry, batch, DLQ replay). DO NOT EDIT.`,
+    description: `Generated cloud handlers of the ${ctx.model.info.title} spec (one per handled operation, plus the dead-letter replay). DO NOT EDIT.`,
     type: "module",
     exports: { ".": "./src/index.ts", "./lambda/*": "./src/lambda/*.ts", "./*": "./src/*.ts" },
     dependencies: { "@v2c/runtime": versions.runtime, "@v2c/spec": ctx.model.info.version },
   };
-  const names = [...all.map((h) => h.name), rows.replayName];
+  const names = [...handlers.map((h) => h.name), rows.replayName];
   return [
     { path: "handlers/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
     {
@@ -288,7 +287,7 @@ export function emitHandlersPackage(
       content: t.render("README.md", {
         sources: sourceList(ctx.model.sources),
         title: ctx.model.info.title,
-        handlers: all.map((h) => ({ name: h.name, operationId: h.operationId, kind: h.kind })),
+        handlers: handlers.map((h) => ({ name: h.name, operationId: h.operationId, kind: h.kind })),
         replayName: rows.replayName,
         failureModes: ctx.model.failureModes
           .filter((f) => f.owner === "handlers")
@@ -302,12 +301,13 @@ export function emitHandlersPackage(
   ];
 }
 
-/** Every file of the generated `@v2c/handlers` package. */
+/** Every file of the generated handlers package (none when no operation has `x-handler`). */
 export function emitHandlers(
   ctx: EmitContext,
   templatesRoot: string,
   versions: PackageVersions,
 ): GeneratedFile[] {
+  if (handlerViews(ctx.model).length === 0) return [];
   const t = loadTemplates(templatesRoot, "handlers");
   return [
     ...emitHandlersPackage(ctx, t, versions),
@@ -317,6 +317,6 @@ export function emitHandlers(
     emitHandlerPipelines(ctx, t),
     ...emitLambdaEntries(ctx, t),
     emitLocalEntry(ctx, t),
-    emitHandlerTests(ctx, t),
+    ...emitHandlerTests(ctx, t),
   ];
 }

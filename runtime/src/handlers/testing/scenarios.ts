@@ -12,7 +12,7 @@ import { RejectedRecordsException, WriteRecordsCommand } from "@aws-sdk/client-t
 import { deadLetterPayload } from "../../cloud/dlq-entry.js";
 import type { CircuitStateName } from "../../cloud/circuit-breaker.js";
 import { messageKeyId } from "../../cloud/ports.js";
-import type { InvocationSummary } from "../outcome.js";
+import { RedeliveryRequired, type InvocationSummary } from "../outcome.js";
 import type { ReplaySummary } from "../replay.js";
 import { awsError, failFirstCalls, withholdBatchItems } from "../../../test/cloud/faults.js";
 import type { Rig, ScenarioKit } from "./kit.js";
@@ -115,9 +115,19 @@ export async function duplicateDelivery(
 }> {
   const rig = kit.rig();
   const { messageId, bytes } = kit.freshRecord(rig, operation);
-  const storm = await Promise.all(
-    Array.from({ length: options.copies }, () => rig.invoke(operation, bytes)),
-  );
+  // A copy that finds the message claimed by a live invocation asks to be redelivered
+  // (RedeliveryRequired); the platform redelivers it, as here, until it settles.
+  const deliver = async (): Promise<InvocationSummary> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await rig.invoke(operation, bytes);
+      } catch (error) {
+        if (!(error instanceof RedeliveryRequired) || attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  };
+  const storm = await Promise.all(Array.from({ length: options.copies }, deliver));
   rig.clock += (kit.operation(operation).dedupWindowMs ?? 0) + 1;
   const afterWindow = await rig.invoke(operation, bytes);
   return { rig, messageId, storm, afterWindow };
