@@ -8,6 +8,8 @@ export interface Trace {
   readonly kind: "mitigation" | "test" | "alarm" | "detection";
   /** The symbol, test name or alarm name inside the file. */
   readonly symbol: string;
+  /** A test that is only an `it.todo`: why it cannot run (a `--strict` coverage gap). */
+  readonly pending?: string;
 }
 
 /** One file of output: a path relative to the output root, and its final (formatted) text. */
