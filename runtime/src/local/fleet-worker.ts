@@ -144,7 +144,8 @@ export async function runWorker(
       else {
         counts.sent++;
         if (skewNext) counts.skewed++;
-        v.lastIds = issued.slice(0, 1);
+        // Re-send only ids that were sent well-formed (a skewed one is dead-lettered).
+        else v.lastIds = issued.slice(0, 1);
       }
     } else {
       v.pending.push(fleet.sample);
@@ -159,7 +160,7 @@ export async function runWorker(
         counts.duplicates += dupN;
         counts.sent += records.length - dupN;
         if (skewNext) counts.skewed += records.length;
-        v.lastIds = issued.slice(0, records.length);
+        else v.lastIds = issued.slice(0, records.length);
       }
     }
     skewNext = false;

@@ -277,27 +277,33 @@ export class LocalRun {
     };
     // The local adapters keep one table per store participant (records_* for key-value stores,
     // series_* for time-series stores): a record is stored when every key-value store holds it.
-    const tables = (prefix: string) =>
+    const names = (prefix: string) =>
       (
         db
           .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '${prefix}%'`)
           .all() as { name: string }[]
-      ).map((r) => count(`"${r.name}"`));
-    const kv = tables("records");
-    const series = tables("series");
-    const stored = kv.length > 0 ? Math.min(...kv) : 0;
-    const points = series.length > 0 ? Math.max(...series) : stored;
+      ).map((r) => `"${r.name}"`);
+    const kv = names("records");
+    const stored = kv.length > 0 ? Math.min(...kv.map(count)) : 0;
+    const points = Math.max(stored, ...names("series").map(count));
+    const storedKeys = new Set(
+      kv.length > 0
+        ? (db.prepare(`SELECT key FROM ${kv[0]}`).all() as { key: string }[]).map((r) => r.key)
+        : [],
+    );
     const keys = await (
       this.pipeline.handlers.ports as unknown as { dlq: { list(p: string): Promise<string[]> } }
     ).dlq.list("");
-    // An entry written twice for one message (e.g. dead-lettered, then redelivered because the
-    // engine died before its PUBACK) is one record: count distinct vehicle + message ids.
-    const dlq = new Set(
+    // Keys end in <vehicle>/<id>+<nonce>.json; the store keys records as <vehicle>/<id>. A
+    // message dead-lettered twice (redelivered after an engine crash) is one record, and one
+    // that is also stored (a re-send after a store outage) counts as stored.
+    const dlqIds = new Set(
       keys.map((k) => {
         const parts = k.split("/");
-        return `${parts.at(-2)}/${(parts.at(-1) ?? "").replace(/\+[^+]*$/, "")}`;
+        return `${decodeURIComponent(parts.at(-2) ?? "")}/${decodeURIComponent((parts.at(-1) ?? "").replace(/\+[^+]*$/, ""))}`;
       }),
-    ).size;
+    );
+    const dlq = [...dlqIds].filter((id) => !storedKeys.has(id)).length;
     const lost = fleet.sent - stored - dlq - fleet.queueDropped - fleet.queued;
     return {
       sent: fleet.sent,
