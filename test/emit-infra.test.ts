@@ -288,15 +288,12 @@ describe("any number of handled operations and stores", () => {
     );
   });
 
-  it("dead-letters into the only object store when a handler names none, and into none when there are two", () => {
-    const one = functions({
-      ...model,
-      participants: [{ id: "only-bucket", name: "B", kind: "object-store" }],
-    } as Model);
-    expect(one[0]!.deadLetter).toBe("only-bucket");
-    const two = functions(widened(0));
-    const declared = model.participants.filter((p) => p.kind === "object-store").length;
-    if (declared === 1) expect(two[0]!.deadLetter).toBeUndefined();
+  it("dead-letters each function into its handler's dead-letter participant", () => {
+    const fns = functions(widened(1));
+    for (const op of model.operations.filter((o) => o.action === "send" && o.handler)) {
+      expect(fns.find((f) => f.name === op.handler!.name)!.deadLetter).toBe(op.handler!.deadLetter);
+    }
+    expect(fns.at(-1)!.deadLetter).toBeDefined();
   });
 
   it("emits a package for a widened model whose spec.ts lists every function and store", () => {

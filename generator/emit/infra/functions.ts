@@ -1,18 +1,11 @@
-import type { HandlerModel, Model, OperationModel } from "../../model/types.js";
+import type { Model, OperationModel, ReplayModel } from "../../model/types.js";
 
-/**
- * What the infra reads of a handler: the sizing of VOCABULARY §2 and its downstream
- * participants (`writes`, `dedup`, `dead-letter`). Read through this view so the emitter works
- * whether or not the model carries the downstream fields yet.
- */
+/** A handler's downstream participants (VOCABULARY §2: `writes`, `dedup`, `dead-letter`). */
 export interface HandlerBinding {
   readonly writes: readonly string[];
   readonly dedup?: string;
   readonly deadLetter?: string;
 }
-
-type HandlerWithBindings = HandlerModel &
-  Partial<{ writes: readonly string[]; dedup: string; deadLetter: string }>;
 
 /** One Lambda function of the pipeline and its sizing. */
 export interface FunctionView {
@@ -47,7 +40,7 @@ export function handledOperations(model: Model): OperationModel[] {
 
 /** The downstream participants of an operation's handler. */
 export function handlerBinding(op: OperationModel): HandlerBinding {
-  const h = op.handler as HandlerWithBindings | undefined;
+  const h = op.handler;
   return {
     writes: [...(h?.writes ?? [])],
     ...(h?.dedup ? { dedup: h.dedup } : {}),
@@ -55,12 +48,9 @@ export function handlerBinding(op: OperationModel): HandlerBinding {
   };
 }
 
-/** The replay function's declaration (`x-v2c.replay`), when the model carries one. */
-function replayOf(model: Model): { name?: string; memoryMb?: number; timeoutMs?: number } {
-  return (
-    (model as Model & { replay?: { name?: string; memoryMb?: number; timeoutMs?: number } })
-      .replay ?? {}
-  );
+/** The replay function's declaration (`x-v2c.replay`; the model fills its defaults). */
+function replayOf(model: Model): Partial<ReplayModel> {
+  return model.platform.replay ?? {};
 }
 
 /** The only object-store participant, the default dead-letter store (VOCABULARY §2). */

@@ -22,9 +22,6 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
     [`${RUNTIME}/deploy-env`, "ON_FAILURE_QUEUES_ENV"],
     [`${RUNTIME}/deploy-env`, "RECORDS_PARTITION_KEY"],
     [`${RUNTIME}/deploy-env`, "deployEnvName"],
-    [`${RUNTIME}/deploy-env`, "DeployResource", T],
-    [`${RUNTIME}/handlers/aws-ports`, "HANDLER_ENV"],
-    ["./types.js", "FunctionSpec", T],
   ],
   "src/index.ts": [],
   "src/storage.ts": [
@@ -179,7 +176,6 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
     ["./environment.js", "HANDLER_ENVIRONMENT"],
     ["./environment.js", "ON_FAILURE_QUEUES_ENV"],
     ["./environment.js", "deployEnvName"],
-    ["./environment.js", "legacyEnvironment"],
     ["./functions.js", "PipelineFunctions"],
     ["./functions.js", "logRetention"],
     ["./iot-policy.js", "VehicleIotPolicy"],
