@@ -24,6 +24,7 @@ import { EngineConnection } from "../runtime/src/local/engine-connection.js";
 import { startLocalBroker, tlsOptions } from "../runtime/src/local/local-broker.js";
 import { openDevPki } from "../runtime/src/local/dev-pki.js";
 import { vehicleIds } from "../runtime/src/local/vehicle-ids.js";
+import { tsExecArgv } from "../runtime/src/local/fleet.js";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);

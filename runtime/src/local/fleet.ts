@@ -14,6 +14,16 @@ import {
 import type { WorkerInit, WorkerReport } from "./fleet-worker.js";
 import { vehicleIds } from "./vehicle-ids.js";
 
+/**
+ * Node flags for a child that runs a `.ts` module: this process's own when it runs under tsx,
+ * else tsx's loader (`--import tsx`), e.g. under vitest.
+ */
+export function tsExecArgv(): string[] {
+  return process.execArgv.some((a) => a.includes("tsx"))
+    ? process.execArgv
+    : [...process.execArgv.filter((a) => !a.startsWith("--inspect")), "--import", "tsx"];
+}
+
 /** Options of startFleet. */
 export interface FleetOptions {
   /** Module (file path) exporting the generated FleetBindings, and the export's name. */
@@ -65,7 +75,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       .map((id, i) => ({ id, ...identities[i]! }))
       .filter((_, i) => i % workers === w);
     const child = fork(workerPath, ["--v2c-fleet-worker"], {
-      execArgv: process.execArgv,
+      execArgv: tsExecArgv(),
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     children.push(child);
