@@ -46,7 +46,11 @@ export interface RawOperation {
   summary?: string;
   channel: { $ref: string };
   messages?: { $ref: string }[];
-  bindings?: { mqtt?: { qos?: number; retain?: boolean } };
+  bindings?: { mqtt?: { qos?: number; retain?: boolean; messageExpiryInterval?: number } };
+  /** AsyncAPI 3 request/reply: the vehicle answers on this channel with this message. */
+  reply?: { channel?: { $ref: string }; messages?: { $ref: string }[] };
+  /** QoS 0 only: `queue` keeps messages in the local queue while offline (default `drop`). */
+  "x-offline"?: "queue" | "drop";
   "x-publish-interval"?: { min: string; max: string; default: string };
   "x-payload-size-bytes"?: { min: number; max: number };
   "x-dedup-window"?: string;
@@ -55,6 +59,10 @@ export interface RawOperation {
     "memory-mb": number;
     timeout: string;
     "reserved-concurrency": number;
+    /** Downstream participant ids (validated by generator/model/x-v2c.schema.json). */
+    writes?: string[];
+    dedup?: string;
+    "dead-letter"?: string;
   };
   "x-sla"?: RawSla;
   "x-batch"?: {
@@ -98,24 +106,29 @@ export interface RawPhase {
   sla?: RawSla;
 }
 
+/** `x-v2c`, validated by generator/model/x-v2c.schema.json; every key but participants optional. */
 export interface RawV2c {
-  client: { "local-queue": { "max-messages": number; overflow: "drop-oldest" } };
-  platform: {
-    "iot-core": {
-      "max-packet-bytes": number;
-      "max-keep-alive": string;
-      "connections-per-second": number;
+  client?: { "local-queue"?: { "max-messages"?: number; overflow?: "drop-oldest" } };
+  platform?: {
+    broker?: "aws-iot-core" | "mqtt5";
+    "iot-core"?: {
+      "max-packet-bytes"?: number;
+      "max-keep-alive"?: string;
+      "connections-per-second"?: number;
     };
-    lambda: { "account-concurrency": number; runtime: string };
-    dlq: { retention: string };
+    lambda?: { "account-concurrency"?: number; runtime?: string; "log-retention"?: string };
+    dlq?: { retention?: string };
   };
-  timestamps: {
-    "max-clock-skew": string;
-    "max-age": string;
-    "time-series-memory-retention": string;
+  timestamps?: {
+    "max-clock-skew"?: string;
+    "max-age"?: string;
+    "time-series-memory-retention"?: string;
   };
+  replay?: { name?: string; "memory-mb"?: number; timeout?: string };
+  "npm-scope"?: string;
+  "runbook-base-url"?: string;
   participants: { id: string; name: string; kind: string }[];
-  phases: RawPhase[];
+  phases?: RawPhase[];
 }
 
 export interface RawAsyncApi {

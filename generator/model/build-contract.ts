@@ -1,4 +1,3 @@
-import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import type { RawAsyncApi, RawParameter, RawSla } from "../load/asyncapi-types.js";
 import type { LoadedAsyncApi } from "../load/asyncapi.js";
 import { messageConstraints, type LoadedProto } from "../load/proto.js";
@@ -6,11 +5,12 @@ import { collectFieldRules } from "../load/protovalidate-rules.js";
 import type { DiagnosticBag } from "../diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { buildEnvelope, checkEnvelopeUses, type EnvelopeSite } from "./build-envelope.js";
+import { buildOperations, checkReplies } from "./build-operations.js";
 import { SourceContext, refSegments, resolveLocalRef } from "./context.js";
+import { attachHandlers } from "./build-handlers.js";
+import { buildParticipants, buildPlatform, checkExtensions } from "./build-platform.js";
 import type {
   ChannelModel,
-  ConstraintKind,
-  FieldConstraintModel,
   MessageModel,
   OperationModel,
   ParameterModel,
@@ -42,67 +42,29 @@ export function buildContract(
   const doc = asyncapi.doc;
   if (!doc) return undefined;
   const ctx = new SourceContext(asyncapi.source, bag);
+  // x-v2c and x-handler: JSON Schema, component kinds, QoS vs broker, defaults (build-platform.ts).
+  if (!checkExtensions(asyncapi, bag)) return undefined;
   const v2c = doc["x-v2c"];
-  if (!v2c) {
-    ctx.error(
-      [],
-      "asyncapi/missing-extension",
-      'missing the "x-v2c" extension (participants, phases, platform limits)',
-    );
-    return undefined;
-  }
-
-  const participants: ParticipantModel[] = v2c.participants.map((p) => ({
-    id: p.id,
-    name: p.name,
-    kind: p.kind,
-  }));
+  const participants: ParticipantModel[] = buildParticipants(doc);
   const participantIds = new Set(participants.map((p) => p.id));
-
-  const platform: PlatformModel = {
-    iotMaxPacketBytes: v2c.platform["iot-core"]["max-packet-bytes"],
-    iotMaxKeepAliveS:
-      ctx.duration(v2c.platform["iot-core"]["max-keep-alive"], [
-        "x-v2c",
-        "platform",
-        "iot-core",
-        "max-keep-alive",
-      ]) / 1000,
-    iotConnectionsPerSecond: v2c.platform["iot-core"]["connections-per-second"],
-    lambdaAccountConcurrency: v2c.platform.lambda["account-concurrency"],
-    lambdaRuntime: v2c.platform.lambda.runtime,
-    dlqRetentionMs: ctx.duration(v2c.platform.dlq.retention, [
-      "x-v2c",
-      "platform",
-      "dlq",
-      "retention",
-    ]),
-    maxClockSkewMs: ctx.duration(v2c.timestamps["max-clock-skew"], [
-      "x-v2c",
-      "timestamps",
-      "max-clock-skew",
-    ]),
-    maxAgeMs: ctx.duration(v2c.timestamps["max-age"], ["x-v2c", "timestamps", "max-age"]),
-    timeSeriesMemoryRetentionMs: ctx.duration(v2c.timestamps["time-series-memory-retention"], [
-      "x-v2c",
-      "timestamps",
-      "time-series-memory-retention",
-    ]),
-    localQueue: {
-      maxMessages: v2c.client["local-queue"]["max-messages"],
-      overflow: v2c.client["local-queue"].overflow,
-    },
-  };
+  const platform: PlatformModel = buildPlatform(doc, ctx);
 
   const servers = buildServers(doc, ctx);
   const sites = new Map<string, EnvelopeSite>();
   const built = buildMessages(doc, proto, ctx, servers, sites);
   const messageIds = new Set(built.map((m) => m.id));
   const channels = buildChannels(doc, ctx, messageIds);
-  const operations = buildOperations(doc, ctx, new Set(channels.map((c) => c.id)));
+  const operations = attachHandlers(
+    buildOperations(doc, ctx, new Set(channels.map((c) => c.id))),
+    doc,
+    ctx,
+    participants,
+    platform,
+  );
   const messages = checkEnvelopeUses(built, channels, operations, sites, bag);
+  checkReplies(operations, messages, ctx);
 
-  const phases: PhaseModel[] = v2c.phases.map((p, i) => {
+  const phases: PhaseModel[] = (v2c.phases ?? []).map((p, i) => {
     const base = ["x-v2c", "phases", i];
     if (p.operation && !doc.operations[p.operation])
       ctx.error(
@@ -370,96 +332,8 @@ function buildMessages(
   return out;
 }
 
-function buildOperations(
-  doc: RawAsyncApi,
-  ctx: SourceContext,
-  channelIds: Set<string>,
-): OperationModel[] {
-  return Object.entries(doc.operations ?? {}).map(([id, op]) => {
-    const base = ["operations", id];
-    const channelId = refSegments(op.channel?.$ref ?? "")[1] ?? "";
-    if (!channelIds.has(channelId))
-      ctx.error(
-        [...base, "channel"],
-        "asyncapi/unknown-channel",
-        `operation "${id}" refers to unknown channel "${op.channel?.$ref}"`,
-      );
-    const ch = doc.channels[channelId];
-    const msgKey = Object.keys(ch?.messages ?? {})[0] ?? "";
-    const msgRef = ch?.messages?.[msgKey]?.$ref;
-    const messageId = msgRef ? (refSegments(msgRef)[2] ?? msgKey) : msgKey;
-    const qos = op.bindings?.mqtt?.qos ?? 0;
-    const interval = op["x-publish-interval"];
-    const handler = op["x-handler"];
-    const batch = op["x-batch"];
-    return {
-      id,
-      action: op.action,
-      title: op.title ?? id,
-      summary: op.summary ?? "",
-      channelId,
-      messageId,
-      qos: qos as 0 | 1 | 2,
-      retain: op.bindings?.mqtt?.retain ?? false,
-      ...(interval
-        ? {
-            publishIntervalMs: {
-              min: ctx.duration(interval.min, [...base, "x-publish-interval", "min"]),
-              max: ctx.duration(interval.max, [...base, "x-publish-interval", "max"]),
-              default: ctx.duration(interval.default, [...base, "x-publish-interval", "default"]),
-            },
-          }
-        : {}),
-      ...(op["x-payload-size-bytes"]
-        ? { payloadSizeBytes: { ...op["x-payload-size-bytes"] } }
-        : {}),
-      ...(op["x-dedup-window"]
-        ? { dedupWindowMs: ctx.duration(op["x-dedup-window"], [...base, "x-dedup-window"]) }
-        : {}),
-      ...(handler
-        ? {
-            handler: {
-              name: handler.name,
-              memoryMb: handler["memory-mb"],
-              timeoutMs: ctx.duration(handler.timeout, [...base, "x-handler", "timeout"]),
-              reservedConcurrency: handler["reserved-concurrency"],
-            },
-          }
-        : {}),
-      ...(batch
-        ? {
-            batch: {
-              intervalMs: ctx.duration(batch.interval, [...base, "x-batch", "interval"]),
-              minMessages: batch["min-messages"],
-              maxMessages: batch["max-messages"],
-              maxCompressedBytes: batch["max-compressed-bytes"],
-              maxDecompressedBytes: batch["max-decompressed-bytes"],
-              zstdLevel: batch.compression.level,
-              ...(batch["uncompressed-bytes"] !== undefined
-                ? { uncompressedBytes: batch["uncompressed-bytes"] }
-                : {}),
-              ...(batch["compressed-bytes"]
-                ? { compressedBytes: { ...batch["compressed-bytes"] } }
-                : {}),
-              ...(batch.compression["min-reduction"] !== undefined &&
-              batch.compression["max-reduction"] !== undefined
-                ? {
-                    reduction: {
-                      min: batch.compression["min-reduction"],
-                      max: batch.compression["max-reduction"],
-                    },
-                  }
-                : {}),
-            },
-          }
-        : {}),
-      sla: buildSla(op["x-sla"], ctx, [...base, "x-sla"]),
-    };
-  });
-}
-
 /** Reads an SLA map: durations become ms, `N/s` a rate, plain numbers a ratio. */
-function buildSla(
+export function buildSla(
   raw: RawSla | undefined,
   ctx: SourceContext,
   path: (string | number)[],

@@ -125,6 +125,19 @@ export interface HandlerModel {
   readonly memoryMb: number;
   readonly timeoutMs: number;
   readonly reservedConcurrency: number;
+  /** `writes`: downstream participant ids (key-value-store | time-series-store), in spec order. */
+  readonly writes: readonly string[];
+  /** `dedup`: the key-value-store participant holding dedup claims (absent: no claims). */
+  readonly dedup?: string;
+  /** `dead-letter`: the object-store participant (default: the only object store). */
+  readonly deadLetter: string;
+}
+
+/** The dead-letter replay function (`x-v2c.replay`, with defaults). */
+export interface ReplayModel {
+  readonly name: string;
+  readonly memoryMb: number;
+  readonly timeoutMs: number;
 }
 
 export interface BatchModel {
@@ -156,6 +169,15 @@ export interface OperationModel {
   readonly messageId: string;
   readonly qos: 0 | 1 | 2;
   readonly retain: boolean;
+  /** MQTT 5 message expiry interval in seconds (`bindings.mqtt.messageExpiryInterval`). */
+  readonly messageExpiryS?: number;
+  /**
+   * What the vehicle does with a send while offline: `queue` (persistent local queue, retried) or
+   * `drop`. QoS 1/2 always queue; QoS 0 drops unless the operation says `x-offline: queue`.
+   */
+  readonly offline: "queue" | "drop";
+  /** AsyncAPI 3 `reply` of a receive operation: the vehicle answers on this channel with this message. */
+  readonly reply?: { readonly channelId: string; readonly messageId: string };
   readonly publishIntervalMs?: {
     readonly min: number;
     readonly max: number;
@@ -352,6 +374,16 @@ export interface PlatformModel {
   readonly maxAgeMs: number;
   readonly timeSeriesMemoryRetentionMs: number;
   readonly localQueue: { readonly maxMessages: number; readonly overflow: "drop-oldest" };
+  /** `x-v2c.platform.broker` (default aws-iot-core). */
+  readonly broker: "aws-iot-core" | "mqtt5";
+  /** `x-v2c.replay` with defaults. */
+  readonly replay: ReplayModel;
+  /** `x-v2c.platform.lambda.log-retention` in days (default 30). */
+  readonly logRetentionDays?: number;
+  /** `x-v2c.npm-scope` (default `@v2c`). */
+  readonly npmScope?: string;
+  /** `x-v2c.runbook-base-url` (optional). */
+  readonly runbookBaseUrl?: string;
 }
 
 export interface Model {

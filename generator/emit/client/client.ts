@@ -12,13 +12,16 @@ export function emitClientClass(ctx: EmitContext, templatesRoot: string): Genera
   imports.use("node:fs", "readFileSync");
   for (const name of ["servers", "messages"]) imports.use(SPEC, name);
   imports.use(SPEC, "ServerId", true);
-  if (view.regionParam) imports.use(SPEC, view.paramsType, true);
   for (const c of view.channels) imports.use(SPEC, c.topic);
-  for (const op of [...view.sends, ...view.receives]) {
+  for (const op of [...view.payloads, ...view.receives]) {
     imports.use(SPEC, op.type);
     imports.use(SPEC, op.checker);
   }
-  if ([...view.sends, ...view.batches].some((op) => op.hasAlias)) imports.use(SPEC, "channels");
+  if (
+    [...view.sends, ...view.batches].some((op) => op.hasAlias) ||
+    view.receives.some((r) => r.reply?.hasAlias)
+  )
+    imports.use(SPEC, "channels");
   for (const name of [
     "ClientEvents",
     "ClockSkewDetector",

@@ -135,6 +135,7 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
         [VITEST, "afterAll"],
         ...send,
         ...(view.receives[0] ? ([[SPEC, view.receives[0].type]] as Use[]) : []),
+        ...(view.receives[0]?.reply ? ([[SPEC, view.receives[0].reply.type]] as Use[]) : []),
       ];
     case "todo":
       return [];
@@ -188,6 +189,8 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         otherVehicleId,
         snapshotType: send.snapshotType,
         sample: literal(sampleSnapshot(send.message)),
+        topicParams: Object.fromEntries(view.configParams.map((p) => [p.name, p.example])),
+        hasConfigParams: view.configParams.length > 0,
       }),
     },
   ];
@@ -216,6 +219,7 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         sources: sourceList(m.sources),
         imports: clientImports.lines(),
         send,
+        sendStatus: send.qos === 0 ? "sent" : "acked",
         receive,
         invalidSnapshot: literal(invalid.snapshot),
         invalidViolations: literal(invalid.violations),

@@ -1,7 +1,13 @@
-import type { FailureModeModel, Model, OperationModel } from "../../model/types.js";
-import { camel, pascal } from "../names.js";
-import { envelopeView } from "./envelope.js";
+import type { FailureModeModel, Model } from "../../model/types.js";
+import { camel } from "../names.js";
 import { clientPolicyRows, msList } from "./policies.js";
+import {
+  batchViews,
+  clientPayloads,
+  receiveViews,
+  sendViews,
+  topicParamViews,
+} from "./view-operations.js";
 
 /** The spec package the generated client reads its data from. */
 export const SPEC = "@v2c/spec";
@@ -17,23 +23,6 @@ export interface RowView {
 
 function row(fm: FailureModeModel): RowView {
   return { id: fm.id, key: fm.key, name: fm.name };
-}
-
-/** Names of a message's generated artefacts in `@v2c/spec`. */
-function messageNames(model: Model, op: OperationModel) {
-  const message = model.messages.find((m) => m.id === op.messageId);
-  const channel = model.channels.find((c) => c.id === op.channelId);
-  if (!message || !channel)
-    throw new Error(`ecu-client: operation ${op.id} has no message or channel`);
-  return {
-    message,
-    channel,
-    type: message.tsName,
-    checker: `${camel(message.id)}Checker`,
-    topic: `${camel(channel.id)}Topic`,
-    channelId: channel.id,
-    hasAlias: channel.topicAlias !== undefined,
-  };
 }
 
 /** Everything the client templates print, precomputed from the model. */
@@ -57,65 +46,22 @@ export function clientView(model: Model) {
     platformMaxPacket: model.platform.iotMaxPacketBytes,
     maxPacket: Math.min(s.maxPacketBytes, model.platform.iotMaxPacketBytes),
   }));
-  const sends = model.operations
-    .filter((op) => op.action === "send" && !op.batch)
-    .map((op) => {
-      const n = messageNames(model, op);
-      return {
-        id: op.id,
-        qos: op.qos,
-        snapshotType: `${n.message.tsName}Snapshot`,
-        envelope: envelopeView(n.message),
-        ...n,
-      };
-    });
-  const batches = model.operations
-    .filter((op) => op.action === "send" && op.batch)
-    .map((op) => {
-      const n = messageNames(model, op);
-      const envelope = envelopeView(n.message);
-      const recordId = n.message.envelope.recordMessage?.messageId;
-      const record = sends.find((s) => s.message.id === recordId);
-      if (!record)
-        throw new Error(
-          `ecu-client: batch operation ${op.id} needs a send operation of its record message ${recordId}`,
-        );
-      const suffix = pascal(op.id.replace(/^publish/, ""));
-      const b = op.batch!;
-      return {
-        id: op.id,
-        collect: `collect${suffix}`,
-        flush: `flush${suffix}`,
-        codec: `${camel(n.message.id)}Codec`,
-        record,
-        envelope,
-        figures: `${b.minMessages}-${b.maxMessages} records, ${b.intervalMs} ms, ≤ ${b.maxCompressedBytes} bytes compressed, zstd level ${b.zstdLevel}`,
-        ...n,
-      };
-    });
-  const receives = model.operations
-    .filter((op) => op.action === "receive")
-    .map((op) => {
-      const n = messageNames(model, op);
-      const envelope = envelopeView(n.message);
-      const expires = envelope.expires;
-      return {
-        id: op.id,
-        method: `on${pascal(op.id.replace(/^receive/, ""))}`,
-        handlerType: `${n.message.tsName}Handler`,
-        envelope,
-        expires: expires ?? null,
-        ...n,
-      };
-    });
+  const sends = sendViews(model);
+  const batches = batchViews(model);
+  const receives = receiveViews(model);
+  const params = topicParamViews(model);
+  const usedChannels = new Set([
+    ...model.operations.map((op) => op.channelId),
+    ...model.operations.flatMap((op) => (op.reply ? [op.reply.channelId] : [])),
+  ]);
   return {
     servers,
-    topicParams: topicParams(model),
-    regionParam: topicParams(model).find((t) => t.source === "region")?.name ?? null,
+    topicParams: params,
+    configParams: params.filter((p) => p.source === "config"),
+    payloads: clientPayloads(model),
     channels: model.channels
-      .filter((c) => model.operations.some((op) => op.channelId === c.id))
+      .filter((c) => usedChannels.has(c.id))
       .map((c) => ({ id: c.id, topic: `${camel(c.id)}Topic` })),
-    paramsType: `${pascal(model.channels[0]!.id)}TopicParams`,
     localQueue: model.platform.localQueue,
     maxClockSkewMs: model.platform.maxClockSkewMs,
     rows: {
@@ -149,21 +95,3 @@ export function clientView(model: Model) {
 }
 
 export type ClientView = ReturnType<typeof clientView>;
-
-/**
- * How the client fills each channel parameter: the one named in the client id template is the
- * vehicle id; one whose enum lists the servers' regions is the region. Anything else is an
- * emitter error (the client would not know where to take it from).
- */
-export function topicParams(model: Model): { name: string; source: "vehicleId" | "region" }[] {
-  const vehicle = /\{([^}]+)\}/.exec(model.servers[0]?.clientIdTemplate ?? "")?.[1];
-  const regions = new Set(model.servers.map((s) => s.region));
-  const names = [...new Set(model.channels.flatMap((c) => c.parameters.map((p) => p.name)))];
-  return names.map((name) => {
-    if (name === vehicle) return { name, source: "vehicleId" as const };
-    const p = model.channels.flatMap((c) => c.parameters).find((x) => x.name === name);
-    if (p?.enum && [...regions].every((r) => p.enum!.includes(r)))
-      return { name, source: "region" as const };
-    throw new Error(`ecu-client: cannot fill channel parameter ${name}`);
-  });
-}

@@ -28,6 +28,8 @@ export interface BatchPublisherOptions {
   readonly newMessageId: () => string;
   /** Errors of the background re-split of a queued batch the broker refused (default: ignore). */
   readonly onError?: (err: unknown) => void;
+  /** The operation's MQTT binding (QoS, retain, expiry) and offline behaviour. */
+  readonly delivery?: Pick<PublishOptions, "qos" | "retain" | "messageExpiryS" | "offline">;
 }
 
 /** One published batch (or half). */
@@ -76,6 +78,7 @@ export class BatchPublisher {
     try {
       const result = await session.publish(topic, batch.compressed, {
         messageId,
+        ...this.options.delivery,
         ...(alias !== undefined ? { alias } : {}),
       });
       return [
