@@ -7,7 +7,14 @@ import { claimMessage, completeMessage, releaseMessage } from "./dedup.js";
 import { asFailure, PipelineFailure } from "./failure.js";
 import type { BatchOutcome, RecordOutcome } from "./outcome.js";
 import type { BatchHandlerPolicy } from "./policy.js";
-import { failedOutcome, pendingSinks, recordStored, unparsedId } from "./record-pipeline.js";
+import {
+  failedOutcome,
+  pendingSinks,
+  recordStored,
+  rejectedId,
+  runUnit,
+  unparsedId,
+} from "./record-pipeline.js";
 import { writeAccepted, type AcceptedRecord } from "./store.js";
 import {
   checkConstraints,
@@ -122,12 +129,17 @@ export async function processBatch<T, B>(
         record: v.record,
       });
     } catch (error) {
-      outcomes[i] = failedOutcome(asFailure(error), messageId ?? `${batchId}#${i}`, bytes[i]!);
+      const id = messageId ?? rejectedId(recordCodec, bytes[i]!);
+      outcomes[i] = failedOutcome(
+        asFailure(error),
+        id.startsWith("unparsed-") ? `${batchId}#${i}` : id,
+        bytes[i]!,
+      );
     }
   }
 
   try {
-    await ctx.atomic(() => claimAndWrite(ctx, recordCodec, valid, bytes, outcomes));
+    await runUnit(ctx, () => claimAndWrite(ctx, recordCodec, valid, bytes, outcomes));
   } catch (error) {
     // The unit of work failed as a whole (nothing of it was kept): every valid record failed.
     const failure = asFailure(error);

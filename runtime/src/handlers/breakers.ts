@@ -58,6 +58,14 @@ export class CircuitBreakers {
     return this.get(downstream).execute(fn);
   }
 
+  /**
+   * Counts a failure of `downstream` that happened outside a guarded call (e.g. the local
+   * unit of work could not get its lock): it goes through the circuit like any failed call.
+   */
+  async recordFailure(downstream: string, error: unknown): Promise<void> {
+    await this.run(downstream, () => Promise.reject(error)).catch(() => undefined);
+  }
+
   /** Manual reset: closes the named circuit (or all) and forgets counted failures. */
   reset(downstream?: string): void {
     if (downstream !== undefined) this.get(downstream).reset();

@@ -1,6 +1,6 @@
 import type { ClaimResult, MessageKey } from "../cloud/ports.js";
 import type { StepContext } from "./context.js";
-import { downstreamFailure } from "./failure.js";
+import { asFailure, downstreamFailure, PipelineFailure } from "./failure.js";
 
 const NO_DEDUP: ClaimResult = { status: "claimed", done: [] };
 
@@ -70,4 +70,19 @@ export async function releaseMessage(
       error: error instanceof Error ? error.message : String(error),
     });
   }
+}
+
+/**
+ * A failure of the unit of work itself (not of one call in it: the local transaction could not
+ * start or commit), charged to the store that backs the claims (else the first declared
+ * write): counted by its breaker and its downstream-errors metric, then dead-lettered.
+ */
+export async function unitFailure(ctx: StepContext, error: unknown): Promise<PipelineFailure> {
+  if (error instanceof PipelineFailure) return error;
+  const id = ctx.policy.dedup?.downstream ?? ctx.policy.writes[0];
+  if (id === undefined) return asFailure(error);
+  const failure = downstreamFailure(id, error);
+  await ctx.breakers.recordFailure(id, error);
+  ctx.metrics.count("downstream-errors", 1, { downstream: id, signal: failure.signal });
+  return failure;
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { MessageKey } from "../cloud/ports.js";
 import type { RecordCodec } from "./codec.js";
 import type { StepContext } from "./context.js";
-import { claimMessage, completeMessage, releaseMessage } from "./dedup.js";
+import { claimMessage, completeMessage, releaseMessage, unitFailure } from "./dedup.js";
 import { asFailure, PipelineFailure } from "./failure.js";
 import type { RecordOutcome } from "./outcome.js";
 import { writeAccepted } from "./store.js";
@@ -11,6 +11,20 @@ import { validateRecord } from "./validate.js";
 /** A stable id for bytes that could not be decoded (the DLQ entry needs one). */
 export function unparsedId(bytes: Uint8Array): string {
   return `unparsed-${createHash("sha256").update(bytes).digest("hex").slice(0, 32)}`;
+}
+
+/**
+ * The id to file a rejected record under: its own message id when it decodes at all (an
+ * operator finds it by the id the vehicle used), else a digest of its bytes.
+ */
+export function rejectedId<T>(codec: RecordCodec<T>, bytes: Uint8Array): string {
+  try {
+    const id = bytes.byteLength > 0 ? codec.messageId(codec.decode(bytes)) : "";
+    if (typeof id === "string" && id !== "") return id;
+  } catch {
+    // not decodable: digest below
+  }
+  return unparsedId(bytes);
 }
 
 /** Options of `processRecord`. */
@@ -54,7 +68,7 @@ export async function processRecord<T>(
     messageId = codec.messageId(valid.record);
     const key: MessageKey = { vehicleId: topicVehicleId, messageId };
     const id = messageId;
-    return await ctx.atomic(async (): Promise<RecordOutcome> => {
+    return await runUnit(ctx, async (): Promise<RecordOutcome> => {
       const claim = await claimMessage(ctx, key);
       if (claim.status === "duplicate") return { status: "duplicate", messageId: id };
       if (claim.status === "in-progress") return { status: "in-progress", messageId: id };
@@ -85,7 +99,16 @@ export async function processRecord<T>(
       return { status: "stored", messageId: id };
     });
   } catch (error) {
-    return failed(asFailure(error), messageId ?? unparsedId(bytes), bytes);
+    return failed(asFailure(error), messageId ?? rejectedId(codec, bytes), bytes);
+  }
+}
+
+/** Runs `work` in the ports' unit of work; a failure of the unit itself is classified. */
+export async function runUnit<R>(ctx: StepContext, work: () => Promise<R>): Promise<R> {
+  try {
+    return await ctx.atomic(work);
+  } catch (error) {
+    throw await unitFailure(ctx, error);
   }
 }
 

@@ -12,7 +12,8 @@ import { RedeliveryRequired, type InvocationSummary } from "../../src/handlers/o
 import { startDynalite, type DynaliteHandle } from "../support/dynalite.js";
 import { startS3rver, type S3rverHandle } from "../support/s3rver.js";
 import { awsError, failFirstCalls, withholdBatchItems } from "../cloud/faults.js";
-import { AWS_TABLES, awsRig, invoke, storedIn, type AwsRig } from "./rigs.js";
+import { AWS_TABLES, awsRig, type AwsRig } from "./aws-rig.js";
+import { invoke, storedIn } from "./rigs.js";
 import {
   CAR_A,
   KV,

@@ -1,6 +1,6 @@
 /** Spawning and killing the handler process of `crash-child.ts`. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -20,20 +20,24 @@ export function bundleHandlerProcess(): Promise<string> {
     mkdirSync(cache, { recursive: true });
     const dir = mkdtempSync(join(cache, "handler-child-"));
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    const outfile = join(dir, "child.mjs");
+    const outfile = join(dir, "crash-child.js");
     await build({
       entryPoints: [CHILD],
-      outfile,
+      outdir: dir,
+      outExtension: { ".js": ".js" },
+      splitting: true,
       bundle: true,
       platform: "node",
       format: "esm",
       target: "node20",
       external: ["better-sqlite3", "@mongodb-js/zstd", "dynalite", "s3rver"],
+      // ESM chunks: the package.json below makes node treat .js as ESM.
       banner: {
         js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
       },
       logLevel: "error",
     });
+    writeFileSync(join(dir, "package.json"), '{"type":"module"}\n');
     return outfile;
   })();
   return bundled;
@@ -44,6 +48,8 @@ export interface HandlerProcess {
   readonly child: ChildProcess;
   /** Indexes of the events it acknowledged. */
   readonly acked: number[];
+  /** Every line it printed so far. */
+  readonly lines: readonly string[];
   /** Resolves when a line equal to `line` (or starting with it) was printed. */
   waitFor(line: string, timeoutMs?: number): Promise<void>;
   /** SIGKILL, then wait for the exit. */
@@ -92,6 +98,7 @@ export function startHandlerProcess(
   return {
     child,
     acked,
+    lines,
     waitFor: (line, timeoutMs = 20_000) => {
       if (lines.some((l) => l.startsWith(line))) return Promise.resolve();
       return withTimeout(

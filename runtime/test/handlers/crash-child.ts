@@ -4,23 +4,43 @@
  * rule events in a JSON file, from index `start`. Prints `ready`, then `ack <i>` after event
  * i was handled (the broker's PUBACK point), `nack <i>` when the handler threw.
  * `HANG_IN=<downstream id>` makes that sink print `writing` and never return, so the parent
- * can SIGKILL the process between the claim and the end of the writes.
+ * can SIGKILL the process between the claim and the end of the writes. `SLOW_SINK_MS=<n>`
+ * makes every sink write print `writing` and take n ms more (random kills then land inside
+ * the unit of work more often).
  *
  * Usage: node --import tsx crash-child.ts <events.json> <start> local <directory>
  *        node --import tsx crash-child.ts <events.json> <start> aws <dynamodb url> <s3 url>
  */
 import { readFileSync } from "node:fs";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
 import type { RuleEvent } from "../../src/handlers/event.js";
 import type { DownstreamPort } from "../../src/handlers/ports.js";
-import { localClientConfig } from "../support/dynalite.js";
-import { awsRig, localRig, type Rig } from "./rigs.js";
+import { localRig, type Rig } from "./rigs.js";
 import { parseBatchTopic } from "./test-spec.js";
 
 const [eventsPath, startArg, mode, a, b] = process.argv.slice(2);
 const events = JSON.parse(readFileSync(eventsPath!, "utf8")) as RuleEvent[];
 const hangIn = process.env.HANG_IN;
+const slowMs = Number(process.env.SLOW_SINK_MS ?? 0);
+
+function slow(port: DownstreamPort): DownstreamPort {
+  const pause = async () => {
+    process.stdout.write("writing\n");
+    await new Promise((resolve) => setTimeout(resolve, slowMs));
+  };
+  if (port.kind === "key-value-store") {
+    const store = port.store;
+    return {
+      kind: port.kind,
+      store: {
+        put: async (r) => (await pause(), store.put(r)),
+        batchPut: async (r) => (await pause(), store.batchPut(r)),
+        get: (id) => store.get(id),
+      },
+    };
+  }
+  const sink = port.sink;
+  return { kind: port.kind, sink: { write: async (r) => (await pause(), sink.write(r)) } };
+}
 
 function hang(port: DownstreamPort): DownstreamPort {
   const never = () => {
@@ -35,8 +55,15 @@ function hang(port: DownstreamPort): DownstreamPort {
     : { kind: port.kind, sink: { write: never } };
 }
 
-function build(): Rig {
+async function build(): Promise<Rig> {
   if (mode === "local") return localRig({ directory: a! });
+  // Loaded only in aws mode (a chunk of its own), so a local process starts fast.
+  const [{ DynamoDBClient }, { S3Client }, { localClientConfig }, { awsRig }] = await Promise.all([
+    import("@aws-sdk/client-dynamodb"),
+    import("@aws-sdk/client-s3"),
+    import("../support/dynalite.js"),
+    import("./aws-rig.js"),
+  ]);
   const dynamo = { newClient: () => new DynamoDBClient(localClientConfig(a!)) };
   const s3 = {
     bucket: "dlq",
@@ -54,11 +81,10 @@ function build(): Rig {
 }
 
 async function main(): Promise<void> {
-  const rig = build();
-  if (hangIn) {
-    const ports = rig.ports.downstreams as Record<string, DownstreamPort>;
-    ports[hangIn] = hang(ports[hangIn]!);
-  }
+  const rig = await build();
+  const ports = rig.ports.downstreams as Record<string, DownstreamPort>;
+  if (hangIn) ports[hangIn] = hang(ports[hangIn]!);
+  if (slowMs > 0) for (const id of Object.keys(ports)) ports[id] = slow(ports[id]!);
   process.stdout.write("ready\n");
   for (let i = Number(startArg); i < events.length; i++) {
     const event = events[i]!;

@@ -12,7 +12,8 @@ import { RedeliveryRequired, type InvocationSummary } from "../../src/handlers/o
 import { startDynalite, type DynaliteHandle } from "../support/dynalite.js";
 import { startS3rver, type S3rverHandle } from "../support/s3rver.js";
 import { startHandlerProcess } from "./child.js";
-import { AWS_TABLES, awsRig, invoke, localRig, storedIn } from "./rigs.js";
+import { AWS_TABLES, awsRig } from "./aws-rig.js";
+import { invoke, localRig, storedIn } from "./rigs.js";
 import {
   CAR_A,
   KV,
