@@ -161,7 +161,142 @@ export function generatedTestFiles(ws: GeneratedWorkspace, pkg: string): string[
   return found.sort();
 }
 
+/** One generated package of one workspace. */
+export interface PackageRef {
+  readonly ws: GeneratedWorkspace;
+  readonly pkg: string;
+}
+
+/** Result of one tsc run over several packages: its output and the errors per workspace. */
+export interface TypecheckResult extends RunResult {
+  /** tsc error lines whose file lies in `ws` (optionally only under generated/<pkg>/). */
+  errorsIn(ws: GeneratedWorkspace, pkg?: string): string[];
+}
+
+/**
+ * Typechecks several generated packages (of one or more workspaces) in ONE tsc program: the
+ * big declaration sets (aws-cdk-lib, the AWS SDK, node) are loaded once instead of once per
+ * package. Each package contributes its tsconfig's `include` folders; every package tsconfig
+ * must only extend the base config (checked: its own compilerOptions would be ignored here).
+ */
+export async function typecheckTogether(
+  refs: readonly PackageRef[],
+  label: string,
+  timeoutMs = 300_000,
+): Promise<TypecheckResult> {
+  const include: string[] = [];
+  for (const { ws, pkg } of refs) {
+    const dir = join(ws.out, pkg);
+    const config = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as {
+      include?: string[];
+      compilerOptions?: unknown;
+    };
+    if (config.compilerOptions !== undefined)
+      throw new Error(`${relative(REPO, dir)}/tsconfig.json has compilerOptions of its own`);
+    for (const inc of config.include ?? ["src", "test"])
+      include.push(relative(WORKSPACES_DIR, join(dir, inc)));
+  }
+  mkdirSync(WORKSPACES_DIR, { recursive: true });
+  copyFileSync(join(REPO, "tsconfig.base.json"), join(WORKSPACES_DIR, "tsconfig.base.json"));
+  const project = join(WORKSPACES_DIR, `tsconfig.${label}.json`);
+  writeFileSync(project, JSON.stringify({ extends: "./tsconfig.base.json", include }, null, 2));
+  const r = await run(
+    [join(REPO, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project],
+    WORKSPACES_DIR,
+    timeoutMs,
+  );
+  const lines = r.output.split("\n").filter((l) => /error TS\d+/.test(l));
+  return {
+    ...r,
+    errorsIn: (ws, pkg) => {
+      const prefix = relative(WORKSPACES_DIR, pkg ? join(ws.out, pkg) : ws.dir) + "/";
+      return lines.filter((l) => l.startsWith(prefix));
+    },
+  };
+}
+
+/** Per test file: whether it passed, and the failure messages. */
+export interface TestFileResult {
+  readonly status: string;
+  readonly failures: string[];
+}
+
+/**
+ * Runs the given generated test files (of one or more workspaces) in ONE vitest process rooted
+ * at the workspaces folder, with a JSON report; returns the result per file (workspace-relative
+ * path as given) plus the raw output.
+ */
+export async function runTestsTogether(
+  files: readonly { ws: GeneratedWorkspace; file: string }[],
+  label: string,
+  timeoutMs = 480_000,
+): Promise<RunResult & { files: Map<string, TestFileResult> }> {
+  mkdirSync(WORKSPACES_DIR, { recursive: true });
+  const config = join(WORKSPACES_DIR, `vitest.${label}.mjs`);
+  writeFileSync(
+    config,
+    `export default {\n  test: {\n    include: ["*/generated/*/test/**/*.test.ts"],\n` +
+      `    pool: "forks",\n    testTimeout: 30000,\n    hookTimeout: 60000,\n` +
+      `    env: { SCARF_ANALYTICS: "false" },\n  },\n};\n`,
+  );
+  const report = join(WORKSPACES_DIR, `vitest.${label}.json`);
+  rmSync(report, { force: true });
+  const abs = files.map(({ ws, file }) => join(ws.dir, file));
+  const r = await run(
+    [
+      join(REPO, "node_modules", "vitest", "vitest.mjs"),
+      "run",
+      "--config",
+      config,
+      "--root",
+      WORKSPACES_DIR,
+      "--reporter",
+      "json",
+      "--outputFile",
+      report,
+      ...abs.map((f) => relative(WORKSPACES_DIR, f)),
+    ],
+    WORKSPACES_DIR,
+    timeoutMs,
+  );
+  const results = new Map<string, TestFileResult>();
+  if (existsSync(report)) {
+    const json = JSON.parse(readFileSync(report, "utf8")) as {
+      testResults: {
+        name: string;
+        status: string;
+        message?: string;
+        assertionResults: { status: string; fullName: string; failureMessages: string[] }[];
+      }[];
+    };
+    for (const t of json.testResults)
+      results.set(t.name, {
+        status: t.status,
+        failures: [
+          ...(t.message ? [t.message] : []),
+          ...t.assertionResults
+            .filter((a) => a.status === "failed")
+            .map((a) => `${a.fullName}: ${a.failureMessages.join("\n").slice(0, 1500)}`),
+        ],
+      });
+  }
+  return { ...r, files: results };
+}
+
 /** Removes a workspace (tests call it in afterAll unless KEEP_WORKSPACES=1 for debugging). */
 export function removeWorkspace(ws: GeneratedWorkspace | undefined): void {
   if (ws && process.env.KEEP_WORKSPACES !== "1") rmSync(ws.dir, { recursive: true, force: true });
+}
+
+/** The generated contract module (`spec/src/contract.ts`) of a workspace, loaded as code. */
+export interface GeneratedContract {
+  readonly servers: Record<string, Record<string, unknown>>;
+  readonly channels: Record<string, { address: string } & Record<string, unknown>>;
+  readonly operations: Record<string, Record<string, unknown>>;
+  readonly messages: Record<string, { envelope?: Record<string, { field: string }> }>;
+}
+
+/** Imports the workspace's generated contract (vitest transforms the TypeScript). */
+export async function generatedContract(ws: GeneratedWorkspace): Promise<GeneratedContract> {
+  return (await import(join(ws.out, "spec", "src", "contract.ts"))) as GeneratedContract;
 }
