@@ -47,14 +47,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * The message for an exception no stage turned into a diagnostic: a toolchain bug, never the
+ * spec's fault. No stack trace unless V2C_DEBUG is set; how to report it instead.
+ */
+export function internalErrorMessage(e: unknown, debug = Boolean(process.env.V2C_DEBUG)): string {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const detail = debug && e instanceof Error && e.stack ? `\n${e.stack}` : "";
+  return (
+    `v2c-gen: internal error: ${what}${detail}\n` +
+    "v2c-gen: this is a bug in the generator, not a problem in your spec. Please report it with\n" +
+    "v2c-gen: the command line, the spec sources and the output of the run with V2C_DEBUG=1.\n"
+  );
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(
-      `v2c-gen: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-    );
+    process.stderr.write(internalErrorMessage(e));
     process.exitCode = 3;
   },
 );

@@ -1,9 +1,10 @@
 import type { DiagnosticBag } from "../diagnostics.js";
 import type { LoadedAsyncApi } from "../load/asyncapi.js";
 import type { LoadedFmea } from "../load/fmea.js";
+import { checkHandlerNeeds } from "./handler-needs.js";
 import type { Model } from "./types.js";
 
-/** Probability bands of the seed's FMEA scale, as shares of operations. */
+/** Probability bands of the FMEA scale (README "Vocabulary"), as shares of operations. */
 const BANDS: Record<string, [number, number]> = {
   "VERY LOW": [0, 0.0001],
   LOW: [0.0001, 0.001],
@@ -54,10 +55,11 @@ export function lintModel(
         a.file,
         a.locate(["operations", op.id, "x-batch", "interval"]),
         "platform/late-records",
-        `batch interval exceeds the time-series memory retention: late records will be rejected (FM-15)`,
+        `batch interval exceeds the time-series memory retention: late records will be rejected by a time-series store`,
       );
     }
   }
+  checkHandlerNeeds(model, asyncapi, fmea, bag);
   const f = fmea.failureModes.source;
   model.failureModes.forEach((fm, i) => {
     const band = BANDS[fm.probability.band];
@@ -67,7 +69,7 @@ export function lintModel(
         f.file,
         f.locate(["failure-modes", i, "probability", "rate"]),
         "fmea/probability-band",
-        `${fm.id} rate ${(rate[0] * 100).toPrecision(2)}%${rate[1] !== rate[0] ? `-${(rate[1] * 100).toPrecision(2)}%` : ""} lies outside the ${fm.probability.band} band (${band[0] * 100}%-${band[1] * 100}%) of the seed's scale`,
+        `${fm.id} rate ${(rate[0] * 100).toPrecision(2)}%${rate[1] !== rate[0] ? `-${(rate[1] * 100).toPrecision(2)}%` : ""} lies outside the ${fm.probability.band} band (${band[0] * 100}%-${band[1] * 100}%) of the FMEA probability scale`,
       );
     }
   });

@@ -4,7 +4,7 @@ import type { EmitContext, GeneratedFile } from "../types.js";
 import { ImportCollector } from "../imports.js";
 import { sourceList } from "../names.js";
 import { loadTemplates, type TemplateSet } from "../templates.js";
-import { exampleTopic, exampleVehicle, sampleName } from "./tests.js";
+import { exampleTopic, exampleVehicle, invalidName, invalidSnapshot, sampleName } from "./tests.js";
 import { handlerViews, policyRows, type HandlerView } from "./views.js";
 
 const SPEC = "@v2c/spec";
@@ -22,6 +22,7 @@ export interface ScenarioChoice {
 /** Metric roles whose count a scenario's detection run produces (for the alarm test). */
 const DETECTION_ROLES: Record<string, readonly string[]> = {
   "corrupt-payload": ["rejected", "dlq-count", "messages-failed"],
+  "range-violation": ["rejected", "dlq-count", "messages-failed"],
   "not-zstd": ["rejected", "dlq-count", "messages-failed"],
   "zstd-bomb": ["rejected", "dlq-count", "messages-failed"],
   "checksum-mismatch": ["rejected", "dlq-count", "messages-failed"],
@@ -48,12 +49,17 @@ export function chooseScenario(model: Model, fm: FailureModeModel): ScenarioChoi
   );
   if (missing.length > 0)
     return `the "${scenario.id}" scenario needs the row's policy to carry ${missing.join(", ")}`;
-  const handlers = handlerViews(model).filter(
-    (h) =>
-      (scenario.target === "any" || h.kind === scenario.target) &&
-      (!scenario.zstd || h.zstd) &&
-      (!scenario.dedup || h.operation.handler!.dedup !== undefined),
-  );
+  // "any": a batch handler first (it also shows the other records of the batch are kept).
+  const byKind = (h: HandlerView) => (scenario.target === "any" && h.kind === "batch" ? 0 : 1);
+  const handlers = [...handlerViews(model)]
+    .sort((a, b) => byKind(a) - byKind(b))
+    .filter(
+      (h) =>
+        (scenario.target === "any" || h.kind === scenario.target) &&
+        (!scenario.zstd || h.zstd) &&
+        (!scenario.dedup || h.operation.handler!.dedup !== undefined) &&
+        (!scenario.invalid || invalidSnapshot(h.record) !== undefined),
+    );
   const writes = (h: HandlerView) => h.operation.handler!.writes;
   if (scenario.downstream) {
     const isStore = kind === "key-value-store" || kind === "time-series-store";
@@ -72,7 +78,7 @@ export function chooseScenario(model: Model, fm: FailureModeModel): ScenarioChoi
   }
   const h = handlers[0];
   if (!h)
-    return `no ${scenario.target} handler${scenario.zstd ? " with a zstd message" : ""}${scenario.dedup ? " with dedup" : ""} to drive the "${scenario.id}" scenario`;
+    return `no ${scenario.target} handler${scenario.zstd ? " with a zstd message" : ""}${scenario.dedup ? " with dedup" : ""}${scenario.invalid ? " whose message declares a numeric range to break" : ""} to drive the "${scenario.id}" scenario`;
   return { scenario, handler: h };
 }
 
@@ -93,6 +99,8 @@ function emitHarness(ctx: EmitContext, t: TemplateSet): GeneratedFile {
     imports.use("../../src/pipelines.js", h.factoryName);
     imports.use("../samples.js", sampleName(h.record));
     if (h.kind === "batch") imports.use("../samples.js", sampleName(h.message));
+    const invalid = h.kind === "record" && invalidSnapshot(h.record) ? invalidName(h.record) : "";
+    if (invalid) imports.use("../samples.js", invalid);
     const handler = h.operation.handler!;
     return {
       operationLiteral: lit(h.operationId),
@@ -108,6 +116,7 @@ function emitHarness(ctx: EmitContext, t: TemplateSet): GeneratedFile {
       maxCompressedBytes: h.operation.batch?.maxCompressedBytes ?? 0,
       maxDecompressedBytes: h.operation.batch?.maxDecompressedBytes ?? 0,
       sample: sampleName(h.record),
+      invalid,
       batchSample: h.kind === "batch" ? sampleName(h.message) : "",
     };
   });
@@ -139,6 +148,7 @@ function emitHandlerModeTest(
   if (scenario.id === "duplicate-delivery") imports.use("../../src/policy.js", "handlerMetrics");
   const uses: Record<string, string[]> = {
     "corrupt-payload": ["corruptPayload"],
+    "range-violation": ["rangeViolation"],
     "not-zstd": ["notZstd"],
     "zstd-bomb": ["zstdBomb"],
     "checksum-mismatch": ["corruptChecksum", "isStored"],
@@ -178,6 +188,7 @@ function emitHandlerModeTest(
     kvWrites: lit(kvWrites),
     hasRetry: policy.retry !== undefined,
     hasBreaker: policy.circuitBreaker !== undefined,
+    batchTarget: handler.kind === "batch",
     detection: detection
       ? `detection: counts ${alarm.metric}${dims ? ` {${dims}}` : ""}, the metric of the row's alarm`
       : false,

@@ -25,6 +25,38 @@ export function exampleVehicle(model: Model, h: HandlerView): string {
 /** `sample<Message>` builder name. */
 export const sampleName = (m: MessageModel) => `sample${pascal(m.id)}`;
 
+/** `invalid<Message>` builder name. */
+export const invalidName = (m: MessageModel) => `invalid${pascal(m.id)}`;
+
+type Json = { [key: string]: Json | number };
+
+/**
+ * A snapshot of `m` with one declared numeric range broken (above its max, or below a
+ * positive min), other ranged fields in range; undefined when `m` declares no such range
+ * outside its envelope roles.
+ */
+export function invalidSnapshot(m: MessageModel): Json | undefined {
+  const envelope = new Set(
+    Object.values(m.envelope).flatMap((v) =>
+      v && typeof v === "object" && "path" in v ? [(v as { path: string }).path] : [],
+    ),
+  );
+  const c = m.constraints.find(
+    (x) =>
+      x.kind === "number" &&
+      !x.repeated &&
+      !envelope.has(x.path) &&
+      (x.max !== undefined || (x.min !== undefined && x.min > 0)),
+  );
+  if (!c) return undefined;
+  const out = structuredClone(sampleSnapshot(m)) as Json;
+  const keys = c.path.split(".");
+  let node = out;
+  for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Json;
+  node[keys.at(-1)!] = c.max !== undefined ? c.max + 1 : c.min! - 1;
+  return out;
+}
+
 /** `test/samples.ts`: valid encoded messages built from the envelope roles and constraints. */
 function emitSamples(ctx: EmitContext, t: TemplateSet): GeneratedFile {
   const imports = new ImportCollector();
@@ -51,6 +83,8 @@ function emitSamples(ctx: EmitContext, t: TemplateSet): GeneratedFile {
     imports: imports.lines(),
     records: [...records.values()].map((m) => ({
       ...view(m),
+      invalidName: invalidSnapshot(m) ? invalidName(m) : "",
+      invalidSnapshot: lit(invalidSnapshot(m) ?? {}),
       fields: [
         ...set(m.envelope.messageId, "messageId"),
         ...set(m.envelope.vehicleId, "vehicleId"),

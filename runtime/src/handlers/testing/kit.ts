@@ -64,6 +64,8 @@ export interface OperationUnderTest {
   readonly maxDecompressedBytes?: number;
   /** A valid encoded record (the message, or the batch's record message) taken at `timestampMs`. */
   record(timestampMs: number): { readonly messageId: string; readonly bytes: Uint8Array };
+  /** A record that breaks its message's declared ranges (when it declares any). */
+  invalid?(timestampMs: number): { readonly messageId: string; readonly bytes: Uint8Array };
   /** Batch: the uncompressed envelope of `records`; `crcDelta` is XORed into its checksum. */
   batch?(records: readonly Uint8Array[], createdAtMs: number, crcDelta?: number): Uint8Array;
 }

@@ -25,6 +25,8 @@ export interface ScenarioEntry {
   readonly dedup?: boolean;
   /** The handled message must be zstd-compressed (batch scenarios). */
   readonly zstd?: boolean;
+  /** The record message must declare a range the harness can break. */
+  readonly invalid?: boolean;
 }
 
 const FUNCTION = ["function"];
@@ -73,6 +75,15 @@ export const SCENARIO_REGISTRY: readonly ScenarioEntry[] = [
     requires: ["dlqReason"],
     target: "record",
     downstream: false,
+  },
+  {
+    id: "range-violation",
+    kinds: FUNCTION,
+    signal: "range-violation",
+    requires: ["dlqReason"],
+    target: "record",
+    downstream: false,
+    invalid: true,
   },
   {
     id: "duplicate-delivery",
@@ -136,7 +147,7 @@ export const SCENARIO_REGISTRY: readonly ScenarioEntry[] = [
     kinds: ["time-series-store"],
     signal: "rejected",
     requires: ["dlqReason"],
-    target: "batch",
+    target: "any",
     downstream: true,
   },
 ];

@@ -64,6 +64,16 @@ export async function zstdBomb(kit: ScenarioKit, operation: string): Promise<Dea
   return sendOnce(kit, operation, Uint8Array.from(await compress(Buffer.alloc(cap * 4), 3)));
 }
 
+/** range-violation: a record whose declared ranges are broken (the harness's `invalid`). */
+export async function rangeViolation(kit: ScenarioKit, operation: string): Promise<DeadLetterRun> {
+  const op = kit.operation(operation);
+  if (!op.invalid) throw new RangeError(`operation ${operation} has no invalid sample`);
+  const rig = kit.rig();
+  const sent = op.invalid(rig.clock - 60_000).bytes;
+  const summary = await rig.invoke(operation, sent);
+  return { rig, summary, sent, deadLetter: await firstDeadLetter(rig, summary) };
+}
+
 /** checksum-mismatch: a valid batch of `records` records whose checksum is off by `crcDelta`. */
 export async function corruptChecksum(
   kit: ScenarioKit,
@@ -235,7 +245,10 @@ export async function partialWrite(
   return { rig, summary, batchWrites: counter.calls };
 }
 
-/** rejected: the time-series store rejects record `rejectIndex` of a batch of `records`. */
+/**
+ * rejected: the time-series store rejects record `rejectIndex` of a batch of `records` (a
+ * record operation sends one record, and `rejectIndex` must be 0).
+ */
 export async function seriesRejects(
   kit: ScenarioKit,
   operation: string,
@@ -259,15 +272,17 @@ export async function seriesRejects(
       ],
     }),
   );
-  const records = Array.from({ length: options.records }, () => kit.freshRecord(rig, operation));
-  const summary = await rig.invoke(
-    operation,
-    await kit.batchPayload(
-      rig,
-      operation,
-      records.map((r) => r.bytes),
-    ),
-  );
+  const batch = kit.operation(operation).kind === "batch";
+  const count = batch ? options.records : 1;
+  const records = Array.from({ length: count }, () => kit.freshRecord(rig, operation));
+  const payload = batch
+    ? await kit.batchPayload(
+        rig,
+        operation,
+        records.map((r) => r.bytes),
+      )
+    : records[0]!.bytes;
+  const summary = await rig.invoke(operation, payload);
   return { rig, summary, messageIds: records.map((r) => r.messageId) };
 }
 
