@@ -16,12 +16,13 @@ import { vehicleIds } from "./vehicle-ids.js";
 
 /**
  * Node flags for a child that runs a `.ts` module: this process's own when it runs under tsx,
- * else tsx's loader (`--import tsx`), e.g. under vitest.
+ * else tsx's loader (`--import tsx`), e.g. under vitest; with the `v2c-source` condition.
  */
 export function tsExecArgv(): string[] {
-  return process.execArgv.some((a) => a.includes("tsx"))
-    ? process.execArgv
-    : [...process.execArgv.filter((a) => !a.startsWith("--inspect")), "--import", "tsx"];
+  const own = process.execArgv.filter((a) => !a.startsWith("--inspect"));
+  const argv = own.some((a) => a.includes("tsx")) ? own : [...own, "--import", "tsx"];
+  // The workspace packages export their TypeScript sources under the `v2c-source` condition.
+  return argv.some((a) => a.includes("v2c-source")) ? argv : [...argv, "--conditions=v2c-source"];
 }
 
 /** Options of startFleet. */
