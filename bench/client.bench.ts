@@ -1,7 +1,7 @@
 /**
  * Benchmark of the generated vehicle client (`@v2c/ecu-client`), not a test.
  *
- *   npx tsx bench/client.bench.ts [messages-per-run] [runs]
+ *   npx tsx bench/client.bench.ts [messages-per-run] [runs] [--no-readme]
  *
  * Starts one private Mosquitto and measures, in one process:
  *  1. QoS 1 publish throughput of `client.publishTelemetry` (envelope + constraint check +
@@ -11,7 +11,10 @@
  *  3. batch build + zstd compress time for the spec's min and max batch sizes;
  *  4. wire bytes per record for plain, aliased and batched publishing (packets generated with
  *     mqtt-packet, the encoder MQTT.js writes with).
- * Every figure is the median of several runs.
+ * Every figure is the median of several runs. Each publisher cycles through the same 256
+ * distinct messages (values varied from the harness sample; the generated client stamps its own
+ * message id and timestamp per publish). Results go to stdout and into README.md between the
+ * `bench:client` markers, with the command that produced them.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,10 +26,30 @@ import { clientConfig, createVehicleClient, telemetryBatchCodec } from "@v2c/ecu
 import { buildBatches } from "@v2c/runtime/client/index";
 import { channels, VehicleTelemetry } from "@v2c/spec";
 import { startMosquitto } from "../runtime/test/support/mosquitto.js";
-import { SAMPLE, SERVER, VEHICLE_ID } from "../generated/ecu-client/test/harness.js";
+import { SAMPLE, SERVER, TOPIC_PARAMS, VEHICLE_ID } from "../generated/ecu-client/test/harness.js";
+import {
+  loadNow,
+  machineLine,
+  markdownTable,
+  writeReadmeSection,
+} from "../scripts/bench-readme.js";
 
-const N = Number(process.argv[2] ?? 5000);
-const RUNS = Number(process.argv[3] ?? 5);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const N = Number(positional[0] ?? 5000);
+const RUNS = Number(positional[1] ?? 5);
+const WRITE_README = !process.argv.includes("--no-readme");
+const load0 = loadNow();
+const DISTINCT = 256;
+
+/** The sample with every non-integer number scaled by up to ±0.5% (stays inside its range). */
+function vary<T>(value: T, rand: () => number): T {
+  if (typeof value === "number" && !Number.isInteger(value))
+    return (value * (1 + (rand() - 0.5) / 100)) as T;
+  if (Array.isArray(value)) return value.map((v) => vary(v, rand)) as T;
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, vary(v, rand)])) as T;
+  return value;
+}
 /** Publishes in flight at once, for both clients (QoS 1, each awaits its PUBACK). */
 const WINDOW = 16;
 
@@ -61,6 +84,7 @@ async function main(): Promise<void> {
     const client = createVehicleClient({
       server: SERVER,
       vehicleId: VEHICLE_ID,
+      topicParams: TOPIC_PARAMS,
       url: broker.url,
       queuePath: join(dir, "queue.db"),
       timeouts: { connectMs: 3000, subscribeMs: 3000, endMs: 500 },
@@ -73,29 +97,39 @@ async function main(): Promise<void> {
       reconnectPeriod: 0,
     });
     const topic = client.topics.vehicleTelemetry;
-    const payload = Buffer.from(
-      VehicleTelemetry.encode(client.buildVehicleTelemetry(SAMPLE)).finish(),
+    let seed = 0x5eed;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const samples = Array.from({ length: DISTINCT }, () => vary(SAMPLE, rand));
+    const payloads = samples.map((s) =>
+      Buffer.from(VehicleTelemetry.encode(client.buildVehicleTelemetry(s)).finish()),
     );
+    const payload = payloads[0]!;
     // Raw MQTT.js: the first publish binds the alias, the rest send alias only (as the session does).
     await raw.publishAsync(topic, payload, { qos: 1, properties: { topicAlias: alias } });
-    const rawPublish = () =>
-      raw.publishAsync("", payload, { qos: 1, properties: { topicAlias: alias } });
-    const genPublish = async () => {
-      const r = await client.publishTelemetry(SAMPLE);
+    const rawPublish = (i: number) =>
+      raw.publishAsync("", payloads[i % DISTINCT]!, { qos: 1, properties: { topicAlias: alias } });
+    const genPublish = async (i: number) => {
+      const r = await client.publishTelemetry(samples[i % DISTINCT]!);
       if (r.status !== "acked") throw new Error(`not acked: ${JSON.stringify(r)}`);
     };
     // The runtime session alone (pre-encoded payload): separates the generated layer's cost
     // (envelope, constraint check, protobuf encode) from the session's (size check, PUBACK timer, DUP capture).
     let seq = 0;
-    const sessionPublish = () =>
-      client.session.publish(topic, payload, { messageId: `bench-${seq++}`, alias });
+    const sessionPublish = (i: number) =>
+      client.session.publish(topic, payloads[i % DISTINCT]!, {
+        messageId: `bench-${seq++}`,
+        alias,
+      });
     await pump(500, WINDOW, rawPublish); // warm-up
     await pump(500, WINDOW, sessionPublish);
     await pump(500, WINDOW, genPublish);
     const rawRates: number[] = [];
     const sessionRates: number[] = [];
     const genRates: number[] = [];
-    const sides: Array<[number[], () => Promise<unknown>]> = [
+    const sides: Array<[number[], (i: number) => Promise<unknown>]> = [
       [rawRates, rawPublish],
       [sessionRates, sessionPublish],
       [genRates, genPublish],
@@ -178,47 +212,61 @@ async function main(): Promise<void> {
     const fmt = (x: number, d = 1) => x.toFixed(d);
     const rawMed = median(rawRates);
     const genMed = median(genRates);
-    console.log(
-      `ecu-client benchmark: ${N} messages x ${RUNS} runs, window ${WINDOW}, QoS 1, Mosquitto on 127.0.0.1`,
-    );
-    console.log(`payload: VehicleTelemetry ${payload.length} B, topic ${topic.length} B`);
-    console.log("");
-    console.log("| measure | median | runs |");
-    console.log("| --- | --- | --- |");
-    console.log(
-      `| raw MQTT.js publishAsync (pre-encoded, alias) | ${fmt(rawMed, 0)} msg/s | ${rawRates.map((x) => fmt(x, 0)).join(", ")} |`,
-    );
-    console.log(
-      `| runtime VehicleSession.publish (pre-encoded, alias) | ${fmt(median(sessionRates), 0)} msg/s | ${sessionRates.map((x) => fmt(x, 0)).join(", ")} |`,
-    );
-    console.log(
-      `| generated publishTelemetry | ${fmt(genMed, 0)} msg/s | ${genRates.map((x) => fmt(x, 0)).join(", ")} |`,
-    );
-    console.log(`| ratio generated / raw | ${fmt(genMed / rawMed, 2)} | target >= 0.9 |`);
-    console.log(
-      `| ratio generated / runtime session | ${fmt(genMed / median(sessionRates), 2)} | cost of the generated layer |`,
-    );
-    console.log(
-      `| ratio runtime session / raw | ${fmt(median(sessionRates) / rawMed, 2)} | cost of the runtime session |`,
-    );
-    console.log(
-      `| build + validate + encode | ${fmt(median(buildUs), 2)} us/msg | ${buildUs.map((x) => fmt(x, 2)).join(", ")} |`,
-    );
-    console.log(
-      `| ts-proto encode alone | ${fmt(median(encodeUs), 2)} us/msg | ${encodeUs.map((x) => fmt(x, 2)).join(", ")} |`,
-    );
-    for (const n of [policy.minMessages, policy.maxMessages])
-      console.log(
-        `| batch of ${n}: build + CRC-32 + zstd ${policy.zstdLevel} + verify | ${fmt(median(batchMs[n]!), 2)} ms (${batchBytes[n]} B compressed) | ${RUNS * 4} runs |`,
-      );
-    console.log(`| wire bytes/record, plain topic | ${plain} B | |`);
-    console.log(
-      `| wire bytes/record, topic alias (avg over ${perConn} on one connection) | ${fmt(aliased)} B | first ${aliasedFirst} B, then ${aliasedNext} B |`,
-    );
-    for (const n of [policy.minMessages, policy.maxMessages])
-      console.log(
-        `| wire bytes/record, batch of ${n} | ${fmt(batched(n))} B | ratio to plain ${fmt(batched(n) / plain, 2)} |`,
-      );
+    const sessionMed = median(sessionRates);
+    const runs = (xs: number[], d = 0) => xs.map((x) => fmt(x, d)).join(", ");
+    const rows: string[][] = [
+      [
+        "raw MQTT.js `publishAsync`, pre-encoded, alias (baseline)",
+        `${fmt(rawMed, 0)} msg/s`,
+        runs(rawRates),
+      ],
+      [
+        "runtime `VehicleSession.publish`, pre-encoded, alias",
+        `${fmt(sessionMed, 0)} msg/s`,
+        runs(sessionRates),
+      ],
+      ["generated `publishTelemetry`", `${fmt(genMed, 0)} msg/s`, runs(genRates)],
+      [
+        "ratio generated / raw",
+        fmt(genMed / rawMed, 2),
+        `target ≥ 0.9: ${genMed / rawMed >= 0.9 ? "**met**" : "**missed**"}`,
+      ],
+      [
+        "ratio generated / runtime session",
+        fmt(genMed / sessionMed, 2),
+        "cost of the generated layer",
+      ],
+      ["ratio runtime session / raw", fmt(sessionMed / rawMed, 2), "cost of the runtime session"],
+      ["build + validate + encode", `${fmt(median(buildUs), 2)} µs/msg`, runs(buildUs, 2)],
+      ["ts-proto encode alone", `${fmt(median(encodeUs), 2)} µs/msg`, runs(encodeUs, 2)],
+      ...[policy.minMessages, policy.maxMessages].map((n) => [
+        `batch of ${n}: build + CRC-32 + zstd ${policy.zstdLevel} + verify`,
+        `${fmt(median(batchMs[n]!), 2)} ms (${batchBytes[n]} B compressed)`,
+        `${RUNS * 4} runs`,
+      ]),
+      ["wire bytes/record, plain topic", `${plain} B`, ""],
+      [
+        `wire bytes/record, topic alias (avg over ${perConn} on one connection)`,
+        `${fmt(aliased)} B`,
+        `first ${aliasedFirst} B, then ${aliasedNext} B`,
+      ],
+      ...[policy.minMessages, policy.maxMessages].map((n) => [
+        `wire bytes/record, batch of ${n}`,
+        `${fmt(batched(n))} B`,
+        `ratio to plain ${fmt(batched(n) / plain, 2)}`,
+      ]),
+    ];
+    const command = `npx tsx bench/client.bench.ts ${N} ${RUNS}`;
+    const body = [
+      `\`${command}\` — ${machineLine(load0)}. ${N} messages per run × ${RUNS} runs (median), ` +
+        `${WINDOW} QoS 1 publishes in flight, one private Mosquitto on 127.0.0.1, publishers in ` +
+        `rotating order; ${DISTINCT} distinct messages of ~${payload.length} B, topic ${topic.length} B.`,
+      "",
+      markdownTable(["measure", "median", "runs / note"], rows),
+    ].join("\n");
+    console.log(body);
+    if (WRITE_README && !(await writeReadmeSection("client", body)))
+      console.error("README.md has no bench:client markers; not written");
   } finally {
     await broker.cleanup();
     rmSync(dir, { recursive: true, force: true });

@@ -1,88 +1,180 @@
-// Wall time of `npm run generate` and `npm run generate -- --check` on the seed spec.
-// Run: npm run bench:generate [-- --runs N]
-// Each figure is the median of N runs of the real CLI as a fresh process (what a developer and
-// CI pay). Baselines measured in the same run: bare `node` startup and `tsx` startup with an
-// empty script, so the ratios show what the generator itself adds.
+// Wall time of `npm run generate` and `--check` as a developer and CI pay it.
+// Run: npm run bench:generate [-- --runs N] [-- --no-readme]
+//
+// Every sample is the real command as a fresh process on a private "clone": a temp folder with
+// the working tree's generator/, templates/, spec sources and generated/ (as committed), and a
+// node_modules/ of links to the installed packages WITHOUT node_modules/.cache — exactly what
+// `git clone && npm ci` leaves. "Fresh clone" samples delete that cache before each run (so
+// the generator bundle is rebuilt too); "edit" samples change one FMEA threshold to a value no
+// earlier sample used, so the whole-run cache can never hit. Baselines (bare `node` and `tsx`
+// startup) are measured in the same run, interleaved with the cases. Results go to stdout and
+// into README.md between the `bench:generate` markers.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import {
+  REPO,
+  loadNow,
+  machineLine,
+  markdownTable,
+  median,
+  writeReadmeSection,
+} from "../scripts/bench-readme.js";
 
-const REPO = resolve(import.meta.dirname, "..");
-const runsArg = process.argv.indexOf("--runs");
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
+const arg = (name: string) => process.argv.indexOf(name);
+const RUNS = arg("--runs") > 0 ? Number(process.argv[arg("--runs") + 1]) : 5;
+const WRITE_README = arg("--no-readme") < 0;
+const load0 = loadNow();
+
+// ---- the private clone -------------------------------------------------------------------
+const clone = mkdtempSync(join(tmpdir(), "v2c-bench-clone-"));
+const skip = new Set(["node_modules", "render", ".cache"]);
+for (const p of [
+  "generator",
+  "templates",
+  "package.json",
+  ".prettierrc.json",
+  "asyncapi.yaml",
+  "proto",
+  "fmea",
+  "generated",
+])
+  cpSync(join(REPO, p), join(clone, p), {
+    recursive: true,
+    filter: (src) => !skip.has(src.split("/").pop()!),
+  });
+mkdirSync(join(clone, "node_modules"));
+for (const e of readdirSync(join(REPO, "node_modules")))
+  if (e !== ".cache") symlinkSync(join(REPO, "node_modules", e), join(clone, "node_modules", e));
+const cacheDir = join(clone, "node_modules", ".cache");
 const TSX = join(REPO, "node_modules", "tsx", "dist", "cli.mjs");
-const CLI = join(REPO, "generator", "cli.ts");
+const LAUNCH = join(clone, "generator", "launch.mjs");
+const empty = join(clone, "empty.ts");
+writeFileSync(empty, "export {};\n");
 
-function time(args: string[], cwd: string, before?: () => void): number {
-  before?.();
+function run(args: string[], okCodes = [0]): number {
   const t = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, {
-    cwd,
+    cwd: clone,
     encoding: "utf8",
     env: { ...process.env, SCARF_ANALYTICS: "false" },
+    timeout: 600_000,
   });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`${args.join(" ")} failed: ${r.stderr}`);
+  if (!okCodes.includes(r.status ?? -1))
+    throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-// A private copy of the spec so the benchmark never touches the repository's generated/.
-const root = mkdtempSync(join(tmpdir(), "v2c-bench-"));
-for (const p of ["asyncapi.yaml", "proto", "fmea"])
-  cpSync(join(REPO, p), join(root, p), { recursive: true });
-const empty = join(root, "empty.ts");
-writeFileSync(empty, "export {};\n");
-
-// A developer's loop: one FMEA threshold edited between runs, so the whole-run cache misses
-// while the step caches (AsyncAPI parser, ts-proto, prettier per unchanged file) still hit.
-const fmeaPath = join(root, "fmea", "failure-modes.yaml");
+// The clone's generated/ must match its sources (as a committed clone's does: CI checks it),
+// so one run brings it in sync with the working tree; that state is what every sample starts from.
+run([LAUNCH]);
+const pristine = join(clone, ".pristine-generated");
+cpSync(join(clone, "generated"), pristine, { recursive: true });
+const fmeaPath = join(clone, "fmea", "failure-modes.yaml");
 const fmeaText = readFileSync(fmeaPath, "utf8");
+const restore = () => {
+  writeFileSync(fmeaPath, fmeaText);
+  rmSync(join(clone, "generated"), { recursive: true, force: true });
+  cpSync(pristine, join(clone, "generated"), { recursive: true });
+};
+
+// One FMEA threshold, a new value each time (never a value an earlier sample used).
+const thresholdMatch =
+  /(threshold: )(\d+)( # chosen)/.exec(fmeaText) ?? /(threshold: )(\d+)()/.exec(fmeaText);
+if (!thresholdMatch) throw new Error("no integer FMEA threshold to edit");
 let edits = 0;
-const editThreshold = () =>
-  writeFileSync(
-    fmeaPath,
-    fmeaText.replace("threshold: 80 # chosen", `threshold: ${81 + (edits++ % 10)} # chosen`),
-  );
-const restore = () => writeFileSync(fmeaPath, fmeaText);
+const editThreshold = () => {
+  edits++;
+  const [whole, pre, value, post] = thresholdMatch;
+  writeFileSync(fmeaPath, fmeaText.replace(whole, `${pre}${Number(value) + edits}${post}`));
+};
+const freshCache = () => rmSync(cacheDir, { recursive: true, force: true });
 
-const cases: [string, string[], (() => void)?][] = [
-  ["node startup (baseline)", ["-e", ""]],
-  ["tsx startup (baseline)", [TSX, empty]],
-  ["generate, cold (--no-cache)", [TSX, CLI, "--root", root, "--no-cache"]],
-  ["generate after an FMEA edit", [TSX, CLI, "--root", root], editThreshold],
-  ["generate, warm cache", [TSX, CLI, "--root", root], restore],
-  ["generate --check, warm cache", [TSX, CLI, "--root", root, "--check"]],
-];
-time([TSX, CLI, "--root", root], root); // first run fills the cache and writes generated/
-
-const results = cases.map(([name, args, before]) => {
-  const samples = Array.from({ length: RUNS }, () => time(args, root, before));
-  return { name, median: median(samples), min: Math.min(...samples) };
-});
-rmSync(root, { recursive: true, force: true });
-
-const tsxBase = results[1]!.median;
-console.log(
-  `runs per case: ${RUNS}; node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
-);
-console.log(
-  "case".padEnd(32),
-  "median ms".padStart(10),
-  "min ms".padStart(8),
-  "x tsx startup".padStart(14),
-);
-for (const r of results) {
-  console.log(
-    r.name.padEnd(32),
-    r.median.toFixed(0).padStart(10),
-    r.min.toFixed(0).padStart(8),
-    (r.median / tsxBase).toFixed(2).padStart(14),
-  );
+interface Case {
+  readonly name: string;
+  readonly args: string[];
+  readonly before?: () => void;
 }
+const cases: Case[] = [
+  { name: "`node` startup, empty script (baseline)", args: ["-e", ""] },
+  { name: "`tsx` startup, empty script (baseline)", args: [TSX, empty] },
+  {
+    name: "fresh clone: `npm run generate` (nothing changed, cache empty)",
+    args: [LAUNCH],
+    before: () => {
+      restore();
+      freshCache();
+    },
+  },
+  {
+    name: "fresh clone: `npm run generate -- --check` (cache empty)",
+    args: [LAUNCH, "--check"],
+    before: () => {
+      restore();
+      freshCache();
+    },
+  },
+  {
+    name: "after editing one FMEA threshold (a new value each run)",
+    args: [LAUNCH],
+    before: editThreshold,
+  },
+  {
+    name: "fresh clone + one FMEA threshold edited (cache empty)",
+    args: [LAUNCH],
+    before: () => {
+      freshCache();
+      editThreshold();
+    },
+  },
+  {
+    name: "everything recomputed: `tsx generator/cli.ts --no-cache`",
+    args: [TSX, join(clone, "generator", "cli.ts"), "--no-cache"],
+    before: restore,
+  },
+];
+
+// Rounds: each round runs every case once, so slow drifts in machine load hit all cases alike.
+const samples = cases.map(() => [] as number[]);
+for (let round = 0; round < RUNS; round++)
+  cases.forEach((c, i) => {
+    c.before?.();
+    samples[i]!.push(run(c.args));
+  });
+restore();
+rmSync(clone, { recursive: true, force: true });
+
+const base = median(samples[0]!);
+const rows = cases.map((c, i) => {
+  const s = samples[i]!;
+  const m = median(s);
+  return [
+    c.name,
+    m >= 1000 ? `${(m / 1000).toFixed(2)} s` : `${m.toFixed(0)} ms`,
+    s.map((x) => x.toFixed(0)).join(", "),
+    (m / base).toFixed(1),
+  ];
+});
+const table = markdownTable(["case", "median", "runs (ms)", "× node startup"], rows);
+const command = `npm run bench:generate -- --runs ${RUNS}`;
+const body = [
+  `\`${command}\` — ${machineLine(load0)}. Median of ${RUNS} rounds; each sample is a fresh`,
+  "process on a private clone (working tree sources, committed `generated/`, `node_modules/`",
+  "without `.cache`); cases interleave round by round.",
+  "",
+  table,
+].join("\n");
+console.log(body);
+if (WRITE_README && !(await writeReadmeSection("generate", body)))
+  console.error("README.md has no bench:generate markers; not written");
