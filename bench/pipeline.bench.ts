@@ -116,7 +116,7 @@ if (process.argv.includes("--publisher")) {
 
 function runPublisher(init: PublisherInit): Promise<PublisherDone> {
   const child = fork(fileURLToPath(import.meta.url), ["--publisher"], {
-    execArgv: process.execArgv,
+    execArgv: tsExecArgv(),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   child.send(init);
