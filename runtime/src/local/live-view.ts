@@ -48,6 +48,8 @@ export function tickLine(k: Tick): string {
 
 /** Redraws the view in place on a TTY, else prints one line per tick. */
 export class LiveView {
+  private readonly recent: string[] = [];
+
   constructor(
     private readonly title: string,
     private readonly out: NodeJS.WriteStream = process.stdout,
@@ -59,12 +61,21 @@ export class LiveView {
 
   /** Shows one tick. */
   show(k: Tick): void {
-    if (this.tty) this.out.write(`\x1b[H\x1b[2J${renderTick(this.title, k).join("\n")}\n`);
+    if (this.tty)
+      this.out.write(
+        `\x1b[H\x1b[2J${[...renderTick(this.title, k), "", ...this.recent].join("\n")}\n`,
+      );
     else this.out.write(`${tickLine(k)}\n`);
   }
 
   /** An event line (a fault, an alarm change) that stays visible. */
   event(line: string): void {
-    this.out.write(`${this.tty ? "\n" : ""}${line}\n`);
+    if (!this.tty) {
+      this.out.write(`${line}\n`);
+      return;
+    }
+    // On a terminal the view is redrawn each second: keep the last events under it.
+    this.recent.push(line);
+    if (this.recent.length > 8) this.recent.shift();
   }
 }
