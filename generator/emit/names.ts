@@ -1,6 +1,6 @@
 /** Naming helpers shared by emitters (identifiers derived from spec ids). */
 
-/** `vehicle_id` / `vehicle-id` / `vehicleTelemetry` -> `VehicleId` / `VehicleTelemetry`. */
+/** `order_id` / `order-id` / `orderStatus` -> `OrderId` / `OrderStatus`. */
 export function pascal(id: string): string {
   return id
     .split(/[^A-Za-z0-9]+/)
@@ -9,7 +9,7 @@ export function pascal(id: string): string {
     .join("");
 }
 
-/** `vehicleTelemetry` / `batch-processor` -> `vehicleTelemetry` / `batchProcessor`. */
+/** `orderStatus` / `status-ingest` -> `orderStatus` / `statusIngest`. */
 export function camel(id: string): string {
   const p = pascal(id);
   return p[0]!.toLowerCase() + p.slice(1);

@@ -2,7 +2,7 @@ import type { Model } from "../model/types.js";
 
 /** Where a failure mode is handled in generated output (read by the traceability matrix). */
 export interface Trace {
-  /** FMEA id, e.g. `FM-06`. */
+  /** FMEA row id, as written in failure-modes.yaml. */
   readonly failureMode: string;
   /** `mitigation`: code that applies the row's policy; `test`: a test exercising it; `alarm`: the alarm built from its detection. */
   readonly kind: "mitigation" | "test" | "alarm" | "detection";

@@ -102,7 +102,6 @@ export function buildPlatform(doc: RawAsyncApi, ctx: SourceContext): PlatformMod
   const v2c = doc["x-v2c"];
   const d = X_V2C_DEFAULTS;
   const p = v2c.platform ?? {};
-  const iot = p["iot-core"] ?? {};
   const lambda = p.lambda ?? {};
   const ts = v2c.timestamps ?? {};
   const queue = v2c.client?.["local-queue"] ?? {};
@@ -112,13 +111,10 @@ export function buildPlatform(doc: RawAsyncApi, ctx: SourceContext): PlatformMod
     (op) => op?.["x-handler"]?.["memory-mb"] ?? 0,
   );
   return {
-    iotMaxPacketBytes: iot["max-packet-bytes"] ?? d.maxPacketBytes,
+    iotMaxPacketBytes: p["max-packet-bytes"] ?? d.maxPacketBytes,
     iotMaxKeepAliveS:
-      ctx.duration(
-        iot["max-keep-alive"] ?? d.maxKeepAlive,
-        at("platform", "iot-core", "max-keep-alive"),
-      ) / 1000,
-    iotConnectionsPerSecond: iot["connections-per-second"] ?? d.connectionsPerSecond,
+      ctx.duration(p["max-keep-alive"] ?? d.maxKeepAlive, at("platform", "max-keep-alive")) / 1000,
+    iotConnectionsPerSecond: p["connections-per-second"] ?? d.connectionsPerSecond,
     lambdaAccountConcurrency: lambda["account-concurrency"] ?? d.accountConcurrency,
     lambdaRuntime: lambda.runtime ?? d.lambdaRuntime,
     logRetentionDays:

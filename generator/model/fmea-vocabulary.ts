@@ -3,6 +3,7 @@ import type { SourceContext } from "./context.js";
 import {
   METRIC_ROLES,
   SIGNALS,
+  canonicalCode,
   isMetricRole,
   isSignal,
   known,
@@ -42,7 +43,7 @@ export function checkSignal(
         `(it applies to: ${SIGNALS[name].kinds.join(", ")}); signals of kind ${componentKind}: ${fits.length ? known(fits) : "none"}`,
     );
   }
-  const canonical = SIGNALS[name].code;
+  const canonical = canonicalCode(name);
   const raw = row.detection.code;
   const code =
     raw === undefined

@@ -32,8 +32,8 @@ export function isComponentKind(kind: string): kind is ComponentKind {
 interface SignalSpec {
   readonly kinds: readonly ComponentKind[];
   readonly meaning: string;
-  /** The platform's canonical code (an MQTT reason code in hex, or an error name). */
-  readonly code: string;
+  /** The platform's canonical code (an MQTT reason code in hex, or an error name); default: the name in upper snake case. */
+  readonly code?: string;
 }
 
 /** Failure signals (`detection.signal`): what the runtime can raise, and where it applies. */
@@ -77,22 +77,18 @@ export const SIGNALS = {
   timeout: {
     kinds: ["key-value-store", "time-series-store", "object-store"],
     meaning: "request or connect timeout",
-    code: "TIMEOUT",
   },
   throttled: {
     kinds: ["key-value-store", "time-series-store"],
     meaning: "throughput exceeded",
-    code: "THROTTLED",
   },
   "pool-exhausted": {
     kinds: ["key-value-store", "time-series-store", "function"],
     meaning: "no connection available",
-    code: "POOL_EXHAUSTED",
   },
   "partial-write": {
     kinds: ["key-value-store"],
     meaning: "a batch write left unprocessed items",
-    code: "UNPROCESSED_ITEMS",
   },
   rejected: {
     kinds: ["time-series-store"],
@@ -102,44 +98,36 @@ export const SIGNALS = {
   "decode-error": {
     kinds: ["function"],
     meaning: "the payload does not decode (protobuf)",
-    code: "DECODE_ERROR",
   },
   "range-violation": {
     kinds: ["function"],
     meaning: "a field constraint failed",
-    code: "RANGE_VIOLATION",
   },
   "decompression-error": {
     kinds: ["function"],
     meaning: "not a whole zstd frame",
-    code: "DECOMPRESSION",
   },
   "decompressed-too-large": {
     kinds: ["function"],
     meaning: "decompressed size above the cap",
-    code: "DECOMPRESSED_TOO_LARGE",
   },
   "checksum-mismatch": {
     kinds: ["function"],
     meaning: "the batch checksum differs",
-    code: "CHECKSUM_MISMATCH",
   },
   "clock-skew": {
     kinds: ["function", "vehicle-client"],
     meaning: "event time too far from receive time",
-    code: "CLOCK_SKEW",
   },
   duplicate: {
     kinds: ["function", "key-value-store"],
     meaning: "message id seen inside the dedup window",
-    code: "DUPLICATE",
   },
   "deadline-exceeded": {
     kinds: ["function"],
     meaning: "invocation near its timeout",
-    code: "DEADLINE_EXCEEDED",
   },
-  "out-of-memory": { kinds: ["function"], meaning: "out of memory", code: "OUT_OF_MEMORY" },
+  "out-of-memory": { kinds: ["function"], meaning: "out of memory" },
   "region-unavailable": {
     kinds: ["broker"],
     meaning: "regional outage (failover)",
@@ -152,6 +140,12 @@ export type SignalName = keyof typeof SIGNALS;
 /** Whether `name` is a signal of the vocabulary. */
 export function isSignal(name: string): name is SignalName {
   return Object.hasOwn(SIGNALS, name);
+}
+
+/** The canonical code of a signal: its declared code, else its name in upper snake case. */
+export function canonicalCode(signal: SignalName): string {
+  const spec: SignalSpec = SIGNALS[signal];
+  return spec.code ?? signal.toUpperCase().replace(/-/g, "_");
 }
 
 /** Whether `signal` applies to components of `kind`. */

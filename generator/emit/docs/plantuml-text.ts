@@ -10,7 +10,7 @@ export function participantKeyword(kind: string): string {
   return isComponentKind(kind) ? COMPONENT_KINDS[kind].shape : "participant";
 }
 
-/** A PlantUML alias for a spec id: `mqtt-client` -> `mqtt_client`. */
+/** A PlantUML alias for a spec id: `edge-gateway` -> `edge_gateway`. */
 export function pumlAlias(id: string): string {
   return id.replace(/[^A-Za-z0-9_]/g, "_");
 }

@@ -20,7 +20,7 @@ function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\s+/g, " ").trim();
 }
 
-/** `FM-01, FM-02` or an em dash. */
+/** The rows' ids joined by commas, or an em dash. */
 function ids(fms: readonly FailureModeModel[]): string {
   return fms.length > 0 ? fms.map((f) => f.id).join(", ") : "—";
 }

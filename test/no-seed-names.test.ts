@@ -1,0 +1,151 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import jsYaml from "js-yaml";
+import { describe, expect, it } from "vitest";
+
+/**
+ * "The generator knows the vocabulary, never the instance": no name of the seed spec may appear
+ * in the toolchain's code. The list is built from the seed's own sources (asyncapi.yaml, proto/,
+ * fmea/), so a new name in the seed is checked without editing this test.
+ */
+const ROOT = join(import.meta.dirname, "..");
+const SCANNED = ["generator", "templates", "runtime/src"];
+
+/**
+ * Seed names that are also vocabulary or plain English, each with the reason. Kept tiny: a
+ * name here may still not be used as an instance fact.
+ */
+const ALLOWED: Record<string, string> = {
+  // Envelope roles of `(v2c.options.v1.envelope)` (VOCABULARY §4) share their spelling with
+  // the seed's fields: the option names are vocabulary.
+  message_id: "envelope role name",
+  vehicle_id: "envelope role name",
+  schema_version: "envelope role name",
+  records: "envelope role name / English",
+  // Generic English words the seed also uses as ids (phase ids, participant ids, parameter names).
+  connection: "English",
+  monitoring: "English (and the component kind `monitoring`)",
+  recovery: "English",
+  region: "English (a topic parameter is never assumed to be one)",
+  processor: "English",
+  validator: "English",
+  engineers: "English",
+  oncall: "English",
+  security: "English (stop-retrying event `security` is vocabulary)",
+  engineering: "English",
+  dlq: "the runtime's dead-letter key layout `dlq/<reason>/...` (vocabulary), also the seed's participant id",
+  timestamp: "English",
+  version: "English",
+  // Proto field names of the seed that are plain English words.
+  state: "English",
+  status: "English",
+  detail: "English",
+  location: "English",
+  lock: "English",
+  sequence: "English",
+};
+
+/** The seed's instance names: ids, names, fields, metrics, regions, handler names. */
+function seedNames(): Set<string> {
+  const names = new Set<string>();
+  const add = (v: unknown) => {
+    if (typeof v === "string" && v.length >= 3) names.add(v);
+  };
+  const a = jsYaml.load(readFileSync(join(ROOT, "asyncapi.yaml"), "utf8")) as Record<string, any>;
+  for (const [id, s] of Object.entries<any>(a.servers ?? {})) {
+    add(id);
+    add(s["x-region"]);
+    add(s["x-failover-to"]);
+  }
+  for (const [id, c] of Object.entries<any>(a.channels ?? {})) {
+    add(id);
+    for (const p of Object.keys(c.parameters ?? {})) add(p);
+    for (const m of Object.keys(c.messages ?? {})) add(m);
+  }
+  for (const [id, op] of Object.entries<any>(a.operations ?? {})) {
+    add(id);
+    add(op["x-handler"]?.name);
+  }
+  for (const [id, p] of Object.entries<any>(a.components?.parameters ?? {})) {
+    add(id);
+    for (const e of p.enum ?? []) add(e);
+  }
+  for (const id of Object.keys(a.components?.messages ?? {})) add(id);
+  const v2c = a["x-v2c"] ?? {};
+  for (const p of v2c.participants ?? []) add(p.id);
+  for (const p of v2c.phases ?? []) add(p.id);
+  add(v2c.replay?.name);
+  // proto/v2c/options/ holds the toolchain's own option protos (vocabulary), not the seed's.
+  for (const file of listFiles(join(ROOT, "proto")).filter(
+    (f) => f.endsWith(".proto") && !/[/\\]options[/\\]|[/\\]buf[/\\]/.test(f),
+  )) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/^\s*message\s+(\w+)/gm)) add(m[1]);
+    for (const m of text.matchAll(/^\s*(?:repeated\s+|optional\s+)?[\w.]+\s+(\w+)\s*=\s*\d+/gm))
+      add(m[1]);
+    for (const m of text.matchAll(/^package\s+([\w.]+)/gm)) add(m[1]);
+  }
+  const fm = jsYaml.load(readFileSync(join(ROOT, "fmea/failure-modes.yaml"), "utf8")) as any;
+  for (const r of fm["failure-modes"]) {
+    add(r.id);
+    add(r.mitigation?.policy?.dlq?.reason);
+  }
+  const metrics = jsYaml.load(readFileSync(join(ROOT, "fmea/metrics.yaml"), "utf8")) as any;
+  add(metrics.namespace);
+  for (const m of metrics.metrics) {
+    add(m.name);
+    add(m.namespace?.startsWith("AWS/") ? undefined : m.namespace);
+  }
+  const alerts = jsYaml.load(readFileSync(join(ROOT, "fmea/alerts.yaml"), "utf8")) as any;
+  for (const x of alerts.alerts ?? []) add(x.id);
+  for (const x of alerts.audiences ?? []) add(x.id);
+  const runbooks = jsYaml.load(readFileSync(join(ROOT, "fmea/runbooks.yaml"), "utf8")) as any;
+  for (const x of runbooks.runbooks ?? []) add(x.id);
+  for (const n of Object.keys(ALLOWED)) names.delete(n);
+  return names;
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listFiles(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+describe("no seed names in the toolchain", () => {
+  const names = [...seedNames()].sort();
+
+  it("builds its list from the seed (ids, fields, metrics, regions, handler names)", () => {
+    for (const n of ["FM-07", "us-east-1", "telemetry-processor", "batch_id", "records_crc32"])
+      expect(names).toContain(n);
+    expect(names.length).toBeGreaterThan(100);
+  });
+
+  it("finds none of them in generator/, templates/, runtime/src/", () => {
+    // A name counts as a whole token: not inside a longer identifier, path, package name, AWS
+    // service prefix (`<service>:Action`, `<service>.amazonaws.com`: the adapter of a kind).
+    const patterns = names.map(
+      (n) =>
+        [
+          n,
+          new RegExp(`(?<![A-Za-z0-9_\\-./@])${escape(n)}(?![A-Za-z0-9_\\-]|[.:][A-Za-z])`),
+        ] as const,
+    );
+    const hits: string[] = [];
+    for (const dir of SCANNED) {
+      for (const file of listFiles(join(ROOT, dir))) {
+        const lines = readFileSync(file, "utf8").split("\n");
+        lines.forEach((line, i) => {
+          for (const [name, re] of patterns)
+            if (re.test(line)) hits.push(`${file.slice(ROOT.length + 1)}:${i + 1}: ${name}`);
+        });
+      }
+    }
+    expect(hits).toEqual([]);
+  });
+});
