@@ -176,7 +176,12 @@ describe("docs emitter: the bundled AsyncAPI document", () => {
         ),
     );
     text = emitBundledAsyncApi(
-      { model, protoSources: sources, asyncApiText: asyncapi.text } as EmitContext,
+      {
+        model,
+        protoTs: new Map(),
+        protoSources: sources,
+        asyncApiText: asyncapi.text,
+      } satisfies EmitContext,
       join(REPO, "templates"),
     ).content;
   }, 60_000);
