@@ -1,4 +1,5 @@
 import { emitClient } from "./client/index.js";
+import { emitCommands } from "./commands/index.js";
 import { emitDocs } from "./docs/index.js";
 import { emitHandlers } from "./handlers/index.js";
 import { emitFmeaTests } from "./handlers/fmea-tests.js";
@@ -34,6 +35,7 @@ export function emitAll(
     ...emitHandlers(ctx, templatesRoot, versions),
     ...emitFmeaTests(ctx, templatesRoot),
     ...emitClient(ctx, templatesRoot, versions),
+    ...emitCommands(ctx, templatesRoot, versions),
   ];
   files.push(...emitLocal(ctx, templatesRoot, versions));
   files.push(emitRunbooks(ctx.model, templatesRoot));
