@@ -132,7 +132,10 @@ const CAP = 4096;
  * local sink keeps every dimension; CloudWatch matches exactly — the handlers emit the alarm's).
  */
 export class AlarmEvaluator {
-  private readonly buckets = new Map<string, Map<number, Bucket>>();
+  private readonly buckets = new Map<
+    string,
+    { name: string; dims: Dims; seconds: Map<number, Bucket> }
+  >();
   private readonly wanted: Set<string>;
   private readonly states = new Map<LocalAlarm, "OK" | "ALARM">();
 
@@ -145,16 +148,25 @@ export class AlarmEvaluator {
     );
   }
 
+  /** Whether an alarm reads this metric (CloudWatch name). */
+  wants(name: string): boolean {
+    return this.wanted.has(name);
+  }
+
   /** Records a counter increment or an observation of a metric (by CloudWatch name). */
   record(name: string, value: number, dimensions: Dims, atMs = this.now()): void {
     if (!this.wanted.has(name)) return;
-    const key = `${name}\u0000${JSON.stringify(Object.entries(dimensions).sort())}`;
+    // A cheap key (no sort): one call site always builds its dimensions in the same order.
+    let key = name;
+    for (const k in dimensions) key += `\u0000${k}=${dimensions[k]}`;
     let series = this.buckets.get(key);
-    if (!series) this.buckets.set(key, (series = new Map()));
+    if (!series) this.buckets.set(key, (series = { name, dims: dimensions, seconds: new Map() }));
     const second = Math.floor(atMs / 1000);
-    let b = series.get(second);
-    if (!b)
-      series.set(second, (b = { sum: 0, count: 0, min: Infinity, max: -Infinity, values: [] }));
+    let b = series.seconds.get(second);
+    if (!b) {
+      b = { sum: 0, count: 0, min: Infinity, max: -Infinity, values: [] };
+      series.seconds.set(second, b);
+    }
     b.sum += value;
     b.count++;
     b.min = Math.min(b.min, value);
@@ -172,7 +184,8 @@ export class AlarmEvaluator {
     );
     const oldest = Math.floor(now / 1000) - keepS;
     for (const series of this.buckets.values()) {
-      for (const second of series.keys()) if (second < oldest) series.delete(second);
+      for (const second of series.seconds.keys())
+        if (second < oldest) series.seconds.delete(second);
     }
     return this.alarms.map((alarm) => {
       const { spec } = alarm;
@@ -212,12 +225,11 @@ export class AlarmEvaluator {
   private stat(s: AlarmSeries, fromMs: number, toMs: number): number | undefined {
     const merged: Bucket = { sum: 0, count: 0, min: Infinity, max: -Infinity, values: [] };
     const want = Object.entries(s.dimensions);
-    for (const [key, series] of this.buckets) {
-      const [name, dimsJson] = key.split("\u0000") as [string, string];
-      if (name !== s.metric) continue;
-      const dims = Object.fromEntries(JSON.parse(dimsJson) as [string, string][]);
+    for (const series of this.buckets.values()) {
+      if (series.name !== s.metric) continue;
+      const dims = series.dims;
       if (!want.every(([k, v]) => dims[k] === v)) continue;
-      for (const [second, b] of series) {
+      for (const [second, b] of series.seconds) {
         if (second * 1000 < fromMs || second * 1000 >= toMs) continue;
         merged.sum += b.sum;
         merged.count += b.count;

@@ -95,7 +95,7 @@ export function savepointUnit(db: SqliteDatabase): <T>(work: () => Promise<T>) =
   };
 }
 
-/** SQLite transactions for the engine: one per micro-batch, a savepoint per invocation attempt. */
+/** SQLite transactions for the engine: one per micro-batch (the handlers' units are its savepoints). */
 export function sqliteTransactions(
   db: SqliteDatabase,
   hooks: { committed?: () => void; rolledBack?: () => void } = {},
@@ -118,18 +118,9 @@ export function sqliteTransactions(
         throw error;
       }
     },
-    async message(work) {
-      db.exec("SAVEPOINT invocation");
-      try {
-        const result = await work();
-        db.exec("RELEASE invocation");
-        return result;
-      } catch (error) {
-        db.exec("ROLLBACK TO invocation");
-        db.exec("RELEASE invocation");
-        throw error;
-      }
-    },
+    // The handlers' unit of work (claim + writes + completion) is already a savepoint
+    // (`savepointUnit`); a second one per invocation would only add two statements a message.
+    message: (work) => work(),
   };
 }
 

@@ -10,6 +10,7 @@ import { startLocalBroker, type LocalBroker } from "./local-broker.js";
 import type { LiveView, Tick } from "./live-view.js";
 import { PromMetrics } from "./prom-metrics.js";
 import type { Accounting, RunReport } from "./report.js";
+import type { TappedMetric } from "./metric-tap.js";
 
 /** Options of LocalRun.start. */
 export interface LocalRunOptions {
@@ -81,10 +82,7 @@ export class LocalRun {
         clientId: app.engineIdentity,
         fenceTopic: fenceTopic(app.engineIdentity),
         ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),
-        onMetric: (m) => {
-          run?.alarms.record(m.name, m.value, m.dimensions, m.atMs);
-          run?.prom.handlerMetric(m);
-        },
+        onMetric: (m) => run?.metric(m),
       });
       // Write the engine's session and subscriptions to disk now: after a broker crash the
       // restored session receives what vehicles publish before the engine is back.
@@ -97,6 +95,31 @@ export class LocalRun {
       await broker.stop();
       throw error;
     }
+  }
+
+  private readonly counted = new Map<string, TappedMetric>();
+
+  /**
+   * A handler metric: observations the alarms read are recorded at once; counters are summed
+   * here and handed to the alarms and Prometheus once per tick (cheap on the hot path).
+   */
+  metric(m: TappedMetric): void {
+    if (m.kind === "observe") {
+      if (this.alarms.wants(m.name)) this.alarms.record(m.name, m.value, m.dimensions, m.atMs);
+      return;
+    }
+    let key = m.name;
+    for (const k in m.dimensions) key += `\u0000${k}=${m.dimensions[k]}`;
+    const prev = this.counted.get(key);
+    this.counted.set(key, prev ? { ...prev, value: prev.value + m.value } : m);
+  }
+
+  private flushMetrics(): void {
+    for (const m of this.counted.values()) {
+      this.alarms.record(m.name, m.value, m.dimensions, m.atMs);
+      this.prom.handlerMetric(m);
+    }
+    this.counted.clear();
   }
 
   /** The operator routes of the running flow (Procedure 2 and the alarm state). */
@@ -198,6 +221,7 @@ export class LocalRun {
 
   /** Builds this second's figures, shows them, evaluates the alarms. */
   tick(): Tick {
+    this.flushMetrics();
     const p = this.pipeline;
     const w = p.takeWindow();
     const published = this.fleetCounts.sent;
