@@ -70,13 +70,21 @@ export async function generateWorkspace(
     }
   }
   copyFileSync(join(REPO, "tsconfig.base.json"), join(dir, "tsconfig.base.json"));
-  writeFileSync(
-    join(dir, "vitest.config.mjs"),
-    `export default {\n  test: {\n    include: ["generated/*/test/**/*.test.ts"],\n` +
-      `    pool: "forks",\n    testTimeout: 30000,\n    hookTimeout: 60000,\n` +
-      `    env: { SCARF_ANALYTICS: "false" },\n  },\n};\n`,
-  );
+  writeFileSync(join(dir, "vitest.config.mts"), vitestConfig("generated/*/test/**/*.test.ts"));
   return { dir, out, result, messages, packages };
+}
+
+/**
+ * A vitest config for generated tests: the repository's own config (its resolve conditions,
+ * e.g. the source export condition, env, pool and timeouts) with another `include`.
+ */
+function vitestConfig(include: string): string {
+  const base = JSON.stringify(join(REPO, "vitest.config.ts"));
+  return (
+    `import base from ${base};\n` +
+    `export default { ...base, test: { ...base.test, include: [${JSON.stringify(include)}], ` +
+    `exclude: ["**/node_modules/**"] } };\n`
+  );
 }
 
 /** Output of a child process; `code` -1 when it was killed by the timeout. */
@@ -133,7 +141,7 @@ export function runGeneratedTests(
       join(REPO, "node_modules", "vitest", "vitest.mjs"),
       "run",
       "--config",
-      join(ws.dir, "vitest.config.mjs"),
+      join(ws.dir, "vitest.config.mts"),
       "--root",
       ws.dir,
       "--reporter",
@@ -174,17 +182,19 @@ export interface TypecheckResult extends RunResult {
 }
 
 /**
- * Typechecks several generated packages (of one or more workspaces) in ONE tsc program: the
- * big declaration sets (aws-cdk-lib, the AWS SDK, node) are loaded once instead of once per
- * package. Each package contributes its tsconfig's `include` folders; every package tsconfig
- * must only extend the base config (checked: its own compilerOptions would be ignored here).
+ * Typechecks several generated packages with one tsc program per workspace: within a
+ * workspace the big declaration sets (aws-cdk-lib, the AWS SDK, node) are loaded once instead
+ * of once per package. (Not one program for all workspaces: tsc deduplicates packages with the
+ * same name and version, so every workspace's `@v2c/spec` would be read from the first one.)
+ * Each package contributes its tsconfig's `include` folders; a package tsconfig must only
+ * extend the base config (checked: its own compilerOptions would be ignored here).
  */
 export async function typecheckTogether(
   refs: readonly PackageRef[],
   label: string,
   timeoutMs = 300_000,
 ): Promise<TypecheckResult> {
-  const include: string[] = [];
+  const byWorkspace = new Map<GeneratedWorkspace, string[]>();
   for (const { ws, pkg } of refs) {
     const dir = join(ws.out, pkg);
     const config = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as {
@@ -193,24 +203,41 @@ export async function typecheckTogether(
     };
     if (config.compilerOptions !== undefined)
       throw new Error(`${relative(REPO, dir)}/tsconfig.json has compilerOptions of its own`);
+    const include = byWorkspace.get(ws) ?? [];
     for (const inc of config.include ?? ["src", "test"])
-      include.push(relative(WORKSPACES_DIR, join(dir, inc)));
+      include.push(relative(ws.dir, join(dir, inc)));
+    byWorkspace.set(ws, include);
   }
-  mkdirSync(WORKSPACES_DIR, { recursive: true });
-  copyFileSync(join(REPO, "tsconfig.base.json"), join(WORKSPACES_DIR, "tsconfig.base.json"));
-  const project = join(WORKSPACES_DIR, `tsconfig.${label}.json`);
-  writeFileSync(project, JSON.stringify({ extends: "./tsconfig.base.json", include }, null, 2));
-  const r = await run(
-    [join(REPO, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project],
-    WORKSPACES_DIR,
-    timeoutMs,
-  );
-  const lines = r.output.split("\n").filter((l) => /error TS\d+/.test(l));
+  let output = "";
+  let code = 0;
+  const failedWithoutErrorLines = new Set<GeneratedWorkspace>();
+  for (const [ws, include] of byWorkspace) {
+    const project = join(ws.dir, `tsconfig.${label}.json`);
+    writeFileSync(project, JSON.stringify({ extends: "./tsconfig.base.json", include }, null, 2));
+    const r = await run(
+      [join(REPO, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project],
+      ws.dir,
+      timeoutMs,
+    );
+    // tsc prints paths relative to its cwd: make them relative to the workspaces folder.
+    const prefix = relative(WORKSPACES_DIR, ws.dir);
+    output += r.output
+      .split("\n")
+      .map((l) => (/error TS\d+/.test(l) && !l.startsWith("/") ? `${prefix}/${l}` : l))
+      .join("\n");
+    code = code || r.code;
+    if (r.code !== 0 && !/\(\d+,\d+\): error TS/.test(r.output)) failedWithoutErrorLines.add(ws);
+  }
+  const lines = output.split("\n").filter((l) => /error TS\d+/.test(l));
   return {
-    ...r,
+    code,
+    output,
     errorsIn: (ws, pkg) => {
-      const prefix = relative(WORKSPACES_DIR, pkg ? join(ws.out, pkg) : ws.dir) + "/";
-      return lines.filter((l) => l.startsWith(prefix));
+      const at = relative(WORKSPACES_DIR, pkg ? join(ws.out, pkg) : ws.dir) + "/";
+      const found = lines.filter((l) => l.startsWith(at));
+      // tsc failed without a located error (a config problem, a crash, the timeout).
+      if (failedWithoutErrorLines.has(ws)) found.push(`tsc failed: ${output.slice(-2000)}`);
+      return found;
     },
   };
 }
@@ -232,13 +259,8 @@ export async function runTestsTogether(
   timeoutMs = 480_000,
 ): Promise<RunResult & { files: Map<string, TestFileResult> }> {
   mkdirSync(WORKSPACES_DIR, { recursive: true });
-  const config = join(WORKSPACES_DIR, `vitest.${label}.mjs`);
-  writeFileSync(
-    config,
-    `export default {\n  test: {\n    include: ["*/generated/*/test/**/*.test.ts"],\n` +
-      `    pool: "forks",\n    testTimeout: 30000,\n    hookTimeout: 60000,\n` +
-      `    env: { SCARF_ANALYTICS: "false" },\n  },\n};\n`,
-  );
+  const config = join(WORKSPACES_DIR, `vitest.${label}.mts`);
+  writeFileSync(config, vitestConfig("*/generated/*/test/**/*.test.ts"));
   const report = join(WORKSPACES_DIR, `vitest.${label}.json`);
   rmSync(report, { force: true });
   const abs = files.map(({ ws, file }) => join(ws.dir, file));
