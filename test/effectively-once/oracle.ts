@@ -50,7 +50,7 @@ export function acceptedRecord(
   bytes: Uint8Array,
   vehicle: string,
   nowMs: number,
-): string | undefined {
+): ValidRecord | undefined {
   if (bytes.length === 0) return undefined;
   let r;
   try {

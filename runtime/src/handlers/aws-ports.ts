@@ -48,6 +48,7 @@ export function powertoolsLogger(serviceName: string): HandlerLogger {
     info: (message, extra) => (extra ? logger.info(message, extra) : logger.info(message)),
     warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
     error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
+    addContext: (context) => logger.addContext(context as Parameters<Logger["addContext"]>[0]),
   };
 }
 

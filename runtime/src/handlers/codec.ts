@@ -44,7 +44,7 @@ export interface TimeSeriesMapping {
 
 /**
  * A multi-measure time-series point from a JSON document: every number and boolean leaf
- * becomes a measure named by its dotted path (`powertrain.speedKph`).
+ * becomes a measure named by its dotted path (`engine.rpmValue`).
  */
 export function toTimeSeriesRecord(
   json: Readonly<Record<string, unknown>>,

@@ -21,7 +21,7 @@ export class PipelineFailure extends Error {
 }
 
 // "Cannot acquire connection" style errors from a saturated client pool.
-const POOL_EXHAUSTED = /acquire (a )?(connection|socket)/i;
+const POOL_EXHAUSTION = /acquire (a )?(connection|socket)/i;
 // SQLite's lock errors (SQLITE_BUSY, SQLITE_LOCKED): a bounded lock wait ran out.
 const LOCK_WAIT = /^SQLITE_(BUSY|LOCKED)/;
 
@@ -45,7 +45,7 @@ export function downstreamFailure(downstream: string, error: unknown): PipelineF
   }
   const detail = error instanceof Error ? error.message || error.name : String(error);
   const options = { downstream, cause: error };
-  if (mentions(error, POOL_EXHAUSTED))
+  if (mentions(error, POOL_EXHAUSTION))
     return new PipelineFailure("pool-exhausted", detail, options);
   if (mentions(error, LOCK_WAIT)) return new PipelineFailure("timeout", detail, options);
   const kind = error instanceof DownstreamError ? error.kind : "other";

@@ -118,6 +118,7 @@ export function createRecordHandler<T>(options: RecordHandlerOptions<T>): RuleEv
   const { policy, codec, ports, breakers } = options;
   return async (raw, context) => {
     const event = readRuleEvent(raw);
+    if (context) ports.logger?.addContext?.(context);
     const ctx = stepContext(
       ports,
       breakers,
@@ -175,6 +176,7 @@ export function createBatchHandler<T, B>(options: BatchHandlerOptions<T, B>): Ru
   const { policy, ports, breakers } = options;
   return async (raw, context) => {
     const event = readRuleEvent(raw);
+    if (context) ports.logger?.addContext?.(context);
     const ctx = stepContext(
       ports,
       breakers,

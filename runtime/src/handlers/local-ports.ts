@@ -7,7 +7,7 @@ import { SqliteDedupStore } from "../cloud/sqlite-dedup-store.js";
 import { SqliteRecordStore } from "../cloud/sqlite-record-store.js";
 import { SqliteTimeSeriesSink } from "../cloud/sqlite-time-series-sink.js";
 import type { DownstreamPolicy } from "./policy.js";
-import type { DownstreamPort, HandlerLogger, HandlerPorts } from "./ports.js";
+import type { AtomicUnit, DownstreamPort, HandlerLogger, HandlerPorts } from "./ports.js";
 
 /** Options of `createLocalPorts`. */
 export interface LocalPortsOptions {
@@ -21,6 +21,11 @@ export interface LocalPortsOptions {
   readonly lockWaitMs?: number;
   readonly now?: () => number;
   readonly logger?: HandlerLogger;
+  /**
+   * The unit of work to use instead of one BEGIN IMMEDIATE transaction per invocation (e.g. a
+   * savepoint inside a runner's micro-batch transaction).
+   */
+  readonly atomic?: AtomicUnit;
 }
 
 /** Local ports plus what a caller needs to inspect and close them. */
@@ -74,7 +79,7 @@ export function createLocalPorts(options: LocalPortsOptions): LocalPorts {
     downstreams,
     dlq: new FsDeadLetterQueue({ root: options.directory }),
     metrics: new MemoryMetricsSink(),
-    atomic: (work) => unit.run(work),
+    atomic: options.atomic ?? ((work) => unit.run(work)),
     db,
     ...(options.now ? { now: options.now } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

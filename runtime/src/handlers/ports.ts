@@ -11,6 +11,8 @@ export interface HandlerLogger {
   info(message: string, extra?: Record<string, unknown>): void;
   warn(message: string, extra?: Record<string, unknown>): void;
   error(message: string, extra?: Record<string, unknown>): void;
+  /** Adds the invocation context (request id, function name) to later entries (Powertools). */
+  addContext?(context: object): void;
 }
 
 /** A logger that drops everything (tests, benchmarks). */
@@ -46,6 +48,9 @@ export interface HandlerPorts {
   readonly logger?: HandlerLogger;
   /** Cloud clock (epoch ms); default `Date.now`. */
   readonly now?: () => number;
-  /** Claim + writes + completion as one unit (local adapters). */
-  readonly atomic?: AtomicUnit;
+  /**
+   * Claim + writes + completion as one unit (local adapters). Read on every invocation, so a
+   * runner that batches invocations into one transaction may swap it (e.g. for savepoints).
+   */
+  atomic?: AtomicUnit;
 }

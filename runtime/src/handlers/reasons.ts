@@ -18,7 +18,7 @@ export interface ReasonSpec {
  */
 export type ReasonTable = Readonly<Record<string, ReasonSpec>>;
 
-/** `"pool-exhausted"` → `"POOL_EXHAUSTED"`; a participant id the same way. */
+/** `"partial-write"` → `"PARTIAL_WRITE"`; a participant id the same way. */
 function toCode(name: string): string {
   return name.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
 }
