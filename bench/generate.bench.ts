@@ -12,6 +12,7 @@
 import { spawnSync } from "node:child_process";
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -62,18 +63,25 @@ const LAUNCH = join(clone, "generator", "launch.mjs");
 const empty = join(clone, "empty.ts");
 writeFileSync(empty, "export {};\n");
 
-function run(args: string[], okCodes = [0]): number {
+/** GNU time, when installed, reports each sample's CPU time (user + system) besides wall. */
+const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+
+/** Wall and CPU milliseconds of one run of `node <args>` in the clone (CPU NaN without GNU time). */
+function run(args: string[]): { wall: number; cpu: number } {
+  const [cmd, argv] = GNU_TIME
+    ? [GNU_TIME, ["-f", "v2c-bench-cpu %U %S", process.execPath, ...args]]
+    : [process.execPath, args];
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, {
+  const r = spawnSync(cmd, argv, {
     cwd: clone,
     encoding: "utf8",
     env: { ...process.env, SCARF_ANALYTICS: "false" },
     timeout: 600_000,
   });
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (!okCodes.includes(r.status ?? -1))
-    throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
-  return ms;
+  const wall = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  const m = /v2c-bench-cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
 }
 
 // The clone's generated/ must match its sources (as a committed clone's does: CI checks it),
@@ -147,10 +155,13 @@ const cases: Case[] = [
 
 // Rounds: each round runs every case once, so slow drifts in machine load hit all cases alike.
 const samples = cases.map(() => [] as number[]);
+const cpuSamples = cases.map(() => [] as number[]);
 for (let round = 0; round < RUNS; round++)
   cases.forEach((c, i) => {
     c.before?.();
-    samples[i]!.push(run(c.args));
+    const { wall, cpu } = run(c.args);
+    samples[i]!.push(wall);
+    cpuSamples[i]!.push(cpu);
   });
 restore();
 rmSync(clone, { recursive: true, force: true });
@@ -159,19 +170,25 @@ const base = median(samples[0]!);
 const rows = cases.map((c, i) => {
   const s = samples[i]!;
   const m = median(s);
+  const cpu = median(cpuSamples[i]!);
   return [
     c.name,
     m >= 1000 ? `${(m / 1000).toFixed(2)} s` : `${m.toFixed(0)} ms`,
     s.map((x) => x.toFixed(0)).join(", "),
     (m / base).toFixed(1),
+    Number.isNaN(cpu) ? "n/a" : `${cpu.toFixed(0)} ms`,
   ];
 });
-const table = markdownTable(["case", "median", "runs (ms)", "× node startup"], rows);
+const table = markdownTable(
+  ["case", "median wall", "runs (ms)", "× node startup", "median CPU (user+sys)"],
+  rows,
+);
 const command = `npm run bench:generate -- --runs ${RUNS}`;
 const body = [
   `\`${command}\` — ${machineLine(load0)}. Median of ${RUNS} rounds; each sample is a fresh`,
   "process on a private clone (working tree sources, committed `generated/`, `node_modules/`",
-  "without `.cache`); cases interleave round by round.",
+  "without `.cache`); cases interleave round by round. CPU is the process's user + system time",
+  "(all threads): on a loaded machine wall grows with the load, CPU much less.",
   "",
   table,
 ].join("\n");

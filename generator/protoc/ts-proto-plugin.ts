@@ -15,20 +15,25 @@ const require = createRequire(import.meta.url);
  * without a child process and without re-encoding the response. A test compares the result with
  * the plugin run as a child process, so a ts-proto upgrade that changes these steps fails there.
  * Only the options this generator passes are supported (no type registry, no index files).
+ * With `dprint: false` the text is not run through ts-poet's formatter (the generator formats
+ * it with prettier); the equivalence test runs it with dprint.
  */
-export async function runTsProtoInProcess(request: Uint8Array): Promise<PluginFile[]> {
+export async function runTsProtoInProcess(
+  request: Uint8Array,
+  options: { readonly dprint?: boolean } = {},
+): Promise<PluginFile[]> {
   const base = require.resolve("ts-proto");
   const from = createRequire(base);
   const { CodeGeneratorRequest } = from("ts-proto-descriptors") as any;
   const main = from("./main") as any;
   const types = from("./types") as any;
   const context = from("./context") as any;
-  const options = from("./options") as any;
+  const tsPoet = from("./options") as any;
   const utils = from("./utils") as any;
 
   const req = CodeGeneratorRequest.decode(request);
   const { protocVersion, tsProtoVersion } = await utils.getVersions(req);
-  const opts = options.optionsFromParameter(req.parameter);
+  const opts = tsPoet.optionsFromParameter(req.parameter);
   if (opts.outputTypeRegistry || opts.outputIndex)
     throw new Error("ts-proto in process: outputTypeRegistry and outputIndex are not supported");
   const ctx = {
@@ -45,8 +50,11 @@ export async function runTsProtoInProcess(request: Uint8Array): Promise<PluginFi
       file,
     );
     const content: string = code.toString({
-      ...options.getTsPoetOpts(opts, tsProtoVersion, protocVersion, file.name),
+      ...tsPoet.getTsPoetOpts(opts, tsProtoVersion, protocVersion, file.name),
       path,
+      // ts-poet formats with dprint (a native module, ~0.2 s to load and run); prettier formats
+      // the file afterwards anyway, so the generator skips it (`dprint: false`).
+      ...(options.dprint === false ? { format: false } : {}),
     });
     return { name: path as string, content };
   });

@@ -42,7 +42,7 @@ export async function runTsProto(
   const cached = cache.get<[string, string][]>("ts-proto", key);
   if (cached) return new Map(cached);
 
-  const out = (await runTsProtoInProcess(bytes))
+  const out = (await runTsProtoInProcess(bytes, { dprint: false }))
     .map((f) => [f.name.replace(/\.ts$/, ""), stripVersionHeader(f.content)] as [string, string])
     .sort((a, b) => a[0].localeCompare(b[0]));
   cache.set("ts-proto", key, out);
