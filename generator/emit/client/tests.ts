@@ -27,7 +27,7 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
     case "reconnect":
       return [
         ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer"),
-        ...R("ReasonCode"),
+        ...R("ReasonCode", "applyJitter"),
         ...RT("ConnectFailedEvent", "QueueDroppedEvent"),
         CFG,
         ...send,
@@ -35,7 +35,7 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
     case "puback":
       return [
         ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "waitUntil"),
-        ...R("ReasonCode"),
+        ...R("ReasonCode", "applyJitter"),
         ...send,
       ];
     case "quota":
@@ -59,6 +59,7 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
         ),
         ...R("PacketTooLargeError"),
         CFG,
+        ...send,
       ];
     case "unauthorized":
       return [
