@@ -13,6 +13,7 @@ import {
 import { loadFmea, type LoadedFmea } from "./load/fmea.js";
 import { loadProto, type LoadedProto } from "./load/proto.js";
 import { isLibraryProto } from "./load/protovalidate.js";
+import { checkSchemaEvolution } from "./load/schema-snapshot.js";
 import { buildModel } from "./model/build.js";
 import type { GeneratorOptions } from "./options.js";
 import type { GenerationResult } from "./pipeline.js";
@@ -128,6 +129,8 @@ async function emitFromModel(
       runtime: packageVersion("@v2c/runtime"),
     },
   );
+  // Wire snapshot of the payloads; warns when one changed incompatibly without a schema_version bump.
+  files.push(checkSchemaEvolution(options.out, proto, model, bag));
   mark("emitted");
   return { model, files };
 }

@@ -141,7 +141,7 @@ message Inner {
         /^proto\/t\/v1\/t\.proto:10:3 proto\/unsupported-rule field c: lower bound 10 is above upper bound 5/,
       ),
       expect.stringMatching(
-        /^proto\/t\/v1\/t\.proto:11:3 proto\/unsupported-rule field d: int32 rules do not apply to a uint32 field/,
+        /^proto\/t\/v1\/t\.proto:11:3 proto\/unsupported-rule field d: int32 rules do not apply to a field of type uint32/,
       ),
       expect.stringMatching(
         /^proto\/t\/v1\/t\.proto:12:3 proto\/unsupported-rule field e: rules inside the elements of a list/,

@@ -265,7 +265,7 @@ function typeRules(
   const expected = expectedFamily(field);
   if (family !== expected)
     return fail(
-      `${family} rules do not apply to a ${expected ?? "message"} field (protovalidate rejects the mismatch)`,
+      `${family} rules do not apply to a field of type ${expected ?? "message"} (protovalidate rejects the mismatch)`,
     );
   const supported = NUMERIC.has(family) ? SUPPORTED.numeric! : SUPPORTED[family];
   entry.ruleType = family;
