@@ -33,11 +33,9 @@ export const DEDUP_TTL_ATTRIBUTE = "expires_at";
 
 const CLAIMABLE =
   "attribute_not_exists(#pk)" +
-  " OR (#st = :done AND expires_at_ms < :now)" +
+  " OR (#st = :done AND window_end_ms < :now)" +
   " OR (#st = :prog AND lease_until_ms < :now)" +
-  " OR #st = :failed" +
-  // Claims written before the ledger had states: done until expires_at_ms.
-  " OR (attribute_not_exists(#st) AND expires_at_ms < :now)";
+  " OR #st = :failed";
 
 function isConditionFailure(error: unknown): boolean {
   return (
@@ -54,7 +52,7 @@ function doneOf(item: Record<string, AttributeValue> | undefined): string[] {
 
 /**
  * The dedup ledger in DynamoDB (see DedupStore), one item per `vehicleId/messageId`:
- * `st` = in-progress | done | failed, `lease_until_ms`, `expires_at_ms`, `done_sinks`.
+ * `st` = in-progress | done | failed, `lease_until_ms`, `window_end_ms`, `done_sinks`.
  * A claim is one conditional PutItem (`ReturnValues: ALL_OLD` hands back the sinks a failed
  * attempt already wrote); when the condition fails, a consistent read tells a duplicate from
  * a live claim. The condition, not TTL, decides: DynamoDB deletes expired items up to days
@@ -91,7 +89,7 @@ export class DynamoDbDedupStore implements DedupStore {
                 st: { S: "in-progress" },
                 claimed_at_ms: { N: String(nowMs) },
                 lease_until_ms: { N: String(leaseUntil) },
-                expires_at_ms: { N: String(leaseUntil) },
+                window_end_ms: { N: String(leaseUntil) },
                 [DEDUP_TTL_ATTRIBUTE]: {
                   N: String(
                     Math.ceil((nowMs + Math.max(options.windowMs, options.leaseMs)) / 1000),
@@ -122,10 +120,8 @@ export class DynamoDbDedupStore implements DedupStore {
             }),
           );
           const st = current.Item?.st?.S;
-          // A done claim (or a legacy one) inside its window; anything else is someone's live claim.
-          return st === "done" || (current.Item && st === undefined)
-            ? { status: "duplicate" }
-            : { status: "in-progress" };
+          // A done claim inside its window; anything else is someone's live claim.
+          return st === "done" ? { status: "duplicate" } : { status: "in-progress" };
         }
       },
       this.options.retry,
@@ -177,7 +173,7 @@ export class DynamoDbDedupStore implements DedupStore {
           st: { S: state },
           claimed_at_ms: { N: String(nowMs) },
           lease_until_ms: { N: String(state === "in-progress" ? untilMs : 0) },
-          expires_at_ms: { N: String(untilMs) },
+          window_end_ms: { N: String(untilMs) },
           [DEDUP_TTL_ATTRIBUTE]: { N: String(Math.ceil(ttlMs / 1000)) },
           ...(done.length > 0 ? { done_sinks: { L: done.map((s) => ({ S: s })) } } : {}),
         },

@@ -17,7 +17,7 @@ export interface SqliteDedupStoreOptions {
 interface LedgerRow {
   state: "in-progress" | "done" | "failed";
   lease_until_ms: number;
-  expires_at_ms: number;
+  window_end_ms: number;
   done: string | null;
 }
 
@@ -38,19 +38,19 @@ export class SqliteDedupStore implements DedupStore {
     options.db.exec(
       `CREATE TABLE IF NOT EXISTS ${table} (
          key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at_ms INTEGER NOT NULL,
-         lease_until_ms INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL, done TEXT)`,
+         lease_until_ms INTEGER NOT NULL, window_end_ms INTEGER NOT NULL, done TEXT)`,
     );
     this.select = options.db.prepare(
-      `SELECT state, lease_until_ms, expires_at_ms, done FROM ${table} WHERE key = ?`,
+      `SELECT state, lease_until_ms, window_end_ms, done FROM ${table} WHERE key = ?`,
     );
     this.upsert = options.db.prepare(
-      `INSERT OR REPLACE INTO ${table} (key, state, claimed_at_ms, lease_until_ms, expires_at_ms, done)
+      `INSERT OR REPLACE INTO ${table} (key, state, claimed_at_ms, lease_until_ms, window_end_ms, done)
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.remove = options.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
     this.claimTx = options.db.transaction((key: string, nowMs: number, o: ClaimOptions) => {
       const row = this.select.get(key) as LedgerRow | undefined;
-      if (row?.state === "done" && row.expires_at_ms >= nowMs) return { status: "duplicate" };
+      if (row?.state === "done" && row.window_end_ms >= nowMs) return { status: "duplicate" };
       if (row?.state === "in-progress" && row.lease_until_ms >= nowMs) {
         return { status: "in-progress" };
       }
