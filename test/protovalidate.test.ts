@@ -138,7 +138,7 @@ message Inner {
         /^proto\/t\/v1\/t\.proto:9:3 proto\/unsupported-rule field b: rule string\.email is not compiled/,
       ),
       expect.stringMatching(
-        /^proto\/t\/v1\/t\.proto:10:3 proto\/unsupported-rule field c: lower bound 10 is above upper bound 5/,
+        /^proto\/t\/v1\/t\.proto:10:3 proto\/bad-range field c: lower bound 10 is above upper bound 5/,
       ),
       expect.stringMatching(
         /^proto\/t\/v1\/t\.proto:11:3 proto\/unsupported-rule field d: int32 rules do not apply to a field of type uint32/,

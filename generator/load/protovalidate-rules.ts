@@ -188,8 +188,8 @@ function fieldEntry(
   const legacy = legacyConstraints(proto, field);
   if (!rules && !unit && !legacy) return undefined;
   const where = proto.locate(field);
-  const fail = (msg: string) =>
-    bag.error(where.file, where.pos, "proto/unsupported-rule", `field ${at.protoPath}: ${msg}`);
+  const fail = (msg: string, code = "proto/unsupported-rule") =>
+    bag.error(where.file, where.pos, code, `field ${at.protoPath}: ${msg}`);
   const entry: Record<string, unknown> = {
     path: at.path,
     protoPath: at.protoPath,
@@ -236,7 +236,7 @@ function typeRules(
   family: string,
   value: ReflectMessage,
   entry: Record<string, unknown>,
-  fail: (msg: string) => void,
+  fail: (msg: string, code?: string) => void,
   item: boolean,
 ): void {
   const repeated = field.fieldKind === "list";
@@ -333,6 +333,7 @@ function typeRules(
   if (min !== undefined && max !== undefined && min > max)
     fail(
       `lower bound ${min} is above upper bound ${max}: protovalidate reads that as an exclusive range (outside [${max}, ${min}]), which the generator does not compile`,
+      "proto/bad-range",
     );
 }
 

@@ -49,14 +49,22 @@ describe("ConstraintChecker", () => {
       "id:required",
       "power.speed_kph:max",
       "codes:max_items",
-      "codes:pattern",
+      "codes[1]:pattern",
     ]);
     expect(v[1]!.message).toBe("power.speed_kph 301 is above 300 km/h");
+    expect(v.map((x) => x.ruleId)).toEqual([
+      "required",
+      "number.gte_lte",
+      "repeated.max_items",
+      "string.pattern",
+    ]);
   });
 
-  it("rejects NaN and infinities", () => {
-    expect(
-      checker.check({ id: "ab12", power: { speedKph: Number.NaN } }).map((x) => x.rule),
-    ).toEqual(["not_finite"]);
+  it("treats NaN and infinities as out of range (as protovalidate does)", () => {
+    const rules = (speedKph: number) =>
+      checker.check({ id: "ab12", power: { speedKph } }).map((x) => `${x.rule} ${x.ruleId}`);
+    expect(rules(Number.NaN)).toEqual(["min number.gte_lte"]);
+    expect(rules(Infinity)).toEqual(["max number.gte_lte"]);
+    expect(rules(-Infinity)).toEqual(["min number.gte_lte"]);
   });
 });
