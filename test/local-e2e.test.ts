@@ -48,7 +48,7 @@ describe("local flow end to end: faults and the accounting", () => {
   });
 
   it(
-    `20 vehicles for ${SECONDS} s, one broker restart, one store outage: sent = stored + DLQ + drops`,
+    `20 vehicles for ${SECONDS} s, broker restart, store outage, engine crash: sent = stored + DLQ + drops`,
     async () => {
       const metricsPort = await freePort();
       run = await LocalRun.start({
@@ -81,6 +81,9 @@ describe("local flow end to end: faults and the accounting", () => {
         r.failStore(false);
         // Procedure 2: the operator closes the circuits once the store is healthy again.
         expect(await ops("breaker-reset", "--metrics-port", String(metricsPort))).toBe(0);
+        await sleep(SECONDS * 150);
+        // The engine dies mid-batch: rolled back, unacknowledged, redelivered on restart.
+        await r.killEngine(1000);
       })();
       const counts = await fleet.done;
       await faults;
@@ -98,7 +101,7 @@ describe("local flow end to end: faults and the accounting", () => {
       expect(a.deadLettered).toBeGreaterThanOrEqual(counts.corrupt + counts.skewed);
       expect(a.duplicatesDetected).toBeGreaterThan(0);
       expect(report.faults.map((f) => f.what).join("\n")).toMatch(
-        /broker killed[\s\S]*store failing/,
+        /broker killed[\s\S]*store failing[\s\S]*rules engine killed/,
       );
       expect(r.broker.process.starts).toBe(2);
       expect(readFileSync(files.md, "utf8")).toContain("every record accounted for");

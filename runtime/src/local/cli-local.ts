@@ -144,10 +144,12 @@ export async function runLocalCli(app: LocalApp, argv: readonly string[]): Promi
       );
     }
     let interrupted = false;
-    process.once("SIGINT", () => {
+    const interrupt = () => {
       interrupted = true;
       r.fleet?.stop();
-    });
+    };
+    process.once("SIGINT", interrupt);
+    process.once("SIGTERM", interrupt);
     if (plan.vehicles === 0) {
       schedule();
       await new Promise<void>((resolve) => {

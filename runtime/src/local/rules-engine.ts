@@ -93,6 +93,7 @@ export class LocalRulesEngine {
   private queue: Delivery[] = [];
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  private killed = false;
 
   constructor(private readonly options: LocalRulesEngineOptions) {}
 
@@ -126,13 +127,21 @@ export class LocalRulesEngine {
     return this.connection?.connected ?? false;
   }
 
-  /** A crash of the engine: the connection dies without DISCONNECT; uncommitted work is not acknowledged. */
+  /**
+   * A crash of the engine, as close as one process can play it: the connection dies without
+   * DISCONNECT, the batch in progress is rolled back instead of committed, and what was
+   * received but not processed is forgotten — the broker redelivers all of it.
+   */
   kill(): void {
+    this.killed = true;
+    this.queue = [];
     this.connection?.kill();
   }
 
   /** Starts again after `kill()` (the persistent session redelivers what was not acknowledged). */
   async restart(timeoutMs = 5000): Promise<void> {
+    await this.idle();
+    this.killed = false;
     await this.connection?.start();
     await this.connection?.whenUp(timeoutMs);
   }
@@ -187,13 +196,17 @@ export class LocalRulesEngine {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, max);
       const tx = this.options.transactions;
+      const run = async () => {
+        await this.runBatch(batch);
+        if (this.killed) throw new Error("rules engine killed before its commit");
+      };
       try {
-        await (tx ? tx.batch(() => this.runBatch(batch)) : this.runBatch(batch));
+        await (tx ? tx.batch(run) : run());
       } catch {
         // The commit failed: nothing of this batch is stored or acknowledged. Reconnecting
         // makes the broker redeliver it (at-least-once; dedup absorbs what was stored).
         this.stats.uncommitted++;
-        this.connection?.reconnectNow();
+        if (!this.killed) this.connection?.reconnectNow();
         continue;
       }
       this.stats.batches++;
