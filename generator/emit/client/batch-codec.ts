@@ -20,10 +20,13 @@ export function emitBatchCodec(ctx: EmitContext, templatesRoot: string): Generat
   return {
     path: "ecu-client/src/batch-codec.ts",
     content,
-    traces: view.batches.map((b) => ({
-      failureMode: view.rows.checksum.id,
-      kind: "mitigation" as const,
-      symbol: b.codec,
-    })),
+    traces:
+      view.rows.checksum.id === "default"
+        ? []
+        : view.batches.map((b) => ({
+            failureMode: view.rows.checksum.id,
+            kind: "mitigation" as const,
+            symbol: b.codec,
+          })),
   };
 }

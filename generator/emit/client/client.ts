@@ -82,5 +82,9 @@ export function emitClientClass(ctx: EmitContext, templatesRoot: string): Genera
         symbol: "createVehicleClient (session stops on credential/security refusals)",
       })),
   ];
-  return { path: "ecu-client/src/client.ts", content, traces };
+  return {
+    path: "ecu-client/src/client.ts",
+    content,
+    traces: traces.filter((t) => t.failureMode !== "default"),
+  };
 }

@@ -12,7 +12,8 @@ export function emitClientConfig(ctx: EmitContext, templatesRoot: string): Gener
   for (const name of ["servers", "platform", ...(view.batches.length ? ["operations"] : [])])
     imports.use(SPEC, name);
   const { reconnect, publishRetry, quota, certificateWarning } = view.rows;
-  for (const r of [reconnect, publishRetry, quota, certificateWarning]) imports.use(SPEC, r.key);
+  for (const r of [reconnect, publishRetry, quota, certificateWarning])
+    if (r.key) imports.use(SPEC, r.key);
   const retryPolicy = imports.use(`${RUNTIME}/policy`, "RetryPolicy", true);
   const content = loadTemplates(templatesRoot, "client").render("config.ts", {
     sources: sourceList(["asyncapi.yaml", "fmea/failure-modes.yaml"]),
@@ -43,6 +44,6 @@ export function emitClientConfig(ctx: EmitContext, templatesRoot: string): Gener
         kind: "mitigation",
         symbol: "clientConfig.clockSkewToleranceMs",
       },
-    ],
+    ].filter((t) => t.failureMode !== "default") as GeneratedFile["traces"],
   };
 }

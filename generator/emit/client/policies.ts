@@ -10,36 +10,47 @@ export const CLOCK_SKEW_REF = "asyncapi:x-v2c.timestamps.max-clock-skew";
  * mitigation policy (never by id), so a renumbered or reworded FMEA still generates.
  */
 export interface ClientPolicyRows {
-  /** Reconnect schedule: a client-owned connection-phase row with `retry` (FM-02). */
-  readonly reconnect: FailureModeModel;
-  /** PUBACK timeout and DUP resends: the row with `pubackTimeoutMs` and `retry` (FM-06). */
-  readonly publishRetry: FailureModeModel;
-  /** CONNACK 0x97 wait: the row with `quotaWait` (FM-03). */
-  readonly quota: FailureModeModel;
-  /** Certificate expiry warning: the row with `certificateExpiryWarningMs` (FM-01). */
-  readonly certificateWarning: FailureModeModel;
-  /** Size check before publish: the row with `sizeCheck` (FM-04). */
-  readonly sizeCheck: FailureModeModel;
-  /** Batch split: the row with `split` (FM-13). */
-  readonly split: FailureModeModel;
-  /** Batch checksum: the row with `checksum` (FM-22). */
-  readonly checksum: FailureModeModel;
-  /** Clock skew tolerance: the row that uses `x-v2c.timestamps.max-clock-skew` (FM-21). */
-  readonly clockSkew: FailureModeModel;
+  /** Reconnect schedule: a client-owned connection-phase row with `retry`. */
+  readonly reconnect?: FailureModeModel;
+  /** PUBACK timeout and DUP resends: the row with `pubackTimeoutMs` and `retry`. */
+  readonly publishRetry?: FailureModeModel;
+  /** CONNACK 0x97 wait: the row with `quotaWait`. */
+  readonly quota?: FailureModeModel;
+  /** Certificate expiry warning: the row with `certificateExpiryWarningMs`. */
+  readonly certificateWarning?: FailureModeModel;
+  /** Size check before publish: the row with `sizeCheck`. */
+  readonly sizeCheck?: FailureModeModel;
+  /** Batch split: the row with `split`. */
+  readonly split?: FailureModeModel;
+  /** Batch checksum: the row with `checksum`. */
+  readonly checksum?: FailureModeModel;
+  /** Clock skew tolerance: the row that uses `x-v2c.timestamps.max-clock-skew`. */
+  readonly clockSkew?: FailureModeModel;
 }
+
+/**
+ * The figures the client uses when no FMEA row gives them (documented in README.md, "Vehicle
+ * client"): the session still needs a reconnect schedule, a PUBACK bound and so on.
+ */
+export const CLIENT_DEFAULTS = {
+  reconnect: { attempts: 5, delaysMs: [1000, 2000, 4000, 8000, 16000], jitter: "full" as const },
+  publishRetry: { attempts: 3, delaysMs: [5000, 10000, 20000], jitter: "none" as const },
+  pubackTimeoutMs: 10_000,
+  quotaWindowMs: 1_000,
+  certificateWarningMs: 30 * 24 * 3600 * 1000,
+};
 
 function find(
   model: Model,
-  what: string,
+  _what: string,
   test: (fm: FailureModeModel) => boolean,
-): FailureModeModel {
+): FailureModeModel | undefined {
   const rows = model.failureModes.filter(test);
-  if (rows.length === 0) throw new Error(`ecu-client: no FMEA row gives the ${what}`);
   // Prefer the client's own row when several match (e.g. a handler row with the same shape).
-  return rows.find((r) => r.owner === "ecu-client") ?? rows[0]!;
+  return rows.find((r) => r.owner === "ecu-client") ?? rows[0];
 }
 
-/** Finds every row the client needs; throws (an emitter error) when the FMEA lacks one. */
+/** Finds the rows the client applies a policy of; an absent row means the documented default. */
 export function clientPolicyRows(model: Model): ClientPolicyRows {
   const p = (fm: FailureModeModel) => fm.mitigation.policy;
   return {
@@ -71,7 +82,11 @@ export function clientPolicyRows(model: Model): ClientPolicyRows {
 /** Rows the generated client tests: client-owned rows plus the rows it applies a policy of. */
 export function clientTestedRows(model: Model): FailureModeModel[] {
   const rows = clientPolicyRows(model);
-  const applied = new Set(Object.values(rows).map((r) => r.id));
+  const applied = new Set(
+    Object.values(rows)
+      .filter((r): r is FailureModeModel => r !== undefined)
+      .map((r) => r.id),
+  );
   return model.failureModes.filter((fm) => fm.owner === "ecu-client" || applied.has(fm.id));
 }
 

@@ -37,13 +37,13 @@ export function clientTestPlan(fm: FailureModeModel, rows: ClientPolicyRows): Cl
         };
   }
   if (policy.stopRetrying === "security") return { kind: "unauthorized" };
-  if (fm.id === rows.publishRetry.id) return { kind: "puback" };
-  if (fm.id === rows.reconnect.id) return { kind: "reconnect" };
-  if (fm.id === rows.quota.id) return { kind: "quota" };
-  if (fm.id === rows.sizeCheck.id) return { kind: "size" };
-  if (fm.id === rows.split.id) return { kind: "split" };
-  if (fm.id === rows.checksum.id) return { kind: "checksum" };
-  if (fm.id === rows.clockSkew.id) return { kind: "clock-skew" };
+  if (fm.id === rows.publishRetry?.id) return { kind: "puback" };
+  if (fm.id === rows.reconnect?.id) return { kind: "reconnect" };
+  if (fm.id === rows.quota?.id) return { kind: "quota" };
+  if (fm.id === rows.sizeCheck?.id) return { kind: "size" };
+  if (fm.id === rows.split?.id) return { kind: "split" };
+  if (fm.id === rows.checksum?.id) return { kind: "checksum" };
+  if (fm.id === rows.clockSkew?.id) return { kind: "clock-skew" };
   return {
     kind: "todo",
     reason: `no client-side mitigation to exercise for ${fm.id} (${fm.mitigation.description})`,

@@ -1,6 +1,6 @@
 import type { FailureModeModel, Model } from "../../model/types.js";
-import { camel } from "../names.js";
-import { clientPolicyRows, msList } from "./policies.js";
+import { camel, literal } from "../names.js";
+import { CLIENT_DEFAULTS, clientPolicyRows, msList } from "./policies.js";
 import {
   batchViews,
   clientPayloads,
@@ -21,17 +21,24 @@ export interface RowView {
   readonly name: string;
 }
 
-function row(fm: FailureModeModel): RowView {
-  return { id: fm.id, key: fm.key, name: fm.name };
+/** A row's labels, or the default's when the FMEA has no such row. */
+function row(fm: FailureModeModel | undefined): RowView {
+  return fm
+    ? { id: fm.id, key: fm.key, name: fm.name }
+    : { id: "default", key: "", name: "(no FMEA row: documented default)" };
 }
 
 /** Everything the client templates print, precomputed from the model. */
 export function clientView(model: Model) {
   const rows = clientPolicyRows(model);
-  const p = (fm: FailureModeModel) => fm.mitigation.policy;
-  const reconnect = p(rows.reconnect).retry!;
-  const publishRetry = p(rows.publishRetry).retry!;
-  const quota = p(rows.quota).quotaWait!;
+  const p = (fm: FailureModeModel | undefined) => fm?.mitigation.policy;
+  const reconnect = p(rows.reconnect)?.retry ?? CLIENT_DEFAULTS.reconnect;
+  const publishRetry = p(rows.publishRetry)?.retry ?? CLIENT_DEFAULTS.publishRetry;
+  const quotaMs = p(rows.quota)?.quotaWait?.durationMs ?? CLIENT_DEFAULTS.quotaWindowMs;
+  const quotaJitter = p(rows.quota)?.quotaWait?.jitter ?? "none";
+  const pubackTimeoutMs = p(rows.publishRetry)?.pubackTimeoutMs ?? CLIENT_DEFAULTS.pubackTimeoutMs;
+  const warningMs =
+    p(rows.certificateWarning)?.certificateExpiryWarningMs ?? CLIENT_DEFAULTS.certificateWarningMs;
   const servers = model.servers.map((s) => ({
     id: s.id,
     literal: JSON.stringify(s.id),
@@ -68,25 +75,40 @@ export function clientView(model: Model) {
       reconnect: {
         ...row(rows.reconnect),
         figures: `${reconnect.attempts} attempts after ${msList(reconnect.delaysMs)}, jitter ${reconnect.jitter}`,
+        expr: rows.reconnect
+          ? `${rows.reconnect.key}.mitigation.policy.retry`
+          : literal(CLIENT_DEFAULTS.reconnect),
       },
       publishRetry: {
         ...row(rows.publishRetry),
         figures: `${publishRetry.attempts} DUP resends after ${msList(publishRetry.delaysMs)}, jitter ${publishRetry.jitter}`,
-        pubackTimeoutMs: p(rows.publishRetry).pubackTimeoutMs!,
+        pubackTimeoutMs,
+        expr: rows.publishRetry
+          ? `${rows.publishRetry.key}.mitigation.policy.retry`
+          : literal(CLIENT_DEFAULTS.publishRetry),
+        timeoutExpr: rows.publishRetry
+          ? `${rows.publishRetry.key}.mitigation.policy.pubackTimeoutMs`
+          : String(pubackTimeoutMs),
       },
-      quota: { ...row(rows.quota), durationMs: quota.durationMs, jitter: quota.jitter },
+      quota: {
+        ...row(rows.quota),
+        durationMs: quotaMs,
+        jitter: quotaJitter,
+        expr: rows.quota
+          ? `${rows.quota.key}.mitigation.policy.quotaWait.durationMs`
+          : String(quotaMs),
+      },
       certificateWarning: {
         ...row(rows.certificateWarning),
-        warningMs: p(rows.certificateWarning).certificateExpiryWarningMs!,
+        warningMs,
+        expr: rows.certificateWarning
+          ? `${rows.certificateWarning.key}.mitigation.policy.certificateExpiryWarningMs`
+          : String(warningMs),
       },
-      sizeCheck: { id: rows.sizeCheck.id, name: rows.sizeCheck.name },
-      split: { id: rows.split.id, name: rows.split.name, split: p(rows.split).split! },
-      checksum: {
-        id: rows.checksum.id,
-        name: rows.checksum.name,
-        checksum: p(rows.checksum).checksum!,
-      },
-      clockSkew: { id: rows.clockSkew.id, name: rows.clockSkew.name },
+      sizeCheck: row(rows.sizeCheck),
+      split: { ...row(rows.split), split: p(rows.split)?.split ?? "halves" },
+      checksum: { ...row(rows.checksum), checksum: p(rows.checksum)?.checksum ?? "crc32" },
+      clockSkew: row(rows.clockSkew),
     },
     sends,
     batches,
