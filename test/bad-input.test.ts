@@ -207,4 +207,83 @@ describe("bad input: every problem is reported with file:line:column and nothing
     expect(r.stderr).toMatch(/nothing was written/);
     expect(existsSync(fx.out)).toBe(false);
   });
+
+  it("a failure mode with an unknown signal: a located error listing the known signals", async () => {
+    fx = specFixture();
+    fx.edit("fmea/failure-modes.yaml", "signal: throttled\n", "signal: http-503\n");
+    const r = await generate(fx.options({ cacheDir: undefined }));
+    expect(r.ok).toBe(false);
+    expect(r.files).toEqual([]);
+    const d = errorsOf(r.diagnostics).find((x) => x.code === "fmea/unknown-signal")!;
+    expect(d).toBeDefined();
+    expect({ line: d.line, column: d.column }).toEqual(
+      positionOf(fx.read("fmea/failure-modes.yaml"), "http-503"),
+    );
+    for (const known of ["throttled", "unavailable", "decode-error", "checksum-mismatch"])
+      expect(d.message).toContain(known);
+  });
+
+  it("a signal that does not apply to the component's kind: located, listing the kind's signals", async () => {
+    fx = specFixture();
+    // A decode error is raised by a function, not by a key-value store.
+    fx.edit("fmea/failure-modes.yaml", "signal: throttled\n", "signal: decode-error\n");
+    const r = await generate(fx.options({ cacheDir: undefined }));
+    expect(r.ok).toBe(false);
+    const d = errorsOf(r.diagnostics).find((x) => x.code === "fmea/signal-not-applicable")!;
+    expect(d).toBeDefined();
+    const text = fx.read("fmea/failure-modes.yaml");
+    const before = text.slice(0, text.indexOf("  - id: FM-08")).split("\n").length - 1;
+    const row = text.slice(text.indexOf("  - id: FM-08"));
+    expect(d.line).toBe(before + positionOf(row, "signal: decode-error").line);
+    expect(d.message).toMatch(/kind key-value-store/);
+    expect(d.message).toContain("partial-write");
+  });
+
+  it("x-v2c: an unknown component kind and QoS 2 on AWS IoT Core are located errors", async () => {
+    fx = specFixture();
+    fx.edit("asyncapi.yaml", "kind: notification", "kind: pager");
+    const text = fx.read("asyncapi.yaml");
+    fx.write("asyncapi.yaml", text.replace("        qos: 1\n", "        qos: 2\n"));
+    const r = await generate(fx.options({ cacheDir: undefined }));
+    expect(r.ok).toBe(false);
+    const e = errorsOf(r.diagnostics);
+    const kind = e.find((x) => x.code === "asyncapi/unknown-component-kind")!;
+    expect(kind.line).toBe(positionOf(fx.read("asyncapi.yaml"), "kind: pager").line);
+    expect(kind.message).toContain("key-value-store");
+    const qos = e.find((x) => x.code === "asyncapi/unsupported-qos")!;
+    expect(qos.line).toBe(positionOf(fx.read("asyncapi.yaml"), "qos: 2").line);
+  });
+
+  it("x-v2c without platform keys generates with the documented defaults; an unknown key is located", async () => {
+    fx = specFixture();
+    const text = fx.read("asyncapi.yaml");
+    const start = text.indexOf("  platform:\n");
+    const end = text.indexOf("  timestamps:\n");
+    fx.write("asyncapi.yaml", text.slice(0, start) + text.slice(end));
+    const ok = await generate(fx.options({ cacheDir: undefined }));
+    expect(errorsOf(ok.diagnostics)).toEqual([]);
+    expect(ok.model?.platform).toMatchObject({
+      broker: "aws-iot-core",
+      iotMaxPacketBytes: 131072,
+      iotMaxKeepAliveS: 1200,
+      lambdaRuntime: "nodejs22.x",
+    });
+    fx.edit("asyncapi.yaml", "  timestamps:\n", "  platfrom: {}\n  timestamps:\n");
+    const bad = await generate(fx.options({ cacheDir: undefined }));
+    const d = errorsOf(bad.diagnostics).find((x) => x.code === "schema/unknown-property")!;
+    expect(d.message).toContain('"platfrom"');
+    expect(d.line).toBe(positionOf(fx.read("asyncapi.yaml"), "platfrom").line);
+  }, 180_000);
+
+  it("x-handler writing a participant that is not a store: a located error naming the candidates", async () => {
+    fx = specFixture();
+    fx.write(
+      "asyncapi.yaml",
+      fx.read("asyncapi.yaml").replace("writes: [dynamodb, timestream]", "writes: [dynamodb, sns]"),
+    );
+    const r = await generate(fx.options({ cacheDir: undefined }));
+    const d = errorsOf(r.diagnostics).find((x) => x.code === "asyncapi/wrong-participant-kind")!;
+    expect(d).toBeDefined();
+    expect(d.message).toContain("timestream");
+  });
 });

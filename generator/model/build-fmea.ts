@@ -6,6 +6,7 @@ import { SourceContext } from "./context.js";
 import { formatDuration } from "./duration.js";
 import type { ContractModel } from "./build-contract.js";
 import { checkMetricRoles, checkSignal } from "./fmea-vocabulary.js";
+import { withV2cDefaults } from "./build-platform.js";
 import type {
   AlarmModel,
   AlertModel,
@@ -34,6 +35,7 @@ export function buildFmea(
   bag: DiagnosticBag,
 ): FmeaModel {
   const participants = new Set(contract.participants.map((p) => p.id));
+  const defaulted = withV2cDefaults(asyncapiDoc);
   const kindOf = new Map(contract.participants.map((p) => [p.id, p.kind]));
   const phases = new Set(contract.phases.map((p) => p.id));
 
@@ -250,7 +252,7 @@ export function buildFmea(
       fctx.error([...base, "runbook"], "fmea/unknown-runbook", `unknown runbook "${r.runbook}"`);
     const uses: SpecReferenceModel[] = (r.mitigation.uses ?? []).map((ref, j) => ({
       ref,
-      value: resolveUse(ref, asyncapiDoc, ownPolicies, () =>
+      value: resolveUse(ref, defaulted, ownPolicies, () =>
         fctx.error(
           [...base, "mitigation", "uses", j],
           "fmea/unknown-reference",

@@ -149,3 +149,48 @@ export function buildPlatform(doc: RawAsyncApi, ctx: SourceContext): PlatformMod
     ...(v2c["runbook-base-url"] ? { runbookBaseUrl: v2c["runbook-base-url"] } : {}),
   };
 }
+
+/**
+ * The document with every defaulted `x-v2c` key written out (raw spelling), so that a
+ * reference such as `asyncapi:x-v2c.platform.max-packet-bytes` resolves to the default the
+ * generated code uses when the spec leaves the key out.
+ */
+export function withV2cDefaults(doc: RawAsyncApi): RawAsyncApi {
+  const d = X_V2C_DEFAULTS;
+  const v2c = doc["x-v2c"] ?? { participants: [] };
+  const p = v2c.platform ?? {};
+  return {
+    ...doc,
+    "x-v2c": {
+      ...v2c,
+      client: {
+        ...v2c.client,
+        "local-queue": {
+          "max-messages": d.localQueue.maxMessages,
+          overflow: d.localQueue.overflow,
+          ...v2c.client?.["local-queue"],
+        },
+      },
+      platform: {
+        broker: d.broker,
+        "max-packet-bytes": d.maxPacketBytes,
+        "max-keep-alive": d.maxKeepAlive,
+        "connections-per-second": d.connectionsPerSecond,
+        ...p,
+        lambda: {
+          "account-concurrency": d.accountConcurrency,
+          runtime: d.lambdaRuntime,
+          "log-retention": d.logRetention,
+          ...p.lambda,
+        },
+        dlq: { retention: d.dlqRetention, ...p.dlq },
+      },
+      timestamps: {
+        "max-clock-skew": d.maxClockSkew,
+        "max-age": d.maxAge,
+        "time-series-memory-retention": d.timeSeriesMemoryRetention,
+        ...v2c.timestamps,
+      },
+    },
+  };
+}
