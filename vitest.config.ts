@@ -1,13 +1,23 @@
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
+
+/**
+ * Inside this repository the workspace packages resolve to their TypeScript sources through the
+ * custom `v2c-source` export condition (published packages resolve `types`/`import` to dist/).
+ * Child processes (tsx, node) get it through NODE_OPTIONS.
+ */
+const SOURCE_CONDITION = "v2c-source";
 
 /** One test command for the whole repository (the README's `npm test`). */
 export default defineConfig({
+  resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] },
+  ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
   test: {
     include: ["test/**/*.test.ts", "runtime/test/**/*.test.ts", "generated/*/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "test/cases/**"],
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    env: { SCARF_ANALYTICS: "false" },
+    env: { SCARF_ANALYTICS: "false", NODE_OPTIONS: `--conditions=${SOURCE_CONDITION}` },
   },
 });

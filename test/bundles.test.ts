@@ -41,7 +41,7 @@ const bucketName = (logicalId: string) =>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "v2c-bundles-"));
   const outdir = join(dir, "cdk.out");
-  const synth = spawnSync(join(REPO, "node_modules/.bin/tsx"), ["generated/infra/bin/app.ts"], {
+  const synth = spawnSync(join(REPO, "node_modules/.bin/tsx"), ["--conditions=v2c-source", "generated/infra/bin/app.ts"], {
     cwd: REPO,
     env: { ...process.env, CDK_OUTDIR: outdir, V2C_STAGE: "bundles" },
     encoding: "utf8",

@@ -1,8 +1,8 @@
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 
-/** Folders under the output root that the generator never owns (installed or rendered). */
-const IGNORED_DIRS = new Set(["node_modules", "render", ".cache"]);
+/** Folders under the output root that the generator never owns (installed, rendered or built: `npm run build` writes dist/). */
+const IGNORED_DIRS = new Set(["node_modules", "render", ".cache", "dist"]);
 
 /** Lists every file under `dir` (relative, `/`-separated, sorted), skipping ignored folders. */
 export function listTree(dir: string): string[] {

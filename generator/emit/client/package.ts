@@ -3,7 +3,12 @@ import { sourceList } from "../names.js";
 import { loadTemplates } from "../templates.js";
 import { RUNTIME } from "../spec/package.js";
 import type { PackageVersions } from "../spec/package.js";
+import { packageVersion } from "../../package-version.js";
 import { ImportCollector } from "../imports.js";
+import { manifestFiles } from "../package-manifest.js";
+
+/** What a vehicle installs besides the runtime: MQTT, the write-ahead queue (SQLite), zstd. */
+export const VEHICLE_DEPENDENCIES = ["@mongodb-js/zstd", "better-sqlite3", "mqtt", "mqtt-packet"];
 import { clientView, RUNTIME_CLIENT } from "./view.js";
 
 /** package.json, tsconfig.json, README.md, src/index.ts and src/errors.ts of `@v2c/ecu-client`. */
@@ -14,15 +19,18 @@ export function emitClientPackage(
 ): GeneratedFile[] {
   const m = ctx.model;
   const view = clientView(m);
-  const pkg = {
+  const manifest = manifestFiles("ecu-client", {
     name: "@v2c/ecu-client",
     version: m.info.version,
-    private: true,
-    description: `Generated from the ${m.info.title} spec: the vehicle's typed MQTT 5 client. DO NOT EDIT.`,
-    type: "module",
-    exports: { ".": "./src/index.ts" },
-    dependencies: { [RUNTIME]: versions.runtime, "@v2c/spec": m.info.version },
-  };
+    description: `Generated from the ${m.info.title} spec: the vehicle's typed MQTT 5 client. ESM only. DO NOT EDIT.`,
+    entryPoints: { ".": "index" },
+    // The runtime's vehicle part needs these (its other peers are the cloud's, not installed).
+    dependencies: {
+      [RUNTIME]: versions.runtime,
+      "@v2c/spec": m.info.version,
+      ...Object.fromEntries(VEHICLE_DEPENDENCIES.map((d) => [d, packageVersion(d)])),
+    },
+  });
   const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test"] };
   const t = loadTemplates(templatesRoot, "client");
   const vehicleParam = view.topicParams.find((p) => p.source === "vehicleId")?.name;
@@ -32,7 +40,7 @@ export function emitClientPackage(
   errorImports.use(RUNTIME_CLIENT, "V2cClientError");
   errorImports.use(`${RUNTIME}/constraints`, "ConstraintViolation", true);
   return [
-    { path: "ecu-client/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
+    ...manifest,
     { path: "ecu-client/tsconfig.json", content: `${JSON.stringify(tsconfig, null, 2)}\n` },
     {
       path: "ecu-client/README.md",

@@ -14,6 +14,8 @@ import {
   policyRows,
   recordCodecViews,
 } from "./views.js";
+import { packageVersion } from "../../package-version.js";
+import { CLOUD_DEPENDENCIES, LOCAL_ADAPTER_PEERS, manifestFiles } from "../package-manifest.js";
 
 const SPEC = "@v2c/spec";
 const H = `${RUNTIME}/handlers`;
@@ -258,6 +260,27 @@ export function emitLocalEntry(ctx: EmitContext, t: TemplateSet): GeneratedFile 
   return { path: "handlers/src/local.ts", content };
 }
 
+/** package.json and tsconfig.build.json of the handlers package (the cloud's dependencies only). */
+function handlersManifest(ctx: EmitContext, versions: PackageVersions, names: readonly string[]) {
+  return manifestFiles("handlers", {
+    name: "@v2c/handlers",
+    version: ctx.model.info.version,
+    description: `Generated cloud handlers of the ${ctx.model.info.title} spec (one per handled operation, plus the dead-letter replay). ESM only. DO NOT EDIT.`,
+    entryPoints: {
+      ".": "index",
+      "./local": "local",
+      ...Object.fromEntries(names.map((n) => [`./lambda/${n}`, `lambda/${n}`])),
+    },
+    dependencies: {
+      "@v2c/runtime": versions.runtime,
+      "@v2c/spec": ctx.model.info.version,
+      ...Object.fromEntries(CLOUD_DEPENDENCIES.map((d) => [d, packageVersion(d)])),
+    },
+    peerDependencies: Object.fromEntries(LOCAL_ADAPTER_PEERS.map((d) => [d, packageVersion(d)])),
+    optionalPeers: LOCAL_ADAPTER_PEERS,
+  });
+}
+
 /** package.json, tsconfig.json, README.md and src/index.ts of the handlers package. */
 export function emitHandlersPackage(
   ctx: EmitContext,
@@ -266,18 +289,11 @@ export function emitHandlersPackage(
 ): GeneratedFile[] {
   const handlers = handlerViews(ctx.model);
   const rows = policyRows(ctx.model);
-  const pkg = {
-    name: "@v2c/handlers",
-    version: ctx.model.info.version,
-    private: true,
-    description: `Generated cloud handlers of the ${ctx.model.info.title} spec (one per handled operation, plus the dead-letter replay). DO NOT EDIT.`,
-    type: "module",
-    exports: { ".": "./src/index.ts", "./lambda/*": "./src/lambda/*.ts", "./*": "./src/*.ts" },
-    dependencies: { "@v2c/runtime": versions.runtime, "@v2c/spec": ctx.model.info.version },
-  };
   const names = [...handlers.map((h) => h.name), rows.replayName];
+  // npm manifest (H5, generator/emit/package-manifest.ts): named entry points, dist, files, engines.
+  const manifest = handlersManifest(ctx, versions, names);
   return [
-    { path: "handlers/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
+    ...manifest,
     {
       path: "handlers/tsconfig.json",
       content: `${JSON.stringify({ extends: "../../tsconfig.base.json", include: ["src", "test"] }, null, 2)}\n`,

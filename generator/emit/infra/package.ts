@@ -2,6 +2,7 @@ import { packageVersion } from "../../package-version.js";
 import { ImportCollector } from "../imports.js";
 import { sourceList } from "../names.js";
 import { RUNTIME } from "../spec/package.js";
+import { manifestFiles } from "../package-manifest.js";
 import { loadTemplates } from "../templates.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { alarmTable } from "./alarm-table.js";
@@ -30,24 +31,21 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
   );
   deps[RUNTIME] = packageVersion(RUNTIME);
   deps["@v2c/spec"] = m.info.version;
-  const pkg = {
+  deps["@v2c/handlers"] = m.info.version;
+  // The portable zstd decoder the bundles alias in place of the native addon.
+  deps["fzstd"] = packageVersion("fzstd");
+  const manifest = manifestFiles("infra", {
     name: INFRA_PACKAGE,
     version: m.info.version,
-    private: true,
-    description: `Generated from the ${m.info.title} spec: the TelemetryPipeline CDK construct, its alarms from fmea/ and a CDK app. DO NOT EDIT.`,
-    type: "module",
-    exports: { ".": "./src/index.ts" },
-    scripts: {
-      synth: "cdk synth",
-      diff: "cdk diff",
-      deploy: "cdk deploy",
-    },
-    dependencies: Object.fromEntries(Object.entries(deps).sort(([a], [b]) => (a < b ? -1 : 1))),
+    description: `Generated from the ${m.info.title} spec: the TelemetryPipeline CDK construct, its alarms from fmea/ and a CDK app. ESM only. DO NOT EDIT.`,
+    entryPoints: { ".": "index" },
+    scripts: { synth: "cdk synth", diff: "cdk diff", deploy: "cdk deploy" },
+    dependencies: deps,
     devDependencies: { "aws-cdk": packageVersion("aws-cdk"), tsx: packageVersion("tsx") },
-  };
+  });
   // `cdk synth|diff|deploy -c stage=<stage>` from the package folder runs the app with tsx.
   const cdkJson = {
-    app: "npx tsx bin/app.ts",
+    app: "npx tsx --conditions=v2c-source bin/app.ts",
     watch: { include: ["bin/**", "src/**"] },
     context: { "@aws-cdk/core:enableStackNameDuplicates": false },
   };
@@ -61,7 +59,7 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
   appImports.use("../src/index.js", "TelemetryPipeline");
   const alarms = alarmTable(m);
   return [
-    { path: "infra/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
+    ...manifest,
     { path: "infra/tsconfig.json", content: `${JSON.stringify(tsconfig, null, 2)}\n` },
     { path: "infra/cdk.json", content: `${JSON.stringify(cdkJson, null, 2)}\n` },
     {

@@ -1,5 +1,6 @@
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { sourceList } from "../names.js";
+import { manifestFiles } from "../package-manifest.js";
 import { loadTemplates } from "../templates.js";
 
 /** The runtime package that generated code imports. */
@@ -17,20 +18,18 @@ export function emitSpecPackage(
   templatesRoot: string,
   versions: PackageVersions,
 ): GeneratedFile[] {
-  const pkg = {
+  const manifest = manifestFiles("spec", {
     name: "@v2c/spec",
     version: ctx.model.info.version,
-    private: true,
-    description: `Generated from the ${ctx.model.info.title} spec: protobuf types, typed topic builders, contract constants, FMEA policies and constraint tables. DO NOT EDIT.`,
-    type: "module",
-    exports: { ".": "./src/index.ts", "./proto/*": "./src/proto/*.ts" },
+    description: `Generated from the ${ctx.model.info.title} spec: protobuf types, typed topic builders, contract constants, FMEA policies and constraint tables. ESM only. DO NOT EDIT.`,
+    entryPoints: { ".": "index" },
     dependencies: { "@bufbuild/protobuf": versions.bufbuildProtobuf, [RUNTIME]: versions.runtime },
-  };
+  });
   const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test"] };
   const protoFiles = [...ctx.protoTs.keys()].sort();
   const t = loadTemplates(templatesRoot, "spec");
   const files: GeneratedFile[] = [
-    { path: "spec/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
+    ...manifest,
     { path: "spec/tsconfig.json", content: `${JSON.stringify(tsconfig, null, 2)}\n` },
     {
       path: "spec/README.md",
