@@ -8,7 +8,7 @@
 export interface FieldConstraint {
   /** Dotted path of ts-proto property names (a oneof member reads `<oneof>.value`). */
   readonly path: string;
-  /** Dotted path of proto field names, as protovalidate reports it (`location.latitude_deg`). */
+  /** Dotted path of proto field names, as protovalidate reports it (`position.lat_deg`). */
   readonly protoPath: string;
   readonly kind:
     "number" | "bigint-number" | "string" | "bytes" | "bool" | "enum" | "message" | "oneof";
@@ -60,7 +60,7 @@ export interface MessageConstraints {
 
 /** One broken constraint. */
 export interface ConstraintViolation {
-  /** Proto path of the field, with the index of a list item: `dtc_codes[3]`. */
+  /** Proto path of the field, with the index of a list item: `readings[3]`. */
   readonly field: string;
   /** Short rule name: `required`, `min`, `max`, `pattern`, `max_len`, `min_items`, ... */
   readonly rule: string;
