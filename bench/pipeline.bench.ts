@@ -13,7 +13,7 @@ import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "hdr-histogram-js";
@@ -135,6 +135,8 @@ interface Row {
   lost: number;
   p50: number;
   p99: number;
+  /** CPU time of the receiving process per delivered message (user + system, µs). */
+  cpuUs: number;
   batches?: number;
 }
 
@@ -191,6 +193,7 @@ async function main(): Promise<void> {
         },
       });
       await bare.start();
+      let cpu = process.cpuUsage();
       const b = await runPublisher({
         url: broker.url,
         pkiDir: broker.pki.dir,
@@ -199,6 +202,7 @@ async function main(): Promise<void> {
         seconds,
       });
       await until(() => got >= b.acked, 30_000);
+      const bareCpu = process.cpuUsage(cpu);
       await bare.stop();
       rows.push({
         offered: rate,
@@ -209,6 +213,7 @@ async function main(): Promise<void> {
         lost: b.sent - got,
         p50: hist.getValueAtPercentile(50),
         p99: hist.getValueAtPercentile(99),
+        cpuUs: Math.round((bareCpu.user + bareCpu.system) / Math.max(1, got)),
       });
       console.log(JSON.stringify(rows.at(-1)));
 
@@ -220,6 +225,7 @@ async function main(): Promise<void> {
         tls: engineTls,
         clientId: engineIdentity,
       });
+      cpu = process.cpuUsage();
       const p = await runPublisher({
         url: broker.url,
         pkiDir: broker.pki.dir,
@@ -232,6 +238,7 @@ async function main(): Promise<void> {
         60_000,
       );
       await pipeline.engine.idle();
+      const pipeCpu = process.cpuUsage(cpu);
       rows.push({
         offered: rate,
         kind: "pipeline",
@@ -241,6 +248,7 @@ async function main(): Promise<void> {
         lost: p.sent - pipeline.counters.stored - pipeline.counters.deadLettered,
         p50: pipeline.latency.getValueAtPercentile(50),
         p99: pipeline.latency.getValueAtPercentile(99),
+        cpuUs: Math.round((pipeCpu.user + pipeCpu.system) / Math.max(1, pipeline.counters.stored)),
         batches: pipeline.engine.stats.batches,
       });
       console.log(JSON.stringify(rows.at(-1)));
@@ -257,16 +265,18 @@ async function main(): Promise<void> {
       ...rows.filter((r) => r.kind === kind && r.p99 < 500 && r.lost === 0).map((r) => r.achieved),
     );
   const table = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores, node ${process.version}, ${vehicles} vehicles over mTLS, ${seconds} s per rate (\`npx tsx bench/pipeline.bench.ts --rates ${rates.join(",")} --seconds ${seconds} --vehicles ${vehicles}\`).`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (load average ${loadavg()[0]!.toFixed(1)} at the end), node ${process.version}, ${vehicles} vehicles over mTLS, ${seconds} s per rate (\`npx tsx bench/pipeline.bench.ts --rates ${rates.join(",")} --seconds ${seconds} --vehicles ${vehicles}\`).`,
     "",
-    "| offered msg/s | path | achieved msg/s | delivered | lost | P50 ms | P99 ms |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| offered msg/s | path | achieved msg/s | delivered | lost | P50 ms | P99 ms | receiver CPU µs/msg |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (r) =>
-        `| ${r.offered} | ${r.kind} | ${r.achieved} | ${r.delivered} | ${r.lost} | ${r.p50} | ${r.p99} |`,
+        `| ${r.offered} | ${r.kind} | ${r.achieved} | ${r.delivered} | ${r.lost} | ${r.p50} | ${r.p99} | ${r.cpuUs} |`,
     ),
     "",
     `Highest rate with P99 < 500 ms and nothing lost: pipeline **${best("pipeline")} msg/s**, bare subscriber ${best("bare subscriber")} msg/s.`,
+    "Receiver CPU per message is the receiving process's user + system time over the messages it",
+    "delivered or stored: 1,000,000 / that figure is what one free core could sustain.",
   ].join("\n");
   console.log(`\n${table}`);
   if (process.argv.includes("--readme")) {
