@@ -19,3 +19,4 @@ export * from "./handlers.js";
 export * from "./replay.js";
 export * from "./memory-dedup-store.js";
 export * from "./local-ports.js";
+export * from "./redrive.js";
