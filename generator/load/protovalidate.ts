@@ -1,6 +1,7 @@
 import {
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -64,8 +65,8 @@ export interface BufWorkspace {
 }
 
 /**
- * Creates a buf v2 workspace in a temp directory whose module `proto` is a symlink to
- * `<protoDir>` and whose second module provides `buf/validate/validate.proto` (see
+ * Creates a buf v2 workspace in a temp directory whose module `proto` mirrors `<protoDir>`
+ * (symlinks) and whose second module provides `buf/validate/validate.proto` (see
  * {@link materialiseProtovalidate}). buf resolves the import offline, and file names in its
  * messages stay `proto/<path>`, as in the spec. `config` adds top-level buf.yaml keys (lint,
  * breaking) in JSON form, which is valid YAML.
@@ -73,7 +74,20 @@ export interface BufWorkspace {
 export function bufWorkspace(protoDir: string, config: Record<string, unknown> = {}): BufWorkspace {
   const library = materialiseProtovalidate();
   const dir = mkdtempSync(join(tmpdir(), "v2c-buf-"));
-  symlinkSync(resolve(protoDir), join(dir, "proto"), "dir");
+  // proto/ is mirrored entry by entry (symlinks) without its own buf.yaml/buf.work.yaml/buf.lock,
+  // which would otherwise make buf treat it as a workspace of its own and lose the import.
+  const mirror = join(dir, "proto");
+  mkdirSync(mirror);
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(protoDir);
+  } catch {
+    entries = []; // no proto/: buf reports the empty module
+  }
+  for (const entry of entries) {
+    if (/^buf(\.work)?\.(yaml|lock)$/.test(entry)) continue;
+    symlinkSync(resolve(protoDir, entry), join(mirror, entry));
+  }
   symlinkSync(library, join(dir, MODULE_DIR), "dir");
   const yaml = {
     version: "v2",
