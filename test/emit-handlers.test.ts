@@ -1,17 +1,20 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { DiagnosticBag } from "../generator/diagnostics.js";
+import { emitFmeaTests } from "../generator/emit/handlers/fmea-tests.js";
 import { emitHandlerEvent, emitHandlers } from "../generator/emit/handlers/index.js";
-import { metricRoles } from "../generator/emit/handlers/views.js";
-import { handlerRow } from "../generator/emit/handlers/failure-classes.js";
 import { loadTemplates } from "../generator/emit/templates.js";
-import type { Model } from "../generator/model/types.js";
+import { parseYamlSource } from "../generator/load/yaml-source.js";
+import { SourceContext } from "../generator/model/context.js";
+import { checkMetricRoles } from "../generator/model/fmea-vocabulary.js";
+import type { FailureModeModel, Model } from "../generator/model/types.js";
 import { generate } from "../generator/pipeline.js";
 import { defaultOptions } from "../generator/options.js";
 import { REPO } from "./support/spec-fixture.js";
 
 const TEMPLATES = join(REPO, "templates");
 
-/** The smallest model the handler views accept: one individual and one batch operation. */
+/** The smallest model the handler views accept: a record and a batch operation. */
 function smallModel(): Model {
   const channel = (id: string, address: string) => ({
     id,
@@ -25,17 +28,19 @@ function smallModel(): Model {
     protoName: `x.${id}`,
     tsName: id,
     constraints: [{ path: "vin", protoPath: "vin" }],
+    envelope: { vehicleParameter: "vin" },
   });
+  const handler = (name: string) => ({ name, writes: [], deadLetter: "" });
   return {
     channels: [channel("cars", "cars/{vin}"), channel("batches", "cars/{vin}/batch")],
     messages: [message("Car"), message("CarBatch")],
     operations: [
-      { id: "sendCar", channelId: "cars", messageId: "Car", handler: { name: "car-processor" } },
+      { id: "sendCar", channelId: "cars", messageId: "Car", handler: handler("car-processor") },
       {
         id: "sendBatch",
         channelId: "batches",
         messageId: "CarBatch",
-        handler: { name: "car-batcher" },
+        handler: handler("car-batcher"),
         batch: {},
       },
       { id: "noHandler", channelId: "cars", messageId: "Car" },
@@ -46,7 +51,7 @@ function smallModel(): Model {
 describe("handlers emitter", () => {
   it("prints the IoT rule event type and one rule per handler operation (exact output)", () => {
     const file = emitHandlerEvent(
-      { model: smallModel(), protoTs: new Map() },
+      { model: smallModel(), protoTs: new Map() } as never,
       loadTemplates(TEMPLATES, "handlers"),
     );
     expect(file.path).toBe("handlers/src/event.ts");
@@ -78,13 +83,25 @@ describe("handlers emitter", () => {
     );
   });
 
-  it("refuses a metric whose dimensions differ from what the runtime sets", () => {
-    const model = {
-      metrics: [{ name: "telemetry.messages.received", dimensions: ["region"] }],
-    } as unknown as Model;
-    expect(() => metricRoles(model)).toThrow(
-      "metric telemetry.messages.received has dimensions [region], the runtime sets [operation]",
-    );
+  it("refuses, at its location, a role metric whose dimensions differ from what the runtime sets", () => {
+    const text = [
+      "namespace: Fleet/Ops",
+      "metrics:",
+      "  - name: orders.received",
+      "    role: messages-received",
+      "    dimensions: [region]",
+    ].join("\n");
+    const bag = new DiagnosticBag();
+    const source = parseYamlSource("fmea/metrics.yaml", text, bag);
+    const rows = (source.value as { metrics: never[] }).metrics;
+    checkMetricRoles(rows, "Fleet/Ops", new SourceContext(source, bag));
+    const [d] = bag.sorted();
+    expect(d).toMatchObject({
+      file: "fmea/metrics.yaml",
+      line: 5,
+      code: "fmea/metric-role-dimensions",
+    });
+    expect(d!.message).toContain("[operation]");
   });
 
   describe("on the repository's spec", () => {
@@ -94,24 +111,77 @@ describe("handlers emitter", () => {
       const result = await generate(defaultOptions(REPO));
       expect(result.ok).toBe(true);
       model = result.model!;
+    }, 300_000);
+
+    it("joins DLQ reasons by (component, signal), never by id", () => {
+      const files = emitHandlers({ model, protoTs: new Map() } as never, TEMPLATES, {
+        bufbuildProtobuf: "0",
+        runtime: "0",
+      });
+      const policy = files.find((f) => f.path === "handlers/src/policy.ts")!.content;
+      const throttled = model.failureModes.find((f) => f.detection.signal.name === "throttled")!;
+      expect(policy).toContain(`"${throttled.component}:throttled": { code: ${throttled.key}.`);
+      const decode = model.failureModes.find((f) => f.detection.signal.name === "decode-error")!;
+      expect(policy).toContain(`"decode-error": { code: ${decode.key}.`);
     });
 
-    it("refuses to take a DLQ reason from a row the handlers do not own", () => {
-      const clientRow = model.failureModes.find((f) => f.owner === "ecu-client")!;
-      expect(() => handlerRow(model, clientRow.id)).toThrow(
-        `${clientRow.id} is owned by ecu-client, not handlers`,
-      );
+    /** A copy of a handlers row under a new id, on `component`, with `signal`. */
+    const newRow = (component: string, signal: string): FailureModeModel => {
+      const base = model.failureModes.find(
+        (f) => f.owner === "handlers" && f.mitigation.policy.retry && f.mitigation.policy.dlqReason,
+      )!;
+      return {
+        ...base,
+        id: "FM-99",
+        key: "FM_99",
+        name: "Added Row",
+        slug: "added-row",
+        component,
+        detection: { ...base.detection, signal: { name: signal, code: "X" } as never },
+        mitigation: {
+          ...base.mitigation,
+          policy: { ...base.mitigation.policy, dlqReason: "ADDED" },
+        },
+      };
+    };
+
+    it("a new row with a known (kind, signal) gets a real fault-injection test, no toolchain change", () => {
+      const store = model.participants.find((p) => p.kind === "time-series-store")!.id;
+      const withRow = {
+        ...model,
+        failureModes: [...model.failureModes, newRow(store, "throttled")],
+      };
+      const files = emitFmeaTests({ model: withRow, protoTs: new Map() } as never, TEMPLATES);
+      const test = files.find((f) => f.path === "handlers/test/fmea/FM-99-added-row.test.ts")!;
+      expect(test.content).toContain("downstreamFault(kit, OPERATION, DOWNSTREAM");
+      expect(test.content).toContain(`const DOWNSTREAM = "${store}"`);
+      expect(test.traces?.[0]?.pending).toBeUndefined();
     });
 
-    it("emits the three Lambda entries and traces every failure mode the handlers own", () => {
-      const files = emitHandlers({ model, protoTs: new Map() }, TEMPLATES, {
+    it("a row whose pair has no scenario gets an it.todo that says why (a --strict gap)", () => {
+      const fn = model.participants.find((p) => p.kind === "function")!.id;
+      const withRow = {
+        ...model,
+        failureModes: [...model.failureModes, newRow(fn, "out-of-memory")],
+      };
+      const files = emitFmeaTests({ model: withRow, protoTs: new Map() } as never, TEMPLATES);
+      const test = files.find((f) => f.path === "handlers/test/fmea/FM-99-added-row.test.ts")!;
+      expect(test.content).toContain("it.todo(");
+      expect(test.content).toContain('no fault-injection scenario for signal \\"out-of-memory\\"');
+      expect(test.traces?.[0]?.pending).toMatch(/out-of-memory/);
+    });
+
+    it("emits a function entry per handler plus the replay, and traces every row the handlers own", () => {
+      const files = emitHandlers({ model, protoTs: new Map() } as never, TEMPLATES, {
         bufbuildProtobuf: "0",
         runtime: "0",
       });
       const paths = files.map((f) => f.path);
-      for (const name of ["telemetry-processor", "batch-processor", "dlq-replay-handler"]) {
-        expect(paths).toContain(`handlers/src/lambda/${name}.ts`);
-      }
+      const names = [
+        ...model.operations.flatMap((o) => (o.handler ? [o.handler.name] : [])),
+        model.platform.replay.name,
+      ];
+      for (const name of names) expect(paths).toContain(`handlers/src/lambda/${name}.ts`);
       const owned = model.failureModes.filter((f) => f.owner === "handlers").map((f) => f.id);
       const mitigated = new Set(
         files
@@ -120,13 +190,16 @@ describe("handlers emitter", () => {
           .map((t) => t.failureMode),
       );
       expect([...mitigated].sort()).toEqual(owned.sort());
+      const tests = emitFmeaTests({ model, protoTs: new Map() } as never, TEMPLATES);
       const tested = new Set(
-        files
+        tests
+          .filter((f) => f.path.startsWith("handlers/"))
           .flatMap((f) => f.traces ?? [])
-          .filter((t) => t.kind === "test")
+          .filter((t) => t.kind === "test" && t.pending === undefined)
           .map((t) => t.failureMode),
       );
-      expect(tested.size).toBeGreaterThan(0);
+      // Every row the handlers own has a real (not it.todo) fault-injection test in the seed.
+      expect([...tested].sort()).toEqual(owned.sort());
     });
   });
 });
