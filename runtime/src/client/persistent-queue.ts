@@ -205,9 +205,16 @@ export class PersistentQueue {
   /** Removes delivered entries by `seq` (unknown seqs, e.g. already dropped, are ignored). */
   ack(seqs: readonly number[]): void {
     if (seqs.length === 0) return;
-    this.db.transaction(() => {
-      for (const seq of seqs) this.stmts.deleteSeq.run(seq);
-    })();
+    // A delete that a power cut rolls back only means one resend (QoS 1 + cloud dedup allow
+    // it), so acks skip the fsync that every enqueue pays: half the write-ahead cost.
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.db.transaction(() => {
+        for (const seq of seqs) this.stmts.deleteSeq.run(seq);
+      })();
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
   }
 
   /** Number of stored entries. */
