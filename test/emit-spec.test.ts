@@ -76,9 +76,9 @@ export interface DoorEventsTopicParams extends Record<string, string> {
  * Door open/close.
  */
 export const doorEventsTopic = new TopicTemplate<DoorEventsTopicParams>("doorEvents", "cars/{vin}/doors", {
-  "vin": {
-    "pattern": "^V[0-9]+$"
-  }
+  vin: {
+    pattern: "^V[0-9]+$",
+  },
 });
 
 `);

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as prettier from "prettier";
 import { DiagnosticBag } from "../generator/diagnostics.js";
+import { rendersFormatted } from "../generator/emit/templates.js";
 import { loadProto } from "../generator/load/proto.js";
 import { readRecords } from "../generator/output/records.js";
 import { generate } from "../generator/pipeline.js";
@@ -25,6 +27,30 @@ describe("ts-proto in process", () => {
     expect(inProcess.length).toBeGreaterThan(0);
     expect(inProcess).toEqual(child);
   }, 60_000);
+});
+
+// Templates marked `{{!-- prettier-formatted --}}` skip prettier, so their output must already be
+// exactly what prettier prints, for the seed and for the second golden spec.
+describe.each([
+  ["the seed", REPO],
+  ["the variant case", join(REPO, "test", "cases", "variant", "input")],
+])("output of templates marked prettier-formatted (%s)", (_name, from) => {
+  it("is unchanged by prettier", async () => {
+    const fx = specFixture(from);
+    try {
+      const r = await generate(fx.options({ cacheDir: undefined }));
+      expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      const marked = r.files.filter((f) => rendersFormatted(f.content));
+      expect(marked.length).toBeGreaterThan(0);
+      const config = (await prettier.resolveConfig(join(REPO, "package.json"))) ?? {};
+      for (const f of marked)
+        expect(await prettier.format(f.content, { ...config, filepath: f.path }), f.path).toBe(
+          f.content,
+        );
+    } finally {
+      fx.cleanup();
+    }
+  }, 120_000);
 });
 
 describe("records of the last run in generated/manifest.json", () => {

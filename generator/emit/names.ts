@@ -1,4 +1,5 @@
 /** Naming helpers shared by emitters (identifiers derived from spec ids). */
+import { prettyLiteral } from "../output/literal.js";
 
 /** `order_id` / `order-id` / `orderStatus` -> `OrderId` / `OrderStatus`. */
 export function pascal(id: string): string {
@@ -15,9 +16,9 @@ export function camel(id: string): string {
   return p[0]!.toLowerCase() + p.slice(1);
 }
 
-/** A TypeScript literal for plain data (prettier reformats it). */
+/** A TypeScript literal for plain data, printed as prettier prints it at the start of a line. */
 export function literal(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+  return prettyLiteral(value);
 }
 
 /** Joins source paths for a generated header. */

@@ -25,7 +25,16 @@ export function emitFmea(ctx: EmitContext, templatesRoot: string): GeneratedFile
     imports: imports.lines(),
     specType,
     rows,
-    ids: rows.map((r) => JSON.stringify(r.id)).join(" | "),
+    ids: unionType(
+      "export type FailureModeId =",
+      rows.map((r) => JSON.stringify(r.id)),
+    ),
   });
   return { path: "spec/src/fmea.ts", content };
+}
+
+/** ` a | b;` when `prefix a | b;` fits in 100 columns, else prettier's one-member-per-line form. */
+function unionType(prefix: string, members: string[]): string {
+  const flat = ` ${members.join(" | ")}`;
+  return prefix.length + flat.length + 1 <= 100 ? flat : members.map((m) => `\n  | ${m}`).join("");
 }
