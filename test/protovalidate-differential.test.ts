@@ -32,7 +32,7 @@ import type { FieldConstraintModel } from "../generator/model/types.js";
 import { ConstraintChecker, type FieldConstraint } from "../runtime/src/constraints.js";
 
 const REPO = resolve(import.meta.dirname, "..");
-const SEED = 20261129;
+const SEED = Number(process.env.DIFF_SEED ?? 20261129);
 const RUNS = Number(process.env.DIFF_RUNS ?? 400);
 
 /** A spec using every rule family the generator compiles (beyond what the seed uses). */
