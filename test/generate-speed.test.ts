@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as prettier from "prettier";
 import { DiagnosticBag } from "../generator/diagnostics.js";
 import { rendersFormatted } from "../generator/emit/templates.js";
+import { prettyLiteral } from "../generator/output/literal.js";
 import { loadProto } from "../generator/load/proto.js";
 import { readRecords } from "../generator/output/records.js";
 import { generate } from "../generator/pipeline.js";
@@ -26,6 +27,36 @@ describe("ts-proto in process", () => {
     ]);
     expect(inProcess.length).toBeGreaterThan(0);
     expect(inProcess).toEqual(child);
+  }, 60_000);
+});
+
+describe("prettyLiteral", () => {
+  // Seeded random JSON: nested objects and arrays, identifier and non-identifier keys, quotes,
+  // long strings (value moved to the next line), numbers that fill lines, unicode.
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const words = ["a", "id", "name", "description", "FM-01", "b-c", "x y", "it's", 'say "hi"'];
+  const long = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor";
+  const value = (depth: number): unknown => {
+    const t = rand();
+    if (depth > 3 || t < 0.35) {
+      const u = rand();
+      if (u < 0.3) return Math.round(rand() * 1e6) / (rand() < 0.5 ? 1 : 1000);
+      if (u < 0.6) return rand() < 0.2 ? long : `${pick(words)} évent`;
+      return u < 0.7 ? null : u < 0.8 ? rand() < 0.5 : -rand() * 100;
+    }
+    if (t < 0.6) return Array.from({ length: Math.floor(rand() * 6) }, () => value(depth + 1));
+    return Object.fromEntries(
+      Array.from({ length: Math.floor(rand() * 6) }, () => [pick(words), value(depth + 1)]),
+    );
+  };
+
+  it("prints 300 random values exactly as prettier does", async () => {
+    for (let i = 0; i < 300; i++) {
+      const text = `export const x = ${prettyLiteral({ k: value(0), list: [value(1), value(1)] })} as const;\n`;
+      expect(await prettier.format(text, { parser: "typescript", printWidth: 100 })).toBe(text);
+    }
   }, 60_000);
 });
 
