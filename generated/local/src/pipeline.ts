@@ -27,8 +27,6 @@ export interface LocalPipelineOptions {
   readonly clientId?: string;
   /** Messages per SQLite transaction at most (PUBACK after the commit). */
   readonly maxBatch?: number;
-  /** The engine's fence topic (see the local broker's restart handling). */
-  readonly fenceTopic?: string;
   readonly onMetric?: LocalFlowOptions["onMetric"];
   readonly onConnection?: LocalFlowOptions["onConnection"];
   readonly now?: () => number;
@@ -81,7 +79,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.clientId ? { clientId: options.clientId } : {}),
       ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),
-      ...(options.fenceTopic ? { fenceTopic: options.fenceTopic } : {}),
       ...(options.onMetric ? { onMetric: options.onMetric } : {}),
       ...(options.onConnection ? { onConnection: options.onConnection } : {}),
       ...(options.now ? { now: options.now } : {}),

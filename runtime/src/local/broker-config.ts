@@ -42,16 +42,6 @@ export interface BrokerLayout {
   readonly autosaveIntervalS?: number;
 }
 
-/** The engine's private fence topic (see `rules-engine` restart handling). */
-export function fenceTopic(engineIdentity: string): string {
-  return `local/${engineIdentity}/fence`;
-}
-
-/** The identity that publishes the fence after a broker restart (never the engine's own id). */
-export function fenceIdentity(engineIdentity: string): string {
-  return `${engineIdentity}-fence`;
-}
-
 /** Channel address -> ACL topic: the vehicle parameter becomes `%u`, other parameters `+`. */
 export function aclPattern(address: string, vehicleParameter: string): string {
   return address.replace(/\{([^}]+)\}/g, (_, name: string) =>
@@ -67,7 +57,7 @@ export function channelFilter(address: string): string {
 /**
  * The ACL file: per vehicle (`pattern`, `%u` = username = certificate CN) write on the topics
  * of its send channels and read on those of its receive channels; the engine (`user`) reads
- * every send channel, writes every receive channel (cloud-side publishers) and its fence topic.
+ * every send channel and writes every receive channel (cloud-side publishers).
  * Anything not granted is denied, anonymous clients included.
  */
 export function renderAcl(spec: BrokerSpec, engineIdentity: string): string {
@@ -81,12 +71,6 @@ export function renderAcl(spec: BrokerSpec, engineIdentity: string): string {
       `topic ${c.vehicleAccess === "write" ? "read" : "write"} ${channelFilter(c.address)}`,
     );
   }
-  lines.push(`topic readwrite ${fenceTopic(engineIdentity)}`);
-  lines.push(
-    "",
-    `user ${fenceIdentity(engineIdentity)}`,
-    `topic write ${fenceTopic(engineIdentity)}`,
-  );
   return `${lines.join("\n")}\n`;
 }
 

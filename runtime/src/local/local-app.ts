@@ -11,7 +11,6 @@ export interface PipelineStartOptions {
   readonly clientId?: string;
   readonly maxBatch?: number;
   readonly retryDelaysMs?: readonly number[];
-  readonly fenceTopic?: string;
   readonly onMetric?: LocalFlowOptions["onMetric"];
   readonly onConnection?: LocalFlowOptions["onConnection"];
 }

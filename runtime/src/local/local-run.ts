@@ -1,7 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Histogram } from "hdr-histogram-js";
-import { fenceTopic } from "./broker-config.js";
 import { startFleet, type Fleet } from "./fleet.js";
 import { zeroCounts, type FleetCounts, type FleetPlan } from "./fleet-types.js";
 import { AlarmEvaluator } from "./local-alarms.js";
@@ -80,7 +79,6 @@ export class LocalRun {
         directory: dataDir,
         tls: await broker.tlsFor(app.engineIdentity),
         clientId: app.engineIdentity,
-        fenceTopic: fenceTopic(app.engineIdentity),
         ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),
         onMetric: (m) => run?.metric(m),
       });

@@ -47,8 +47,6 @@ export interface LocalRulesEngineOptions {
   /** MQTT 5 Receive Maximum: unacknowledged messages the broker may send (≥ 2 × maxBatch). */
   readonly receiveMaximum?: number;
   readonly transactions?: EngineTransactions;
-  /** A topic the engine also subscribes to whose messages are acknowledged and dropped. */
-  readonly fenceTopic?: string;
   /** After each committed batch (the PUBACKs are on their way). */
   readonly onCommitted?: (messages: number, committedAt: number) => void;
   readonly onConnection?: (state: "up" | "down", info: { sessionPresent?: boolean }) => void;
@@ -63,8 +61,6 @@ export interface RulesEngineStats {
   retried: number;
   failed: number;
   batches: number;
-  /** Fence messages received (see `fenceTopic`). */
-  fenced: number;
   /** Batches whose transaction failed (not acknowledged: the broker redelivers them). */
   uncommitted: number;
   connects: number;
@@ -85,7 +81,6 @@ export class LocalRulesEngine {
     retried: 0,
     failed: 0,
     batches: 0,
-    fenced: 0,
     uncommitted: 0,
     connects: 0,
   };
@@ -101,7 +96,6 @@ export class LocalRulesEngine {
   async start(): Promise<void> {
     const o = this.options;
     const filters = [...new Set(o.rules.map((r) => r.filter))];
-    if (o.fenceTopic) filters.push(o.fenceTopic);
     this.connection = new EngineConnection({
       url: o.url,
       clientId: o.clientId ?? "v2c-local-rules-engine",
@@ -178,11 +172,6 @@ export class LocalRulesEngine {
   }
 
   private enqueue(d: Delivery): void {
-    if (this.options.fenceTopic && d.topic === this.options.fenceTopic) {
-      this.stats.fenced++;
-      this.connection?.ack(d);
-      return;
-    }
     this.stats.received++;
     this.queue.push(d);
     if (!this.draining) {
