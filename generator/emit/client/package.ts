@@ -11,6 +11,31 @@ import { manifestFiles } from "../package-manifest.js";
 export const VEHICLE_DEPENDENCIES = ["@mongodb-js/zstd", "better-sqlite3", "mqtt", "mqtt-packet"];
 import { clientView, RUNTIME_CLIENT } from "./view.js";
 
+/**
+ * The README's runnable example (run by the repository's consumer test against a local broker
+ * through `V2C_BROKER_URL`): the first send operation, values from the spec's examples.
+ */
+function readmeExample(
+  view: ReturnType<typeof clientView>,
+  server: string | undefined,
+  vehicleId: string,
+): { server: string; vehicleId: string; topicParams: string; send: string } | undefined {
+  const send = view.sends[0] as { id: string } | undefined;
+  if (!send || server === undefined) return undefined;
+  const params = Object.fromEntries(
+    view.configParams.map((p) => [
+      p.name,
+      p.type.startsWith('"') ? JSON.parse(p.type.split(" | ")[0]!) : p.example,
+    ]),
+  );
+  return {
+    server: JSON.stringify(server),
+    vehicleId: JSON.stringify(vehicleId),
+    topicParams: JSON.stringify(params),
+    send: send.id,
+  };
+}
+
 /** package.json, tsconfig.json, README.md, src/index.ts and src/errors.ts of `@v2c/ecu-client`. */
 export function emitClientPackage(
   ctx: EmitContext,
@@ -51,6 +76,7 @@ export function emitClientPackage(
         exampleVehicleId: example,
         iotMaxKeepAliveS: m.platform.iotMaxKeepAliveS,
         ...view,
+        example: readmeExample(view, m.servers[0]?.id, example),
       }),
     },
     {
