@@ -1,4 +1,3 @@
-import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -7,11 +6,13 @@ import { defineConfig } from "vitest/config";
  * Child processes (tsx, node) get it through NODE_OPTIONS.
  */
 const SOURCE_CONDITION = "v2c-source";
+/** Node's own conditions (not vite's `module`: it would load bundler-only builds such as @aws-sdk's dist-es). */
+const CONDITIONS = [SOURCE_CONDITION, "node", "development|production"];
 
 /** One test command for the whole repository (the README's `npm test`). */
 export default defineConfig({
-  resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] },
-  ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
+  resolve: { conditions: CONDITIONS },
+  ssr: { resolve: { conditions: CONDITIONS } },
   test: {
     include: ["test/**/*.test.ts", "runtime/test/**/*.test.ts", "generated/*/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "test/cases/**"],
