@@ -18,19 +18,10 @@ import type {
   ServerModel,
 } from "./types.js";
 
-/** Proto role names as written in the option (for messages). */
-const PROTO_ROLE: Record<keyof RawEnvelope, string> = {
-  messageId: "message_id",
-  correlationId: "correlation_id",
-  vehicleId: "vehicle_id",
-  vehicleParameter: "vehicle_parameter",
-  eventTime: "event_time",
-  expiresAt: "expires_at",
-  schemaVersion: "schema_version",
-  records: "records",
-  checksum: "checksum",
-  recordMessage: "record_message",
-};
+/** A role's name as written in the option (`eventTime` -> `event_time`), for messages. */
+function protoRole(role: keyof RawEnvelope): string {
+  return role.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
 
 // ScalarType numbers from descriptor.proto.
 const STRING = [9];
@@ -94,7 +85,7 @@ export function buildEnvelope(
         located.file,
         located.at(role),
         "proto/envelope-unknown-field",
-        `${desc.typeName}: envelope role ${PROTO_ROLE[role]} names "${name}", which is not a field of the message (fields: ${desc.fields.map((f) => f.name).join(", ")})`,
+        `${desc.typeName}: envelope role ${protoRole(role)} names "${name}", which is not a field of the message (fields: ${desc.fields.map((f) => f.name).join(", ")})`,
       );
       continue;
     }
@@ -109,7 +100,7 @@ export function buildEnvelope(
         located.file,
         located.at(role),
         "proto/envelope-field-type",
-        `${desc.typeName}: envelope role ${PROTO_ROLE[role]} needs ${want.text}; field "${name}" is not`,
+        `${desc.typeName}: envelope role ${protoRole(role)} needs ${want.text}; field "${name}" is not`,
       );
       continue;
     }
@@ -128,7 +119,7 @@ export function buildEnvelope(
         located.file,
         located.at("vehicleId"),
         "proto/envelope-vehicle-parameter",
-        `${desc.typeName}: envelope role vehicle_id needs vehicle_parameter (no server's MQTT clientId names a "{parameter}")`,
+        `${desc.typeName}: envelope role ${protoRole("vehicleId")} needs ${protoRole("vehicleParameter")} (no server's MQTT clientId names a "{parameter}")`,
       );
   }
   if (raw.recordMessage) out.recordMessage = { protoName: raw.recordMessage, messageId: "" };
@@ -194,7 +185,7 @@ export function checkEnvelopeUses(
             m,
             undefined,
             "proto/envelope-missing-role",
-            `${use} has x-batch, so the message needs envelope role ${PROTO_ROLE[role]}`,
+            `${use} has x-batch, so the message needs envelope role ${protoRole(role)}`,
           );
     }
     const channel = channels.find((c) => c.id === op.channelId);
