@@ -2,7 +2,7 @@
 // Run: npm run bench:generate [-- --runs N] [-- --no-readme]
 //
 // Every sample is the real command as a fresh process on a private "clone": a temp folder with
-// the working tree's generator/, templates/, spec sources and generated/ (as committed), and a
+// the working tree's generator/, templates/, runtime/, spec sources and generated/ (as committed), and a
 // node_modules/ of links to the installed packages WITHOUT node_modules/.cache — exactly what
 // `git clone && npm ci` leaves. "Fresh clone" samples delete that cache before each run (so
 // the generator bundle is rebuilt too); "edit" samples change one FMEA threshold to a value no
@@ -49,6 +49,7 @@ for (const p of [
   "proto",
   "fmea",
   "generated",
+  "runtime", // the generator imports a few runtime/src modules
 ])
   cpSync(join(REPO, p), join(clone, p), {
     recursive: true,

@@ -1,9 +1,9 @@
 // The `npm run generate` entry point: runs the generator CLI as compiled JavaScript.
 //
-// generator/**/*.ts is bundled with esbuild (npm packages stay external) into
-// node_modules/.cache/v2c-gen/cli-<hash>.mjs, where <hash> covers every generator source file,
-// so an edited generator can never run stale code: a changed source is a new file name and a
-// rebuild (~0.1 s). Without esbuild (or when the build fails) it falls back to tsx, which runs
+// generator/cli.ts and everything it imports (generator/**, runtime/src files it reads) is
+// bundled with esbuild (npm packages stay external) into node_modules/.cache/v2c-gen/
+// cli-<hash>.mjs; cli.json beside it lists the files esbuild read and <hash> hashes their
+// contents, so an edited source can never run stale code: it is a rebuild (~0.1 s). Without esbuild (or when the build fails) it falls back to tsx, which runs
 // the same sources more slowly. `--print-bundle` prints the bundle path (building it if needed).
 //
 // Plain JavaScript on purpose: it must run before anything is compiled.
@@ -16,6 +16,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import process from "node:process";
@@ -27,29 +28,33 @@ const OUT_DIR = join(ROOT, "node_modules", ".cache", "v2c-gen");
 /** Bump when the build recipe below changes. */
 const RECIPE = "1";
 
-/** Every `.ts` file under generator/ (sorted, relative). */
-function sources() {
-  const out = [];
-  const walk = (dir) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ts")) out.push(relative(GENERATOR, p));
+/** The build's record: the source files esbuild read, and the hash of their contents. */
+const RECORD = join(OUT_DIR, "cli.json");
+
+/** Hash of the recipe, the tool's location and the given source files (relative to ROOT). */
+function sourceHash(inputs) {
+  const h = createHash("sha256").update(`${RECIPE}\0${ROOT}\0${process.version}\0`);
+  for (const rel of inputs) {
+    h.update(rel).update("\0");
+    try {
+      h.update(readFileSync(join(ROOT, rel)));
+    } catch {
+      h.update("\0missing");
     }
-  };
-  walk(GENERATOR);
-  return out.sort();
+    h.update("\0");
+  }
+  return h.digest("hex").slice(0, 16);
 }
 
-/** Hash of the recipe, the tool's location and every generator source file. */
-function sourceHash() {
-  const h = createHash("sha256").update(`${RECIPE}\0${ROOT}\0${process.version}\0`);
-  for (const rel of sources())
-    h.update(rel)
-      .update("\0")
-      .update(readFileSync(join(GENERATOR, rel)))
-      .update("\0");
-  return h.digest("hex").slice(0, 16);
+/** The current bundle, if the files it was built from are unchanged (a changed file that imports a new one changes too). */
+function currentBundle() {
+  try {
+    const { inputs, hash } = JSON.parse(readFileSync(RECORD, "utf8"));
+    const file = join(OUT_DIR, `cli-${hash}.mjs`);
+    return hash === sourceHash(inputs) && existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -68,10 +73,10 @@ const keepModuleLocation = {
   },
 };
 
-/** Builds the bundle if it is missing; returns its path, or undefined when esbuild is unavailable. */
+/** Builds the bundle if it is missing or stale; returns its path, or undefined when esbuild is unavailable. */
 async function ensureBundle() {
-  const file = join(OUT_DIR, `cli-${sourceHash()}.mjs`);
-  if (existsSync(file)) return file;
+  const current = currentBundle();
+  if (current) return current;
   let esbuild;
   try {
     esbuild = await import("esbuild");
@@ -79,17 +84,18 @@ async function ensureBundle() {
     return undefined;
   }
   mkdirSync(OUT_DIR, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = join(OUT_DIR, `cli.${process.pid}.tmp`);
+  let result;
   try {
-    await esbuild.build({
+    result = await esbuild.build({
       entryPoints: [join(GENERATOR, "cli.ts")],
       outfile: tmp,
       bundle: true,
+      metafile: true,
       platform: "node",
       format: "esm",
       target: `node${process.versions.node.split(".")[0]}`,
       packages: "external",
-      splitting: false,
       logLevel: "silent",
       plugins: [keepModuleLocation],
     });
@@ -97,7 +103,16 @@ async function ensureBundle() {
     rmSync(tmp, { force: true });
     return undefined;
   }
+  // Every file esbuild read (generator/ and whatever it imports from runtime/), relative to ROOT.
+  const inputs = Object.keys(result.metafile.inputs)
+    .map((p) => relative(ROOT, resolve(process.cwd(), p)))
+    .sort();
+  const hash = sourceHash(inputs);
+  const file = join(OUT_DIR, `cli-${hash}.mjs`);
   renameSync(tmp, file);
+  const recordTmp = `${RECORD}.${process.pid}.tmp`;
+  writeFileSync(recordTmp, JSON.stringify({ inputs, hash }));
+  renameSync(recordTmp, RECORD);
   // Bundles of older sources are removed (after a minute, in case a concurrent run uses one).
   for (const old of readdirSync(OUT_DIR)) {
     const p = join(OUT_DIR, old);
