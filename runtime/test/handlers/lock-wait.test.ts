@@ -68,10 +68,10 @@ describe("defect 4: a lock held by another process", () => {
     }
     const elapsed = performance.now() - started;
     expect(results.every((r) => r.deadLettered === 1 && r.stored === 0)).toBe(true);
-    // Three bounded waits of 300 ms, not three frozen 5 s waits.
-    expect(elapsed).toBeLessThan(3 * 300 + 1500);
-    // The loop kept turning: no synchronous wait longer than a scheduler hiccup.
-    expect(maxGap).toBeLessThan(250);
+    // Three bounded waits of 300 ms, not three frozen 5 s waits (bounds tolerate a loaded machine).
+    expect(elapsed).toBeLessThan(6000);
+    // The loop kept turning: no synchronous wait anywhere near the old 5 s busy_timeout.
+    expect(maxGap).toBeLessThan(1000);
     const keys = await rig.ports.dlq.list("dlq/");
     const entries = await Promise.all(keys.map((k) => rig!.ports.dlq.get(k)));
     expect(entries.map((e) => [e!.reasonCode, e!.signal, e!.downstream])).toEqual(
