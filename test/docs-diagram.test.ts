@@ -10,7 +10,7 @@ import {
   renderParticipants,
   renderPhase,
 } from "../generator/emit/docs/diagram.js";
-import { pumlAlias } from "../generator/emit/docs/plantuml-text.js";
+import { participantKeyword, pumlAlias } from "../generator/emit/docs/plantuml-text.js";
 import { DOCS_README_PATH } from "../generator/emit/docs/readme.js";
 import { loadTemplates } from "../generator/emit/templates.js";
 import type { FailureModeModel, Model, PhaseModel } from "../generator/model/types.js";
@@ -53,7 +53,7 @@ function failureMode(over: Partial<FailureModeModel>): FailureModeModel {
     causes: [],
     detection: {
       description: "AWS IoT Core CONNACK with 0x97 (Quota Exceeded)",
-      signal: { kind: "reason-code", packet: "CONNACK", code: "0x97" },
+      signal: { name: "quota-exceeded", code: "0x97" },
       alarm,
     },
     mitigation: { description: "Connection pooling, stagger reconnects", policy: {}, uses: [] },
@@ -77,12 +77,12 @@ const phase: PhaseModel = {
 };
 
 describe("docs emitter: exact PlantUML pieces from a tiny model", () => {
-  it("declares each participant with the keyword of its kind and a safe alias", () => {
+  it("declares each participant with the shape of its component kind and a safe alias", () => {
     const out = renderParticipants(templates(), [
-      { id: "ecu", name: "ECU", kind: "actor" },
-      { id: "mqtt-client", name: "MQTT Client", kind: "participant" },
-      { id: "dynamodb", name: "DynamoDB", kind: "database" },
-      { id: "dlq", name: "S3 DLQ", kind: "queue" },
+      { id: "ecu", name: "ECU", kind: "vehicle" },
+      { id: "mqtt-client", name: "MQTT Client", kind: "vehicle-client" },
+      { id: "dynamodb", name: "DynamoDB", kind: "key-value-store" },
+      { id: "dlq", name: "S3 DLQ", kind: "object-store" },
     ]);
     expect(out).toBe(
       [
@@ -94,9 +94,9 @@ describe("docs emitter: exact PlantUML pieces from a tiny model", () => {
     );
   });
 
-  it("rejects a participant kind PlantUML has no keyword for", () => {
-    expect(() => renderParticipants(templates(), [{ id: "x", name: "X", kind: "robot" }])).toThrow(
-      /robot/,
+  it("draws a kind outside the vocabulary (refused in the model stage) as a plain participant", () => {
+    expect(renderParticipants(templates(), [{ id: "x", name: "X", kind: "robot" }])).toBe(
+      'participant "X" as x',
     );
   });
 
@@ -104,7 +104,7 @@ describe("docs emitter: exact PlantUML pieces from a tiny model", () => {
     expect(renderFailureBranch(templates(), failureMode({}), true)).toBe(
       [
         "alt FM-99 Rate Limit Exceeded [MEDIUM]",
-        "  iot_core -[#red]> iot_core : CONNACK 0x97",
+        "  iot_core -[#red]> iot_core : quota-exceeded (0x97)",
         "  iot_core -[#green]> iot_core : automated recovery: Connection pooling, stagger reconnects",
         "  note over iot_core #FFF5CC",
         "    **FM-99 Rate Limit Exceeded**",
@@ -128,7 +128,7 @@ describe("docs emitter: exact PlantUML pieces from a tiny model", () => {
       detection: {
         ...failureMode({}).detection,
         description: "Expiry // monitor",
-        signal: { kind: "tls-error", code: "CERT_HAS_EXPIRED" },
+        signal: { name: "certificate-expired", code: "CERT_HAS_EXPIRED" },
       },
       mitigation: { description: "Auto-renewal", policy: {}, uses: [] },
       recovery: { mode: "manual", description: "Renew via SMS" },
@@ -143,7 +143,7 @@ describe("docs emitter: exact PlantUML pieces from a tiny model", () => {
         "end note",
         "mqtt_client -> iot_core : CONNECT [connect]",
         "alt FM-99 Rate Limit Exceeded [MEDIUM]",
-        "  iot_core -[#red]> iot_core : CONNACK 0x97",
+        "  iot_core -[#red]> iot_core : quota-exceeded (0x97)",
         "  iot_core -[#green]> iot_core : automated recovery: Connection pooling, stagger reconnects",
         "  note over iot_core #FFF5CC",
         "    **FM-99 Rate Limit Exceeded**",
@@ -154,7 +154,7 @@ describe("docs emitter: exact PlantUML pieces from a tiny model", () => {
         "    MTTR: 1m",
         "  end note",
         "else FM-98 Certificate Expired [HIGH]",
-        "  mqtt_client -[#red]> mqtt_client : tls-error CERT_HAS_EXPIRED",
+        "  mqtt_client -[#red]> mqtt_client : certificate-expired (CERT_HAS_EXPIRED)",
         "  mqtt_client -[#orange]> mqtt_client : manual recovery: Auto-renewal",
         "  note over mqtt_client #FFE0CC",
         "    **FM-98 Certificate Expired**",
@@ -198,7 +198,7 @@ describe("docs emitter: the generated diagram and README", () => {
     expect(model.participants.length).toBe(11);
     for (const p of model.participants) {
       const decl = diagram.split("\n").filter((l) => l.endsWith(` as ${pumlAlias(p.id)}`));
-      expect(decl).toEqual([`${p.kind} "${p.name}" as ${pumlAlias(p.id)}`]);
+      expect(decl).toEqual([`${participantKeyword(p.kind)} "${p.name}" as ${pumlAlias(p.id)}`]);
     }
   });
 
