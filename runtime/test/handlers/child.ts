@@ -1,6 +1,7 @@
 /** Spawning and killing the handler process of `crash-child.ts`. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -14,11 +15,13 @@ let bundled: Promise<string> | undefined;
  */
 export function bundleHandlerProcess(): Promise<string> {
   bundled ??= (async () => {
-    // Inside the repository (node_modules/.cache, ignored by git) so the bundle's bare
-    // imports of the native addons resolve from the repository's node_modules.
-    const cache = fileURLToPath(new URL("../../../node_modules/.cache/", import.meta.url));
-    mkdirSync(cache, { recursive: true });
-    const dir = mkdtempSync(join(cache, "handler-child-"));
+    // A temp directory with a node_modules link to the repository's, so the bundle's bare
+    // imports of the native addons resolve.
+    const dir = mkdtempSync(join(tmpdir(), "handler-child-"));
+    symlinkSync(
+      fileURLToPath(new URL("../../../node_modules", import.meta.url)),
+      join(dir, "node_modules"),
+    );
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     const outfile = join(dir, "crash-child.js");
     await build({
