@@ -230,6 +230,7 @@ describe("packages installed from their tarballs into a fresh project", () => {
       process.execPath,
       [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
       project,
+      300_000,
     );
-  }, 180_000);
+  }, 330_000);
 });

@@ -47,7 +47,9 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
   const cdkJson = {
     app: "npx tsx --conditions=v2c-source bin/app.ts",
     watch: { include: ["bin/**", "src/**"] },
-    context: { "@aws-cdk/core:enableStackNameDuplicates": false },
+    // Offline by default: no notices fetch, no CLI telemetry.
+    notices: false,
+    context: { "cli-telemetry": false },
   };
   const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test", "bin"] };
   const t = loadTemplates(templatesRoot, "infra");
