@@ -67,6 +67,16 @@ describe("local pipeline end to end (Mosquitto + rules engine + generated handle
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The local adapters' table of the first key-value store (`records_<participant>`). */
+  const kvTable = () =>
+    (
+      pipeline.handlers.ports.db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'records%' ORDER BY name",
+        )
+        .get() as { name: string }
+    ).name;
+
   const settle = async (received: number) => {
     const end = Date.now() + 10_000;
     while (pipeline.engine.stats.received < received) {
@@ -98,7 +108,7 @@ describe("local pipeline end to end (Mosquitto + rules engine + generated handle
     await settle(22);
 
     const stored = pipeline.handlers.ports.db
-      .prepare("SELECT COUNT(*) AS n FROM records")
+      .prepare(`SELECT COUNT(*) AS n FROM ${kvTable()}`)
       .get() as { n: number };
     expect(stored.n).toBe(20);
     const m = pipeline.handlers.ports.metrics;
@@ -118,7 +128,7 @@ describe("local pipeline end to end (Mosquitto + rules engine + generated handle
       clock: () => (now += 1000),
       server: "production-us-east-1",
       vehicleId: vin,
-      region: "us-east-1",
+      topicParams: { region: "us-east-1" },
       url: broker.url,
       queuePath: join(dir, "vehicle-queue.sqlite"),
       timeouts: { connectMs: 5000, subscribeMs: 5000, endMs: 1000 },
@@ -145,7 +155,9 @@ describe("local pipeline end to end (Mosquitto + rules engine + generated handle
       expect(single.status).toBe("acked");
       await settle(before + published.length + 1);
       const rows = pipeline.handlers.ports.db
-        .prepare("SELECT COUNT(*) AS n FROM records WHERE json_extract(data, '$.vehicleId') = ?")
+        .prepare(
+          `SELECT COUNT(*) AS n FROM ${kvTable()} WHERE json_extract(data, '$.vehicleId') = ?`,
+        )
         .get(vin) as { n: number };
       expect(rows.n).toBe(size + 1);
       expect(await pipeline.handlers.ports.dlq.list(`dlq/`)).toHaveLength(1); // only the corrupt payload of the first test
