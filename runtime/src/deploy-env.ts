@@ -35,3 +35,6 @@ export const DEDUP_PARTITION_KEY = "pk";
  * `requestPayload` is the original event), which it may drain and replay.
  */
 export const ON_FAILURE_QUEUES_ENV = "V2C_ON_FAILURE_QUEUES";
+
+/** TTL attribute of a dedup table (the dedup store's; re-exported for the infrastructure). */
+export { DEDUP_TTL_ATTRIBUTE } from "./cloud/dynamodb-dedup-store.js";

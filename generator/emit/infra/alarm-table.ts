@@ -37,7 +37,7 @@ function thresholds(alarm: AlarmModel) {
   };
 }
 
-/** Alarm name of a failure mode, e.g. `FM-08-dynamodb-throttling`. */
+/** Alarm name of a failure mode: `<FM id>-<slug of its name>`. */
 export function failureModeAlarmName(fm: { readonly id: string; readonly slug: string }): string {
   return `${fm.id}-${fm.slug}`;
 }

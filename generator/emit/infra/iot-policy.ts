@@ -6,7 +6,7 @@ export const THING_NAME_VARIABLE = "${iot:Connection.Thing.ThingName}";
 /** Topic patterns (without the `topic/` / `topicfilter/` ARN prefix) a vehicle may use. */
 export interface IotPolicyView {
   readonly thingNameVariable: string;
-  /** The channel parameter the client id (= thing name) is built from, e.g. `vehicle_id`. */
+  /** The channel parameter the client id (= thing name) is built from (the `{param}` of the client id template). */
   readonly vehicleParameter: string;
   /** iot:Publish, on the channels of send operations. */
   readonly publishTopics: readonly string[];

@@ -37,7 +37,7 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
     [`${CDK}/aws-timestream`, "CfnDatabase"],
     [`${CDK}/aws-timestream`, "CfnTable"],
     ["constructs", "Construct"],
-    [`${RUNTIME}/cloud/dynamodb-dedup-store`, "DEDUP_TTL_ATTRIBUTE"],
+    [`${RUNTIME}/deploy-env`, "DEDUP_TTL_ATTRIBUTE"],
     ["./environment.js", "DEDUP_PARTITION_KEY"],
     ["./environment.js", "RECORDS_PARTITION_KEY"],
     ["./spec.js", "stores"],

@@ -19,7 +19,7 @@ export function emitInfraTests(ctx: EmitContext, templatesRoot: string): Generat
   for (const s of ["Match", "Template"]) imports.use("aws-cdk-lib/assertions", s);
   for (const s of ["AlarmSpec", "MetricSpec"]) imports.use(`${RUNTIME}/spec-types`, s, true);
   imports.use("cdk-nag", "AwsSolutionsChecks");
-  imports.use(`${RUNTIME}/cloud/dynamodb-dedup-store`, "DEDUP_TTL_ATTRIBUTE");
+  imports.use(`${RUNTIME}/deploy-env`, "DEDUP_TTL_ATTRIBUTE");
   imports.use(`${RUNTIME}/handlers/event`, "ruleSql");
   for (const s of [
     "alerts",
