@@ -54,6 +54,7 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
   const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test", "bin"] };
   const t = loadTemplates(templatesRoot, "infra");
   const appImports = new ImportCollector();
+  appImports.use("node:path", "resolve");
   appImports.use("aws-cdk-lib", "App");
   appImports.use("aws-cdk-lib", "Validations");
   appImports.use("aws-cdk-lib", "Stack");
