@@ -15,6 +15,8 @@ const VITEST = "vitest";
 type Use = readonly [module: string, symbol: string, typeOnly?: boolean];
 
 const H = (...names: string[]): Use[] => names.map((n) => [HARNESS, n] as const);
+/** Tests that read a session metric get its name from the spec through the harness. */
+const M: Use = [HARNESS, "metricName"];
 const R = (...names: string[]): Use[] => names.map((n) => [RUNTIME_CLIENT, n] as const);
 const RT = (...names: string[]): Use[] => names.map((n) => [RUNTIME_CLIENT, n, true] as const);
 const CFG: Use = ["../src/index.js", "clientConfig"];
@@ -26,6 +28,7 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
   switch (kind) {
     case "reconnect":
       return [
+        M,
         ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer"),
         ...R("ReasonCode", "applyJitter"),
         ...RT("ConnectFailedEvent", "QueueDroppedEvent"),
@@ -34,12 +37,14 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
       ];
     case "puback":
       return [
+        M,
         ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "waitUntil"),
         ...R("ReasonCode", "applyJitter"),
         ...send,
       ];
     case "quota":
       return [
+        M,
         ...H("Cleanups", "makeClient", "ScriptedPeer", "signalCode"),
         ...R("ReasonCode"),
         ...RT("ConnectFailedEvent"),
@@ -47,6 +52,7 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
       ];
     case "size":
       return [
+        M,
         ...H(
           "Cleanups",
           "makeClient",
@@ -63,6 +69,7 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
       ];
     case "unauthorized":
       return [
+        M,
         ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "signalCode"),
         ...R("NotAuthorizedError"),
         ...RT("SecurityEvent"),
@@ -175,6 +182,7 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
   harnessImports.use(RUNTIME_CLIENT, "InMemoryClientMetrics");
   harnessImports.use(SPEC, "ServerId", true);
   harnessImports.use("../src/index.js", "createVehicleClient");
+  harnessImports.use("../src/index.js", "clientConfig");
   harnessImports.use("../src/index.js", "VehicleClient", true);
   harnessImports.use("../src/index.js", "VehicleClientConfig", true);
   harnessImports.use("../src/index.js", send.snapshotType, true);

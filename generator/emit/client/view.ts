@@ -21,6 +21,20 @@ export interface RowView {
   readonly name: string;
 }
 
+/** The metric roles the runtime session counts (its `MetricName` values). */
+const SESSION_ROLES = new Set([
+  "connection-success",
+  "connection-failure",
+  "disconnect",
+  "publish-acked",
+  "publish-resent",
+  "publish-queued",
+  "publish-sent",
+  "publish-dropped",
+  "publish-rejected",
+  "queue-dropped",
+]);
+
 /** A row's labels, or the default's when the FMEA has no such row. */
 function row(fm: FailureModeModel | undefined): RowView {
   return fm
@@ -70,6 +84,14 @@ export function clientView(model: Model) {
       .filter((c) => usedChannels.has(c.id))
       .map((c) => ({ id: c.id, topic: `${camel(c.id)}Topic` })),
     localQueue: model.platform.localQueue,
+    /** Metric role -> the spec's metric name, for the roles the session counts. */
+    metricNames: literal(
+      Object.fromEntries(
+        model.metrics
+          .filter((m) => m.role && SESSION_ROLES.has(m.role))
+          .map((m) => [m.role!, m.name]),
+      ),
+    ),
     maxClockSkewMs: model.platform.maxClockSkewMs,
     rows: {
       reconnect: {

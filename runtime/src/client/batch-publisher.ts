@@ -42,7 +42,7 @@ export interface PublishedBatch {
 
 /**
  * Publishes record batches (Phase 2B): builds them within the policy limits, and when the
- * broker still answers 0x95 (FM-13) splits the batch in halves and sends each half, down to
+ * broker still answers 0x95 splits the batch in halves and sends each half, down to
  * single records. A batch refused with 0x95 while being flushed from the queue is decoded
  * and re-sent in halves too.
  */

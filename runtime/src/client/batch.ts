@@ -52,7 +52,7 @@ export function splitInHalves<T>(items: readonly T[]): [T[], T[]] {
 
 /**
  * Encodes and compresses one batch at the policy's zstd level, then proves the bytes are
- * good before they leave the vehicle: decompress, decode, recompute the checksum (FM-22).
+ * good before they leave the vehicle: decompress, decode, recompute the checksum.
  * A corrupting codec or compressor surfaces here as `PayloadCorruptionError`, not in the cloud.
  */
 export async function encodeBatch(

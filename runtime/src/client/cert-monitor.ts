@@ -23,7 +23,7 @@ export function certificateNotAfter(pem: string | Buffer): Date {
 }
 
 /**
- * Watches the client certificate's expiry (FM-01 detection): `check` emits
+ * Watches the client certificate's expiry (detection): `check` emits
  * `certificateExpiring` when notAfter is within the warning window or past, so renewal can
  * start over the fallback channel before the broker starts refusing the handshake.
  */

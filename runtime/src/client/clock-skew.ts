@@ -17,7 +17,7 @@ export interface ClockSkewSample {
 
 /**
  * Compares the vehicle clock with a trusted reference time (broker, cellular network or an
- * NTP-like source — injected by the caller) (FM-21). Record timestamps come from this clock,
+ * NTP-like source — injected by the caller). Record timestamps come from this clock,
  * so a large offset corrupts dedup windows and time-series ordering downstream.
  */
 export class ClockSkewDetector {

@@ -150,7 +150,7 @@ export class ConnectionRefusedError extends V2cClientError {
   }
 }
 
-/** The batch failed its checksum round trip before sending (payload corruption, FM-22). */
+/** The batch failed its checksum round trip before sending (payload corruption, ). */
 export class PayloadCorruptionError extends V2cClientError {
   constructor(
     readonly expected: number,

@@ -9,19 +9,31 @@ export interface ClientMetrics {
   counter(name: string, labels?: MetricLabels, value?: number): void;
 }
 
-/** Metric names used by the session (names, not numbers, so they live here). */
+/**
+ * The metric roles the session counts (vocabulary, README "Metric roles"). A counter is emitted
+ * under the name the spec's metrics file gives the role (`metricNames`), else under the role.
+ */
 export const MetricName = {
-  connectionSuccess: "mqtt.connection.success",
-  connectionFailure: "mqtt.connection.failure",
-  disconnect: "mqtt.disconnect",
-  publishAcked: "mqtt.publish.acked",
-  publishResent: "mqtt.publish.resent",
-  publishQueued: "mqtt.publish.queued",
-  publishSent: "mqtt.publish.sent",
-  publishDropped: "mqtt.publish.dropped",
-  publishRejected: "mqtt.publish.rejected",
-  queueDropped: "mqtt.queue.dropped",
+  connectionSuccess: "connection-success",
+  connectionFailure: "connection-failure",
+  disconnect: "disconnect",
+  publishAcked: "publish-acked",
+  publishResent: "publish-resent",
+  publishQueued: "publish-queued",
+  publishSent: "publish-sent",
+  publishDropped: "publish-dropped",
+  publishRejected: "publish-rejected",
+  queueDropped: "queue-dropped",
 } as const;
+
+/** Counts under the spec's metric names: `names` maps a role to the name its metric has. */
+export function namedMetrics(
+  metrics: ClientMetrics,
+  names: Readonly<Record<string, string>> | undefined,
+): ClientMetrics {
+  if (!names) return metrics;
+  return { counter: (name, labels, value) => metrics.counter(names[name] ?? name, labels, value) };
+}
 
 /** Formats a reason code the way labels carry it: `0x97`. */
 export function reasonLabel(code: number | undefined): string {

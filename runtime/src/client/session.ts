@@ -23,7 +23,13 @@ import {
   V2cClientError,
 } from "./errors.js";
 import { ClientEvents, type ConnectedEvent, type DisconnectedEvent } from "./events.js";
-import { MetricName, noopMetrics, reasonLabel, type ClientMetrics } from "./metrics.js";
+import {
+  MetricName,
+  namedMetrics,
+  noopMetrics,
+  reasonLabel,
+  type ClientMetrics,
+} from "./metrics.js";
 import { effectivePacketLimit, publishPacketSize } from "./packet-size.js";
 import type { PersistentQueue, QueueEntry } from "./persistent-queue.js";
 import { TopicAliasManager } from "./topic-alias.js";
@@ -42,7 +48,7 @@ export interface SessionTlsOptions {
 export interface SessionTimeouts {
   /** TCP + TLS + CONNACK. */
   readonly connectMs: number;
-  /** Wait for one PUBACK before a DUP resend (FM-06). */
+  /** Wait for one PUBACK before a DUP resend. */
   readonly pubackMs: number;
   readonly subscribeMs: number;
   /** Graceful DISCONNECT on close before the socket is destroyed. */
@@ -63,11 +69,11 @@ export interface VehicleSessionOptions {
   /** The spec's maximum PUBLISH packet size; the broker's CONNACK limit applies if lower. */
   readonly maxPacketBytes: number;
   readonly timeouts: SessionTimeouts;
-  /** Reconnect schedule (FM-02); after it is used up the last delay repeats. */
+  /** Reconnect schedule; after it is used up the last delay repeats. */
   readonly reconnect: RetryPolicy;
-  /** DUP resend schedule after a PUBACK timeout (FM-06); then the message goes to the queue. */
+  /** DUP resend schedule after a PUBACK timeout; then the message goes to the queue. */
   readonly publishRetry: RetryPolicy;
-  /** Wait after CONNACK 0x97 (FM-03) before the next attempt. */
+  /** Wait after CONNACK 0x97 before the next attempt. */
   readonly quotaWindowMs: number;
   /** The vehicle's flash queue; messages wait here while offline. */
   readonly queue: PersistentQueue;
@@ -75,6 +81,8 @@ export interface VehicleSessionOptions {
   readonly flushWindow?: number;
   readonly events?: ClientEvents;
   readonly metrics?: ClientMetrics;
+  /** Metric role -> the spec's metric name (from its metrics file); roles without one keep the role. */
+  readonly metricNames?: Readonly<Record<string, string>>;
   readonly random?: RandomSource;
 }
 
@@ -208,7 +216,7 @@ export class VehicleSession {
 
   constructor(private readonly options: VehicleSessionOptions) {
     this.events = options.events ?? new ClientEvents();
-    this.metrics = options.metrics ?? noopMetrics;
+    this.metrics = namedMetrics(options.metrics ?? noopMetrics, options.metricNames);
     this.random = options.random ?? Math.random;
     this.queue = options.queue;
   }

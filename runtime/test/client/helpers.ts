@@ -29,6 +29,17 @@ export const FAST_PUBLISH_RETRY: RetryPolicy = {
   delaysMs: [25, 50, 100],
   jitter: "none",
 };
+/** The seed's names of the session's metric roles (test data: generated clients take them from the spec). */
+export const TEST_METRIC_NAMES = {
+  "connection-success": "mqtt.connection.success",
+  "connection-failure": "mqtt.connection.failure",
+  disconnect: "mqtt.disconnect",
+  "publish-acked": "mqtt.publish.acked",
+  "publish-resent": "mqtt.publish.resent",
+  "publish-queued": "mqtt.publish.queued",
+  "publish-rejected": "mqtt.publish.rejected",
+  "queue-dropped": "mqtt.queue.dropped",
+} as const;
 export const QUEUE_POLICY: LocalQueuePolicy = { maxMessages: 1000, overflow: "drop-oldest" };
 
 /** A temp dir for queue files, removed by `cleanup`. */
@@ -72,6 +83,7 @@ export function makeSession(
     queue,
     events,
     metrics,
+    metricNames: TEST_METRIC_NAMES,
     ...overrides,
   });
   return {
