@@ -45,36 +45,52 @@ const ALLOWED: Record<string, string> = {
   sequence: "English",
 };
 
+/** The value at `path` of a parsed YAML tree (undefined when absent). */
+function at(tree: unknown, ...path: string[]): unknown {
+  let node = tree;
+  for (const key of path)
+    node = node && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined;
+  return node;
+}
+
+/** The entries of a mapping (none when not a mapping). */
+const entries = (v: unknown): [string, unknown][] =>
+  v && typeof v === "object" && !Array.isArray(v) ? Object.entries(v) : [];
+
+/** The items of a sequence (none when not a sequence). */
+const items = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+const yaml = (rel: string): unknown => jsYaml.load(readFileSync(join(ROOT, rel), "utf8"));
+
 /** The seed's instance names: ids, names, fields, metrics, regions, handler names. */
 function seedNames(): Set<string> {
   const names = new Set<string>();
   const add = (v: unknown) => {
     if (typeof v === "string" && v.length >= 3) names.add(v);
   };
-  const a = jsYaml.load(readFileSync(join(ROOT, "asyncapi.yaml"), "utf8")) as Record<string, any>;
-  for (const [id, s] of Object.entries<any>(a.servers ?? {})) {
+  const a = yaml("asyncapi.yaml");
+  for (const [id, s] of entries(at(a, "servers"))) {
     add(id);
-    add(s["x-region"]);
-    add(s["x-failover-to"]);
+    add(at(s, "x-region"));
+    add(at(s, "x-failover-to"));
   }
-  for (const [id, c] of Object.entries<any>(a.channels ?? {})) {
+  for (const [id, c] of entries(at(a, "channels"))) {
     add(id);
-    for (const p of Object.keys(c.parameters ?? {})) add(p);
-    for (const m of Object.keys(c.messages ?? {})) add(m);
+    for (const [p] of entries(at(c, "parameters"))) add(p);
+    for (const [m] of entries(at(c, "messages"))) add(m);
   }
-  for (const [id, op] of Object.entries<any>(a.operations ?? {})) {
+  for (const [id, op] of entries(at(a, "operations"))) {
     add(id);
-    add(op["x-handler"]?.name);
+    add(at(op, "x-handler", "name"));
   }
-  for (const [id, p] of Object.entries<any>(a.components?.parameters ?? {})) {
+  for (const [id, p] of entries(at(a, "components", "parameters"))) {
     add(id);
-    for (const e of p.enum ?? []) add(e);
+    for (const e of items(at(p, "enum"))) add(e);
   }
-  for (const id of Object.keys(a.components?.messages ?? {})) add(id);
-  const v2c = a["x-v2c"] ?? {};
-  for (const p of v2c.participants ?? []) add(p.id);
-  for (const p of v2c.phases ?? []) add(p.id);
-  add(v2c.replay?.name);
+  for (const [id] of entries(at(a, "components", "messages"))) add(id);
+  for (const p of items(at(a, "x-v2c", "participants"))) add(at(p, "id"));
+  for (const p of items(at(a, "x-v2c", "phases"))) add(at(p, "id"));
+  add(at(a, "x-v2c", "replay", "name"));
   // proto/v2c/options/ holds the toolchain's own option protos (vocabulary), not the seed's.
   for (const file of listFiles(join(ROOT, "proto")).filter(
     (f) => f.endsWith(".proto") && !/[/\\]options[/\\]|[/\\]buf[/\\]/.test(f),
@@ -85,22 +101,21 @@ function seedNames(): Set<string> {
       add(m[1]);
     for (const m of text.matchAll(/^package\s+([\w.]+)/gm)) add(m[1]);
   }
-  const fm = jsYaml.load(readFileSync(join(ROOT, "fmea/failure-modes.yaml"), "utf8")) as any;
-  for (const r of fm["failure-modes"]) {
-    add(r.id);
-    add(r.mitigation?.policy?.dlq?.reason);
+  for (const r of items(at(yaml("fmea/failure-modes.yaml"), "failure-modes"))) {
+    add(at(r, "id"));
+    add(at(r, "mitigation", "policy", "dlq", "reason"));
   }
-  const metrics = jsYaml.load(readFileSync(join(ROOT, "fmea/metrics.yaml"), "utf8")) as any;
-  add(metrics.namespace);
-  for (const m of metrics.metrics) {
-    add(m.name);
-    add(m.namespace?.startsWith("AWS/") ? undefined : m.namespace);
+  const metrics = yaml("fmea/metrics.yaml");
+  add(at(metrics, "namespace"));
+  for (const m of items(at(metrics, "metrics"))) {
+    add(at(m, "name"));
+    const ns = at(m, "namespace");
+    if (typeof ns === "string" && !ns.startsWith("AWS/")) add(ns);
   }
-  const alerts = jsYaml.load(readFileSync(join(ROOT, "fmea/alerts.yaml"), "utf8")) as any;
-  for (const x of alerts.alerts ?? []) add(x.id);
-  for (const x of alerts.audiences ?? []) add(x.id);
-  const runbooks = jsYaml.load(readFileSync(join(ROOT, "fmea/runbooks.yaml"), "utf8")) as any;
-  for (const x of runbooks.runbooks ?? []) add(x.id);
+  const alerts = yaml("fmea/alerts.yaml");
+  for (const x of items(at(alerts, "alerts"))) add(at(x, "id"));
+  for (const x of items(at(alerts, "audiences"))) add(at(x, "id"));
+  for (const x of items(at(yaml("fmea/runbooks.yaml"), "runbooks"))) add(at(x, "id"));
   for (const n of Object.keys(ALLOWED)) names.delete(n);
   return names;
 }
