@@ -111,11 +111,9 @@ export interface RawV2c {
   client?: { "local-queue"?: { "max-messages"?: number; overflow?: "drop-oldest" } };
   platform?: {
     broker?: "aws-iot-core" | "mqtt5";
-    "iot-core"?: {
-      "max-packet-bytes"?: number;
-      "max-keep-alive"?: string;
-      "connections-per-second"?: number;
-    };
+    "max-packet-bytes"?: number;
+    "max-keep-alive"?: string;
+    "connections-per-second"?: number;
     lambda?: { "account-concurrency"?: number; runtime?: string; "log-retention"?: string };
     dlq?: { retention?: string };
   };

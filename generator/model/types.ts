@@ -49,9 +49,9 @@ export type ConstraintKind =
 
 /** A field's protovalidate rules (see field-rules.ts for the rest of the compiled rules). */
 export interface FieldConstraintModel extends FieldRulesModel {
-  /** Dotted path of ts-proto property names, e.g. `powertrain.speedKph`. */
+  /** Dotted path of ts-proto property names, e.g. `engine.rpmValue`. */
   readonly path: string;
-  /** Dotted path of proto field names, e.g. `powertrain.speed_kph` (reported in reasons). */
+  /** Dotted path of proto field names, e.g. `engine.rpm_value` (reported in reasons). */
   readonly protoPath: string;
   readonly kind: ConstraintKind;
   readonly repeated: boolean;
@@ -106,9 +106,9 @@ export interface MessageModel {
   readonly title: string;
   readonly contentType: string;
   readonly compression?: "zstd";
-  /** e.g. `proto/v2c/telemetry/v1/telemetry.proto` */
+  /** The proto file, relative to the spec root (e.g. `proto/<package path>/<file>.proto`). */
   readonly protoFile: string;
-  /** Fully-qualified proto name, e.g. `v2c.telemetry.v1.VehicleTelemetry`. */
+  /** Fully-qualified proto name (`<package>.<Message>`). */
   readonly protoName: string;
   /** The ts-proto type name and the module that exports it (relative to the package's src/). */
   readonly tsName: string;

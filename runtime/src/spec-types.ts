@@ -62,7 +62,8 @@ export interface FailureModeSpec {
   readonly causes: readonly string[];
   readonly detection: {
     readonly description: string;
-    readonly signal: { readonly kind: string; readonly packet?: string; readonly code: string };
+    /** A vocabulary signal (README "Vocabulary") and the platform's code for it. */
+    readonly signal: { readonly name: string; readonly code: string };
     readonly alarm: AlarmSpec;
   };
   readonly mitigation: {
@@ -83,6 +84,8 @@ export interface MetricSpec {
   readonly kind: "counter" | "gauge" | "timer" | "ratio";
   readonly unit: "Count" | "Milliseconds" | "Bytes" | "Percent";
   readonly source: string;
+  /** The metric role (README "Vocabulary") the generated code emits this metric for. */
+  readonly role?: string;
   readonly namespace: string;
   readonly cloudwatchName: string;
   readonly dimensions: readonly string[];

@@ -11,7 +11,7 @@ export const BUNDLED_ASYNCAPI_PATH = "docs/asyncapi.bundled.yaml";
 /** The AsyncAPI schema format of an inline proto3 payload (what @asyncapi/protobuf-schema-parser reads). */
 export const PROTOBUF_SCHEMA_FORMAT = "application/vnd.google.protobuf;version=3";
 
-/** The name of the message a fully-qualified proto name denotes: `a.b.VehicleTelemetry` -> `VehicleTelemetry`. */
+/** The name of the message a fully-qualified proto name denotes: `a.b.Order` -> `Order`. */
 function localName(protoName: string): string {
   return protoName.slice(protoName.lastIndexOf(".") + 1);
 }
