@@ -96,7 +96,7 @@ describe("local broker: the config generated from the spec (mTLS, identity, ACL)
   it("a vehicle publishes on its own topic", async () => {
     const a = await connect(A, A);
     const ack = await a.publishAsync(topicOf(sendAddress, A), Buffer.from("x"), { qos: 1 });
-    expect(ack?.reasonCode ?? 0).toBeLessThan(0x80);
+    expect((ack as { reasonCode?: number } | undefined)?.reasonCode ?? 0).toBeLessThan(0x80);
   });
 
   /** Mosquitto 2.0.11 answers a denied SUBSCRIBE by closing the connection (or SUBACK 0x87). */
