@@ -30,6 +30,7 @@ export const ENTRY_POINTS = {
     "handlers/reasons",
     "handlers/replay",
     "portable-zstd",
+    "commander/index",
   ],
   local: [
     "local/broker-config",
