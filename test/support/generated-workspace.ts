@@ -75,16 +75,52 @@ export async function generateWorkspace(
 }
 
 /**
- * A vitest config for generated tests: the repository's own config (its resolve conditions,
- * e.g. the source export condition, env, pool and timeouts) with another `include`.
+ * A vitest config for generated tests. Generated packages export their TypeScript sources under
+ * the `v2c-source` condition; this config resolves every scoped bare import *from the importing
+ * file's folder upwards* (so a workspace's own `@v2c/spec` wins over the repository's) to that
+ * target, and leaves every other import to vite. (The repository's own vitest.config.ts resolves
+ * `@v2c/*` from the repository root, which would load the repository's generated packages.)
  */
 function vitestConfig(include: string): string {
-  const base = JSON.stringify(join(REPO, "vitest.config.ts"));
-  return (
-    `import base from ${base};\n` +
-    `export default { ...base, test: { ...base.test, include: [${JSON.stringify(include)}], ` +
-    `exclude: ["**/node_modules/**"] } };\n`
-  );
+  return `import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+const CONDITION = "v2c-source";
+function sources() {
+  return {
+    name: "workspace-sources",
+    enforce: "pre",
+    resolveId(id, importer) {
+      const m = /^(@[^/]+\\/[^/]+)(\\/.*)?$/.exec(id);
+      if (!m || !importer) return null;
+      for (let dir = dirname(importer); ; dir = dirname(dir)) {
+        const pkg = join(dir, "node_modules", m[1]);
+        if (existsSync(join(pkg, "package.json"))) {
+          const real = realpathSync(pkg);
+          const exports = JSON.parse(readFileSync(join(real, "package.json"), "utf8")).exports ?? {};
+          let entry = exports["." + (m[2] ?? "")];
+          let star;
+          if (entry === undefined && m[2] && exports["./*"]) { entry = exports["./*"]; star = m[2].slice(1); }
+          const target = entry && typeof entry === "object" ? entry[CONDITION] : undefined;
+          if (!target) return null;
+          return join(real, star === undefined ? target : target.replace("*", star));
+        }
+        if (dirname(dir) === dir) return null;
+      }
+    },
+  };
+}
+export default {
+  plugins: [sources()],
+  test: {
+    include: [${JSON.stringify(include)}],
+    exclude: ["**/node_modules/**"],
+    pool: "forks",
+    testTimeout: 30000,
+    hookTimeout: 60000,
+    env: { SCARF_ANALYTICS: "false", NODE_OPTIONS: "--conditions=" + CONDITION },
+  },
+};
+`;
 }
 
 /** Output of a child process; `code` -1 when it was killed by the timeout. */
