@@ -31,3 +31,6 @@ fi
 npm ci --no-audit --no-fund
 # CI checks generated/ against the commit before anything regenerates it.
 [ "${1:-}" = "--no-generate" ] || npm run generate
+# The packages as users install them: runtime + generated/* compiled to dist/ (ESM + .d.ts,
+# gitignored); the consumer test packs these.
+npm run build

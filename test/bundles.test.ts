@@ -41,12 +41,16 @@ const bucketName = (logicalId: string) =>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "v2c-bundles-"));
   const outdir = join(dir, "cdk.out");
-  const synth = spawnSync(join(REPO, "node_modules/.bin/tsx"), ["--conditions=v2c-source", "generated/infra/bin/app.ts"], {
-    cwd: REPO,
-    env: { ...process.env, CDK_OUTDIR: outdir, V2C_STAGE: "bundles" },
-    encoding: "utf8",
-    timeout: SYNTH_TIMEOUT_MS,
-  });
+  const synth = spawnSync(
+    join(REPO, "node_modules/.bin/tsx"),
+    ["--conditions=v2c-source", "generated/infra/bin/app.ts"],
+    {
+      cwd: REPO,
+      env: { ...process.env, CDK_OUTDIR: outdir, V2C_STAGE: "bundles" },
+      encoding: "utf8",
+      timeout: SYNTH_TIMEOUT_MS,
+    },
+  );
   if (synth.status !== 0)
     throw new Error(`synth failed (${synth.status}):\n${synth.stderr}\n${synth.stdout}`);
   // The Lambda runtime provides the AWS SDK v3 the bundles leave external.

@@ -50,7 +50,7 @@ function row(over: Partial<FailureModeModel>): FailureModeModel {
   return {
     id: "FM-99",
     name: "Something",
-    detection: { signal: { kind: "tls-error", code: "CERT_HAS_EXPIRED" } },
+    detection: { signal: { name: "certificate-expired", code: "CERT_HAS_EXPIRED" } },
     mitigation: { description: "Do it", policy: {}, uses: [] },
     ...over,
   } as unknown as FailureModeModel;
@@ -107,7 +107,7 @@ describe("ecu-client emitter pieces", () => {
         row({
           mitigation: stop,
           detection: {
-            signal: { kind: "tls-error", code: "CERT_REVOKED" },
+            signal: { name: "certificate-revoked", code: "CERT_REVOKED" },
           } as FailureModeModel["detection"],
         }),
         rows,

@@ -18,22 +18,22 @@ export type ClientTestPlan =
   | { readonly kind: ClientTestKind; readonly credential?: "expired" | "revoked" }
   | { readonly kind: "todo"; readonly reason: string };
 
-/** TLS codes of the detection signal that the test PKI can produce. */
+/** Credential signals (vocabulary names) that the test PKI can produce. */
 const CREDENTIAL_SIGNALS: Readonly<Record<string, "expired" | "revoked">> = {
-  CERT_HAS_EXPIRED: "expired",
-  CERT_REVOKED: "revoked",
+  "certificate-expired": "expired",
+  "certificate-revoked": "revoked",
 };
 
 /** Picks the test of a row from the shape of its mitigation policy and detection signal. */
 export function clientTestPlan(fm: FailureModeModel, rows: ClientPolicyRows): ClientTestPlan {
   const policy = fm.mitigation.policy;
   if (policy.stopRetrying === "credential") {
-    const credential = CREDENTIAL_SIGNALS[fm.detection.signal.code];
+    const credential = CREDENTIAL_SIGNALS[fm.detection.signal.name];
     return credential
       ? { kind: "credential", credential }
       : {
           kind: "todo",
-          reason: `the test PKI cannot produce the TLS signal ${fm.detection.signal.code}`,
+          reason: `the test PKI cannot produce the signal ${fm.detection.signal.name}`,
         };
   }
   if (policy.stopRetrying === "security") return { kind: "unauthorized" };
