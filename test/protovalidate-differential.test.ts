@@ -59,6 +59,10 @@ message All {
     Inner x = 15;
     double z = 16 [(buf.validate.field).double.finite = true];
   }
+  string uid = 17 [(buf.validate.field).string.uuid = true];
+  string tid = 18 [(buf.validate.field).string.tuuid = true];
+  string oid = 19 [(buf.validate.field).string.uuid = true, (buf.validate.field).ignore = IGNORE_IF_ZERO_VALUE];
+  repeated string ids = 20 [(buf.validate.field).repeated.items.string.uuid = true];
 }
 message Inner {
   string id = 1 [(buf.validate.field).string.pattern = "^[a-c]{1,3}$"];
@@ -113,6 +117,7 @@ function validScalar(field: DescField, c: FieldConstraintModel | undefined): fc.
     return fc.constantFrom(...values);
   }
   if (c && field.scalar === 9) {
+    if (c.wellKnown) return uuidArb(c.wellKnown);
     if (c.pattern) return fc.stringMatching(new RegExp(c.pattern));
     return fc.string({ minLength: c.required ? 1 : 0, maxLength: c.maxLength ?? 16 });
   }
@@ -155,6 +160,7 @@ function mutatedScalar(
   const t = field.scalar;
   if (t === 9)
     return fc.oneof(
+      ...(c?.wellKnown ? [uuidMutants(c.wellKnown)] : []),
       fc.constant(""),
       fc.string({ maxLength: 300 }),
       validScalar(field, c).map((s) => `${s as string}x`),
@@ -172,6 +178,32 @@ function mutatedScalar(
   const unsigned = [4, 6, 7, 13].includes(t!);
   const ints = edges.map(Math.trunc).filter((x) => !unsigned || x >= 0);
   return fc.constantFrom(...ints).map((n) => (big ? BigInt(n) : n));
+}
+
+/** UUIDs as protovalidate's `string.uuid` (8-4-4-4-12) / `string.tuuid` (32 digits) take them, hex digits in mixed case. */
+function uuidArb(format: "uuid" | "tuuid"): fc.Arbitrary<string> {
+  const hex = fc
+    .array(fc.constantFrom(..."0123456789abcdefABCDEF"), { minLength: 32, maxLength: 32 })
+    .map((d) => d.join(""));
+  if (format === "tuuid") return hex;
+  return hex.map((h) =>
+    [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-"),
+  );
+}
+
+/** Near-miss UUIDs: the other format, braces, a non-hex digit, a misplaced hyphen, one digit short or long. */
+function uuidMutants(format: "uuid" | "tuuid"): fc.Arbitrary<string> {
+  const other = format === "uuid" ? "tuuid" : "uuid";
+  return fc.oneof(
+    uuidArb(other),
+    uuidArb(format).map((u) => `{${u}}`),
+    uuidArb(format).map((u) => `g${u.slice(1)}`),
+    uuidArb(format).map((u) => u.slice(1)),
+    uuidArb(format).map((u) => `${u}0`),
+    uuidArb(format).map((u) => ` ${u}`),
+    uuidArb("uuid").map((u) => u.replace("-", "").replace(/^(.{7})/, "$1-")),
+    uuidArb(format).map((u) => u.toUpperCase()),
+  );
 }
 
 /** A protobuf-es init object for `desc`; `mutate` mixes edge values into every field. */
@@ -318,5 +350,14 @@ describe("compiled checkers vs @bufbuild/protovalidate (fast-check, seeded)", ()
     );
     // Most rules were seen failing at least once.
     expect(seen.size).toBeGreaterThan(15);
+    for (const r of [
+      "uid string.uuid",
+      "uid string.uuid_empty",
+      "tid string.tuuid",
+      "tid string.tuuid_empty",
+      "oid string.uuid",
+      "ids[] string.uuid",
+    ])
+      expect(seen).toContain(r);
   }, 120_000);
 });

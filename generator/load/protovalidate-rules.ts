@@ -68,6 +68,8 @@ const SUPPORTED: Record<string, ReadonlySet<string>> = {
     "not_contains",
     "in",
     "not_in",
+    "uuid",
+    "tuuid",
     "example",
   ]),
   bytes: new Set(["len", "min_len", "max_len", "example"]),
@@ -89,7 +91,7 @@ interface At {
  * Collects the protovalidate rules of `msg` and of the sub-messages it contains (as
  * protovalidate validates them: a set sub-message, a oneof member when it is the set case),
  * as flat entries the runtime compiles into checkers. A rule the generator does not compile
- * (CEL, well-known string formats, map rules, rules inside repeated messages, ...) is an error
+ * (CEL, well-known string formats other than uuid/tuuid, map rules, rules inside repeated messages, ...) is an error
  * located at the field, naming the rule.
  */
 export function collectFieldRules(
@@ -300,6 +302,11 @@ function typeRules(
         break;
       case "finite":
         entry.finite = v === true;
+        break;
+      case "uuid":
+      case "tuuid":
+        // `uuid: false` is a no-op rule in protovalidate.
+        if (v === true) entry.wellKnown = name;
         break;
       case "defined_only":
         if (v === true && field.enum) entry.definedOnly = field.enum.values.map((e) => e.number);

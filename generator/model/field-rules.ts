@@ -26,4 +26,9 @@ export interface FieldRulesModel {
   readonly minBytes?: number;
   readonly maxBytes?: number;
   readonly unique?: boolean;
+  /** A well-known string format rule (`string.uuid`, `string.tuuid`), checked as protovalidate does. */
+  readonly wellKnown?: WellKnownStringFormat;
 }
+
+/** The protovalidate well-known string formats the generator compiles. */
+export type WellKnownStringFormat = "uuid" | "tuuid";

@@ -48,6 +48,8 @@ export interface FieldConstraint {
   readonly minItems?: number;
   readonly maxItems?: number;
   readonly unique?: boolean;
+  /** protovalidate well-known string format: `uuid` (`string.uuid`) or `tuuid` (`string.tuuid`). */
+  readonly wellKnown?: "uuid" | "tuuid";
 }
 
 /** The constraints of one message type. */
@@ -226,6 +228,8 @@ function compileScalar(c: FieldConstraint): ScalarCheck | undefined {
       if (denied.has(x)) out.push(v(p, "not_in", `${t}.not_in`, `must not be ${String(x)}`));
     });
   }
+  // protovalidate checks the well-known format last (StringRules field order).
+  if (c.kind === "string" && c.wellKnown) checks.push(wellKnownCheck(c.wellKnown));
   if (checks.length === 0) return undefined;
   if (checks.length === 1) return checks[0];
   return (x, p, out) => {
@@ -292,6 +296,29 @@ function stringChecks(c: FieldConstraint, t: string): ScalarCheck[] {
     });
   }
   return checks;
+}
+
+/**
+ * protovalidate's well-known string formats, with its exact patterns (native/string.js):
+ * hex digits in either case; `uuid` is 8-4-4-4-12 with hyphens, `tuuid` the 32 digits without.
+ */
+const WELL_KNOWN = {
+  uuid: {
+    re: /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    what: "UUID",
+  },
+  tuuid: { re: /^[0-9a-fA-F]{32}$/, what: "trimmed UUID" },
+} as const;
+
+/** `string.uuid` / `string.tuuid`; an empty string fails as `string.<format>_empty`, as in protovalidate. */
+function wellKnownCheck(format: keyof typeof WELL_KNOWN): ScalarCheck {
+  const { re, what } = WELL_KNOWN[format];
+  return (x, p, out) => {
+    const s = x as string;
+    if (s === "")
+      out.push(v(p, format, `string.${format}_empty`, `is empty, which is not a valid ${what}`));
+    else if (!re.test(s)) out.push(v(p, format, `string.${format}`, `must be a valid ${what}`));
+  };
 }
 
 function lengthChecks(

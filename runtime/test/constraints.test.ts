@@ -67,4 +67,44 @@ describe("ConstraintChecker", () => {
     expect(rules(Infinity)).toEqual(["max number.gte_lte"]);
     expect(rules(-Infinity)).toEqual(["min number.gte_lte"]);
   });
+
+  it("checks string.uuid / string.tuuid with protovalidate's syntax and rule ids", () => {
+    const ids = new ConstraintChecker({
+      ...table,
+      fields: [
+        {
+          path: "u",
+          protoPath: "u",
+          kind: "string",
+          repeated: false,
+          required: false,
+          wellKnown: "uuid",
+        },
+        {
+          path: "t",
+          protoPath: "t",
+          kind: "string",
+          repeated: false,
+          required: false,
+          wellKnown: "tuuid",
+        },
+      ],
+    });
+    const ruleIds = (u: string, t: string) =>
+      ids.check({ u, t }).map((x) => `${x.field} ${x.ruleId}`);
+    // Hex digits in either case; hyphens exactly at 8-4-4-4-12 (uuid), none (tuuid).
+    expect(
+      ruleIds("0F1e2D3c-4b5A-6978-8a9B-aBcDeF012345", "0F1e2D3c4b5A69788a9BaBcDeF012345"),
+    ).toEqual([]);
+    expect(ruleIds("", "")).toEqual(["u string.uuid_empty", "t string.tuuid_empty"]);
+    expect(
+      ruleIds("0f1e2d3c4b5a69788a9babcdef012345", "0f1e2d3c-4b5a-6978-8a9b-abcdef012345"),
+    ).toEqual(["u string.uuid", "t string.tuuid"]);
+    expect(
+      ruleIds("{0f1e2d3c-4b5a-6978-8a9b-abcdef012345}", "g f1e2d3c4b5a69788a9babcdef01234"),
+    ).toEqual(["u string.uuid", "t string.tuuid"]);
+    expect(
+      ruleIds("0f1e2d3c4-b5a-6978-8a9b-abcdef012345", "0f1e2d3c4b5a69788a9babcdef012345"),
+    ).toEqual(["u string.uuid"]);
+  });
 });
