@@ -75,12 +75,13 @@ describe("IoT policy", () => {
     );
   });
 
-  it("publishes on send channels only and subscribes/receives on receive channels only", () => {
+  it("publishes on send and reply channels only and subscribes/receives on receive channels only", () => {
     const p = iotPolicy(model);
     expect(p.vehicleParameter).toBe("vehicle_id");
     expect(p.publishTopics).toEqual([
       "v2c/v1/*/${iot:Connection.Thing.ThingName}/telemetry/vehicle",
       "v2c/v1/*/${iot:Connection.Thing.ThingName}/telemetry/batch",
+      "v2c/v1/*/${iot:Connection.Thing.ThingName}/command/result",
     ]);
     expect(p.subscribeTopicFilters).toEqual(["v2c/v1/*/${iot:Connection.Thing.ThingName}/command"]);
     expect(p.receiveTopics).toEqual(p.subscribeTopicFilters);

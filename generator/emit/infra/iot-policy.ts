@@ -8,7 +8,7 @@ export interface IotPolicyView {
   readonly thingNameVariable: string;
   /** The channel parameter the client id (= thing name) is built from (the `{param}` of the client id template). */
   readonly vehicleParameter: string;
-  /** iot:Publish, on the channels of send operations. */
+  /** iot:Publish, on the channels of send operations and the reply channels of receive operations. */
   readonly publishTopics: readonly string[];
   /** iot:Subscribe, on the channels of receive operations. */
   readonly subscribeTopicFilters: readonly string[];
@@ -43,14 +43,14 @@ export function policyTopic(channel: ChannelModel, vehicleParam: string): string
   );
 }
 
-/** Publish only on send channels, subscribe/receive only on receive channels; each its own vehicle's. */
+/**
+ * Publish on send channels and on the reply channels of receive operations (the vehicle answers
+ * there); subscribe/receive only on receive channels; each its own vehicle's.
+ */
 export function iotPolicy(model: Model): IotPolicyView {
   const vehicle = vehicleParameter(model);
-  const topicsOf = (action: "send" | "receive") => {
-    const ids = [
-      ...new Set(model.operations.filter((o) => o.action === action).map((o) => o.channelId)),
-    ];
-    return ids.map((id) => {
+  const topicsOf = (channelIds: readonly string[]) =>
+    [...new Set(channelIds)].map((id) => {
       const channel = model.channels.find((c) => c.id === id);
       if (!channel) throw new Error(`unknown channel ${id}`);
       if (!channel.parameters.some((p) => p.name === vehicle)) {
@@ -60,12 +60,14 @@ export function iotPolicy(model: Model): IotPolicyView {
       }
       return policyTopic(channel, vehicle);
     });
-  };
-  const receive = topicsOf("receive");
+  const sends = model.operations.filter((o) => o.action === "send").map((o) => o.channelId);
+  const receives = model.operations.filter((o) => o.action === "receive");
+  const replies = receives.flatMap((o) => (o.reply ? [o.reply.channelId] : []));
+  const receive = topicsOf(receives.map((o) => o.channelId));
   return {
     thingNameVariable: THING_NAME_VARIABLE,
     vehicleParameter: vehicle,
-    publishTopics: topicsOf("send"),
+    publishTopics: topicsOf([...sends, ...replies]),
     subscribeTopicFilters: receive,
     receiveTopics: receive,
   };

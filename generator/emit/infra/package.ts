@@ -2,13 +2,21 @@ import { packageVersion } from "../../package-version.js";
 import { ImportCollector } from "../imports.js";
 import { sourceList } from "../names.js";
 import { RUNTIME } from "../spec/package.js";
-import { manifestFiles } from "../package-manifest.js";
+import { manifestFiles, packageTsconfigContent } from "../package-manifest.js";
 import { loadTemplates } from "../templates.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { alarmTable } from "./alarm-table.js";
 import { deployOptions } from "./deploy-options.js";
 import { functions } from "./functions.js";
 import { topicRules } from "./topic-rules.js";
+
+/** Reply channels of receive operations: the vehicle publishes there, the cloud subscribes. */
+function replyTopics(m: EmitContext["model"]): { operationId: string; filter: string }[] {
+  return m.operations.flatMap((o) => {
+    const channel = o.reply && m.channels.find((c) => c.id === o.reply!.channelId);
+    return o.action === "receive" && channel ? [{ operationId: o.id, filter: channel.filter }] : [];
+  });
+}
 
 /** Name of the generated infra package. */
 export const INFRA_PACKAGE = "@v2c/infra";
@@ -51,7 +59,6 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
     notices: false,
     context: { "cli-telemetry": false },
   };
-  const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test", "bin"] };
   const t = loadTemplates(templatesRoot, "infra");
   const appImports = new ImportCollector();
   appImports.use("node:path", "resolve");
@@ -63,7 +70,7 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
   const alarms = alarmTable(m);
   return [
     ...manifest,
-    { path: "infra/tsconfig.json", content: `${JSON.stringify(tsconfig, null, 2)}\n` },
+    { path: "infra/tsconfig.json", content: packageTsconfigContent(["src", "test", "bin"]) },
     { path: "infra/cdk.json", content: `${JSON.stringify(cdkJson, null, 2)}\n` },
     {
       path: "infra/README.md",
@@ -81,6 +88,7 @@ export function emitInfraPackage(ctx: EmitContext, templatesRoot: string): Gener
         failureModeAlarms: alarms.filter((a) => a.kind === "failure-mode").length,
         alertAlarms: alarms.filter((a) => a.kind === "alert").length,
         audiences: m.audiences.map((a) => a.id),
+        replies: replyTopics(m),
       }),
     },
     {

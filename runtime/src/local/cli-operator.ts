@@ -123,7 +123,7 @@ export async function runOperatorCli(app: LocalApp, argv: readonly string[]): Pr
         let total = { replayed: 0, failed: 0, duplicates: 0 };
         const reasons = [...new Set(entries.map((e) => e.entry.errorType))];
         for (const errorType of reasons) {
-          const s = (await handlers.dlqReplayHandler({
+          const s = (await handlers.replay({
             errorType,
             ...(Number(v.limit) > 0 ? { limit: Number(v.limit) } : {}),
           })) as { replayed: number; failed: number; duplicates: number };

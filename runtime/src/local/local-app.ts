@@ -28,7 +28,8 @@ export interface RunningPipeline extends LocalFlow {
         prepare(sql: string): { get(...a: unknown[]): unknown; all(...a: unknown[]): unknown[] };
       };
     };
-    readonly dlqReplayHandler: (request: {
+    /** The dead-letter replay (the generated handlers' spec-independent `replay`). */
+    readonly replay: (request: {
       prefix?: string;
       dryRun?: boolean;
       limit?: number;
