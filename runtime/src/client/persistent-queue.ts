@@ -160,18 +160,31 @@ export class PersistentQueue {
    * the same transaction, counted, and reported through `queueDropped`.
    */
   enqueue(input: QueueEntryInput): QueueEntry {
+    return this.enqueueMany([input])[0] as QueueEntry;
+  }
+
+  /**
+   * Appends several entries in one transaction (one fsync: the write-ahead group commit), in
+   * order; overflow beyond the cap drops the oldest entries in the same transaction.
+   */
+  enqueueMany(inputs: readonly QueueEntryInput[]): QueueEntry[] {
+    if (inputs.length === 0) return [];
     const enqueuedAt = this.clock();
     const run = this.db.transaction(() => {
-      const info = this.stmts.insert.run(
-        input.messageId,
-        input.topic,
-        Buffer.from(input.payload.buffer, input.payload.byteOffset, input.payload.byteLength),
-        input.qos,
-        input.alias ?? null,
-        enqueuedAt,
-        input.retain ? 1 : null,
-        input.messageExpiryS ?? null,
-      );
+      const seqs: number[] = [];
+      for (const input of inputs) {
+        const info = this.stmts.insert.run(
+          input.messageId,
+          input.topic,
+          Buffer.from(input.payload.buffer, input.payload.byteOffset, input.payload.byteLength),
+          input.qos,
+          input.alias ?? null,
+          enqueuedAt,
+          input.retain ? 1 : null,
+          input.messageExpiryS ?? null,
+        );
+        seqs.push(Number(info.lastInsertRowid));
+      }
       const size = this.stmts.count.get() as number;
       const excess = size - this.policy.maxMessages;
       let dropped: Row[] = [];
@@ -180,9 +193,9 @@ export class PersistentQueue {
         for (const row of dropped) this.stmts.deleteSeq.run(row.seq);
         this.stmts.addDropped.run(dropped.length);
       }
-      return { seq: Number(info.lastInsertRowid), dropped };
+      return { seqs, dropped };
     });
-    const { seq, dropped } = run.immediate();
+    const { seqs, dropped } = run.immediate();
     if (dropped.length > 0) {
       const total = this.dropped;
       for (const row of dropped) {
@@ -194,7 +207,7 @@ export class PersistentQueue {
         });
       }
     }
-    return { ...input, seq, enqueuedAt };
+    return inputs.map((input, i) => ({ ...input, seq: seqs[i] as number, enqueuedAt }));
   }
 
   /** The oldest `limit` entries, without removing them. */

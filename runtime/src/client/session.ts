@@ -33,6 +33,7 @@ import {
 import { effectivePacketLimit, publishPacketSize } from "./packet-size.js";
 import type { PersistentQueue, QueueEntry } from "./persistent-queue.js";
 import { TopicAliasManager } from "./topic-alias.js";
+import { WriteAheadBatcher } from "./write-ahead.js";
 import { topicMatches } from "./topic-filter.js";
 
 /** Client certificate, key and CA for mutual TLS (PEM). */
@@ -197,6 +198,7 @@ export class VehicleSession {
   private readonly metrics: ClientMetrics;
   private readonly random: RandomSource;
   private readonly queue: PersistentQueue;
+  private readonly writeAhead: WriteAheadBatcher;
   private readonly aliases = new TopicAliasManager();
   private readonly subscriptions = new Map<string, MessageHandler>();
   private readonly subscriptionQos = new Map<string, 0 | 1 | 2>();
@@ -219,6 +221,7 @@ export class VehicleSession {
     this.metrics = namedMetrics(options.metrics ?? noopMetrics, options.metricNames);
     this.random = options.random ?? Math.random;
     this.queue = options.queue;
+    this.writeAhead = new WriteAheadBatcher(options.queue);
   }
 
   /** Starts the connect/reconnect loop (returns at once; see `whenReady`). */
@@ -305,20 +308,35 @@ export class VehicleSession {
     }
     // Write-ahead: the message is on flash before it is on the wire, and leaves the queue only
     // when the broker has acknowledged it (or refused it for good). A crash at any point after
-    // this line leaves it in the queue for the next process to send.
-    const entry = this.queue.enqueue(toQueueInput(msg));
-    if (!live) {
-      this.metrics.counter(MetricName.publishQueued, { reason: "offline" });
-      return { status: "queued", reason: "offline" };
-    }
+    // the commit leaves it in the queue for the next process to send. Publishes of one turn
+    // share one commit (WriteAheadBatcher); "send now or leave it to the flush" is decided in
+    // the commit's own turn, from the connection state at that moment.
+    return new Promise<PublishResult>((resolve, reject) => {
+      this.writeAhead.enqueue(
+        toQueueInput(msg),
+        (entry) => {
+          const current = this.conn;
+          if (this.closed || !this.live || current === undefined || !current.alive) {
+            this.metrics.counter(MetricName.publishQueued, { reason: "offline" });
+            resolve({ status: "queued", reason: "offline" });
+            return;
+          }
+          this.deliverKept(current, msg, entry.seq).then(resolve, reject);
+        },
+        reject,
+      );
+    });
+  }
 
+  /** Sends a committed write-ahead entry and settles its fate in the queue. */
+  private async deliverKept(conn: Connection, msg: Outgoing, seq: number): Promise<PublishResult> {
     const token: InFlight = { msg, queued: false };
     this.inflight.add(token);
     try {
       const reasonCode = await this.deliver(conn, msg, token);
-      this.queue.ack([entry.seq]);
+      this.queue.ack([seq]);
       this.metrics.counter(MetricName.publishAcked);
-      return qos === 0 ? { status: "sent" } : { status: "acked", reasonCode };
+      return msg.qos === 0 ? { status: "sent" } : { status: "acked", reasonCode };
     } catch (err) {
       if (err instanceof ConnectionLost) {
         // Still in the queue: the next connection's flush sends it.
@@ -332,7 +350,7 @@ export class VehicleSession {
         return { status: "queued", reason: "puback-timeout" };
       }
       // Refused by the broker (or too large): resending would fail the same way.
-      this.queue.ack([entry.seq]);
+      this.queue.ack([seq]);
       throw err;
     } finally {
       this.inflight.delete(token);
@@ -374,6 +392,8 @@ export class VehicleSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Publishes waiting for their group commit are written now (and answered "queued").
+    this.writeAhead.commit();
     this.closing.abort();
     const conn = this.conn;
     if (conn) {
