@@ -43,7 +43,7 @@ export const ENTRY_POINTS = {
     "local/local-flow",
     "local/rules-engine",
   ],
-  testing: ["handlers/testing/index"],
+  testing: ["handlers/testing/index", "testing/index"],
 };
 
 /** `client/index` is also reachable as `./client` (and so on for every `<dir>/index`). */

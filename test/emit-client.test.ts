@@ -3,12 +3,14 @@ import { describe, expect, it } from "vitest";
 import { envelopeView } from "../generator/emit/client/envelope.js";
 import { invalidSnapshot, sampleSnapshot } from "../generator/emit/client/sample.js";
 import { clientTestPlan } from "../generator/emit/client/test-kinds.js";
-import type { ClientPolicyRows } from "../generator/emit/client/policies.js";
+import { clientPolicyRows, type ClientPolicyRows } from "../generator/emit/client/policies.js";
+import { ackedSend } from "../generator/emit/client/tests.js";
 import { loadTemplates } from "../generator/emit/templates.js";
 import type {
   FailureModeModel,
   FieldConstraintModel,
   MessageModel,
+  Model,
 } from "../generator/model/types.js";
 
 const REPO = resolve(import.meta.dirname, "..");
@@ -71,11 +73,11 @@ describe("ecu-client emitter pieces", () => {
     });
   });
 
-  it("samples each ranged nested field at its midpoint and breaks the first two by one over the max", () => {
+  it("samples each ranged field at its midpoint and breaks exactly one by one over the max", () => {
     expect(sampleSnapshot(message)).toEqual({ engine: { rpm: 4500, tempC: 56 } });
     expect(invalidSnapshot(message)).toEqual({
-      snapshot: { engine: { rpm: 9001, tempC: 152 } },
-      violations: ["engine.rpm:max", "engine.temp_c:max"],
+      snapshot: { engine: { rpm: 9001, tempC: 56 } },
+      violations: ["engine.rpm:max"],
     });
   });
 
@@ -117,6 +119,63 @@ describe("ecu-client emitter pieces", () => {
       kind: "todo",
       reason: "no client-side mitigation to exercise for FM-97 (Do it)",
     });
+  });
+
+  it("breaks nothing when the message declares no range outside its envelope", () => {
+    const bare = { ...message, constraints: message.constraints.slice(0, 4) } as MessageModel;
+    expect(invalidSnapshot(bare)).toBeUndefined();
+  });
+
+  it("binds the client's policy rows by signal and policy key, whatever their phase or owner", () => {
+    const fm = (id: string, signal: string, policy: object, over: object = {}) =>
+      row({
+        id,
+        phase: "anything",
+        owner: "handlers",
+        detection: { signal: { name: signal, code: "x" } },
+        mitigation: { description: "d", policy, uses: [] },
+        ...over,
+      } as Partial<FailureModeModel>);
+    const rows = [
+      fm("FM-1", "unavailable", { retry: { attempts: 1 } }),
+      fm("FM-2", "connect-timeout", { retry: { attempts: 2 } }),
+      fm("FM-3", "ack-timeout", { pubackTimeoutMs: 100 }),
+      fm("FM-4", "quota-exceeded", {}),
+      fm("FM-5", "quota-exceeded", { quotaWait: { durationMs: 5 } }),
+      fm("FM-6", "too-large", { split: { strategy: "halves" } }),
+      fm("FM-7", "too-large", { sizeCheck: true }, { owner: "ecu-client" }),
+      fm("FM-8", "too-large", { sizeCheck: true }),
+    ];
+    const bound = clientPolicyRows({ failureModes: rows } as unknown as Model);
+    expect(Object.fromEntries(Object.entries(bound).map(([k, v]) => [k, v?.id]))).toEqual({
+      reconnect: "FM-2",
+      publishRetry: "FM-3",
+      quota: "FM-5",
+      certificateWarning: undefined,
+      sizeCheck: "FM-7",
+      split: "FM-6",
+      checksum: undefined,
+      clockSkew: undefined,
+    });
+  });
+
+  it("publishes a PUBACK row's test on the QoS >= 1 send its alarm names, else the first one", () => {
+    const sends = [
+      { id: "streamStatus", qos: 0 },
+      { id: "reportA", qos: 1 },
+      { id: "reportB", qos: 1 },
+    ] as unknown as Parameters<typeof ackedSend>[1];
+    const alarmOn = (operation?: string) =>
+      row({
+        detection: {
+          signal: { name: "ack-timeout", code: "x" },
+          alarm: { dimensions: operation ? { operation } : {} },
+        },
+      } as Partial<FailureModeModel>);
+    expect(ackedSend(alarmOn("reportB"), sends)?.id).toBe("reportB");
+    expect(ackedSend(alarmOn("streamStatus"), sends)?.id).toBe("reportA");
+    expect(ackedSend(alarmOn(), sends)?.id).toBe("reportA");
+    expect(ackedSend(alarmOn(), sends.slice(0, 1))).toBeUndefined();
   });
 
   it("prints a todo test file exactly", () => {

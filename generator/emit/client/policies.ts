@@ -6,25 +6,26 @@ export const LOCAL_QUEUE_REF = "asyncapi:x-v2c.client.local-queue";
 export const CLOCK_SKEW_REF = "asyncapi:x-v2c.timestamps.max-clock-skew";
 
 /**
- * The FMEA rows the vehicle client builds its session from, found by the shape of their
- * mitigation policy (never by id), so a renumbered or reworded FMEA still generates.
+ * The FMEA rows the vehicle client builds its session from, bound by the row's vocabulary signal
+ * and the policy key it declares (never by id, phase or component name), so a renumbered,
+ * rephased or reworded FMEA still generates.
  */
 export interface ClientPolicyRows {
-  /** Reconnect schedule: a client-owned connection-phase row with `retry`. */
+  /** Reconnect schedule: `connect-timeout` with `retry`. */
   readonly reconnect?: FailureModeModel;
-  /** PUBACK timeout and DUP resends: the row with `pubackTimeoutMs` and `retry`. */
+  /** PUBACK timeout and DUP resends: `ack-timeout` with `puback-timeout` and/or `retry`. */
   readonly publishRetry?: FailureModeModel;
-  /** CONNACK 0x97 wait: the row with `quotaWait`. */
+  /** CONNACK 0x97 wait: `quota-exceeded` with `quota-wait`. */
   readonly quota?: FailureModeModel;
-  /** Certificate expiry warning: the row with `certificateExpiryWarningMs`. */
+  /** Certificate expiry warning: `certificate-expired` with `certificate-expiry-warning`. */
   readonly certificateWarning?: FailureModeModel;
-  /** Size check before publish: the row with `sizeCheck`. */
+  /** Size check before publish: `too-large` with `size-check`. */
   readonly sizeCheck?: FailureModeModel;
-  /** Batch split: the row with `split`. */
+  /** Batch split: `too-large` with `split`. */
   readonly split?: FailureModeModel;
-  /** Batch checksum: the row with `checksum`. */
+  /** Batch checksum: `checksum-mismatch` with `checksum`. */
   readonly checksum?: FailureModeModel;
-  /** Clock skew tolerance: the row that uses `x-v2c.timestamps.max-clock-skew`. */
+  /** Clock skew tolerance: `clock-skew` that uses `x-v2c.timestamps.max-clock-skew`. */
   readonly clockSkew?: FailureModeModel;
 }
 
@@ -40,40 +41,39 @@ export const CLIENT_DEFAULTS = {
   certificateWarningMs: 30 * 24 * 3600 * 1000,
 };
 
-function find(
+type Policy = FailureModeModel["mitigation"]["policy"];
+
+/** The row with `signal` whose policy passes `test`; the client's own row first when several do. */
+function bySignal(
   model: Model,
-  _what: string,
-  test: (fm: FailureModeModel) => boolean,
+  signal: string,
+  test: (policy: Policy, fm: FailureModeModel) => boolean,
 ): FailureModeModel | undefined {
-  const rows = model.failureModes.filter(test);
-  // Prefer the client's own row when several match (e.g. a handler row with the same shape).
+  const rows = model.failureModes.filter(
+    (fm) => fm.detection.signal.name === signal && test(fm.mitigation.policy, fm),
+  );
   return rows.find((r) => r.owner === "ecu-client") ?? rows[0];
 }
 
 /** Finds the rows the client applies a policy of; an absent row means the documented default. */
 export function clientPolicyRows(model: Model): ClientPolicyRows {
-  const p = (fm: FailureModeModel) => fm.mitigation.policy;
   return {
-    reconnect: find(
+    reconnect: bySignal(model, "connect-timeout", (p) => !!p.retry),
+    publishRetry: bySignal(
       model,
-      "reconnect schedule",
-      (fm) => fm.owner === "ecu-client" && fm.phase === "connection" && !!p(fm).retry,
+      "ack-timeout",
+      (p) => p.pubackTimeoutMs !== undefined || !!p.retry,
     ),
-    publishRetry: find(
+    quota: bySignal(model, "quota-exceeded", (p) => p.quotaWait !== undefined),
+    certificateWarning: bySignal(
       model,
-      "PUBACK timeout",
-      (fm) => p(fm).pubackTimeoutMs !== undefined && !!p(fm).retry,
+      "certificate-expired",
+      (p) => p.certificateExpiryWarningMs !== undefined,
     ),
-    quota: find(model, "quota wait", (fm) => p(fm).quotaWait !== undefined),
-    certificateWarning: find(
-      model,
-      "certificate expiry warning",
-      (fm) => p(fm).certificateExpiryWarningMs !== undefined,
-    ),
-    sizeCheck: find(model, "size check", (fm) => p(fm).sizeCheck === true),
-    split: find(model, "batch split", (fm) => p(fm).split !== undefined),
-    checksum: find(model, "batch checksum", (fm) => p(fm).checksum !== undefined),
-    clockSkew: find(model, "clock skew tolerance", (fm) =>
+    sizeCheck: bySignal(model, "too-large", (p) => p.sizeCheck === true),
+    split: bySignal(model, "too-large", (p) => p.split !== undefined),
+    checksum: bySignal(model, "checksum-mismatch", (p) => p.checksum !== undefined),
+    clockSkew: bySignal(model, "clock-skew", (_p, fm) =>
       fm.mitigation.uses.some((u) => u.ref === CLOCK_SKEW_REF),
     ),
   };

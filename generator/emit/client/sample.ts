@@ -9,32 +9,71 @@ function setPath(target: Json, path: string, value: number): void {
   node[keys.at(-1)!] = value;
 }
 
-const ranged = (c: FieldConstraintModel) =>
-  (c.kind === "number" || c.kind === "bigint-number") &&
-  !c.repeated &&
-  c.min !== undefined &&
-  c.max !== undefined;
+/** Top-level property names of the message's envelope fields (the client fills those). */
+function envelopePaths(message: MessageModel): Set<string> {
+  return new Set(
+    Object.values(message.envelope)
+      .filter((f): f is { path: string } => typeof f === "object" && f !== null && "path" in f)
+      .map((f) => f.path),
+  );
+}
+
+/** A single numeric range (no const/in/not_in, outside any oneof) the caller may set. */
+function rangedFields(message: MessageModel): FieldConstraintModel[] {
+  const envelope = envelopePaths(message);
+  return message.constraints.filter(
+    (c) =>
+      (c.kind === "number" || c.kind === "bigint-number") &&
+      !c.repeated &&
+      (c.min !== undefined || c.max !== undefined) &&
+      c.const === undefined &&
+      c.in === undefined &&
+      c.notIn === undefined &&
+      !c.oneofs?.length &&
+      !envelope.has(c.path),
+  );
+}
+
+/** A value inside the field's range: the midpoint of a closed range, else next to its bound. */
+function inside(c: FieldConstraintModel): number {
+  if (c.min !== undefined && c.max !== undefined) return Math.round((c.min + c.max) / 2);
+  if (c.min !== undefined) return c.exclusiveMin ? c.min + 1 : c.min;
+  return c.exclusiveMax ? c.max! - 1 : c.max!;
+}
 
 /**
- * A snapshot inside every range of `message`'s nested constraints: each constrained number of a
- * nested message at the midpoint of its range (rounded). Envelope fields are the client's.
+ * A snapshot inside every numeric range of `message`'s constraints (nested and top-level): each
+ * at the midpoint of its range, or next to its only bound. Envelope fields are the client's.
  */
 export function sampleSnapshot(message: MessageModel): Json {
   const out: Json = {};
-  for (const c of message.constraints.filter((c) => c.path.includes(".") && ranged(c)))
-    setPath(out, c.path, Math.round((c.min! + c.max!) / 2));
+  for (const c of rangedFields(message)) setPath(out, c.path, inside(c));
   return out;
 }
 
-/** A snapshot with the first `count` nested ranged fields one above their maximum, and the violations it must produce. */
+/** A value that breaks the field's range, and the bound it breaks; none when no safe one exists. */
+function outside(c: FieldConstraintModel): { value: number; rule: "max" | "min" } | undefined {
+  if (c.max !== undefined) return { value: c.exclusiveMax ? c.max : c.max + 1, rule: "max" };
+  // Below the minimum, but never negative: an unsigned field cannot hold it.
+  const below = c.exclusiveMin ? c.min! : c.min! - 1;
+  if (below < 0 || (below === 0 && c.ignoreZero)) return undefined;
+  return { value: below, rule: "min" };
+}
+
+/**
+ * The sample snapshot with one declared numeric range broken (its max + 1, or its min - 1) and
+ * the single violation that must produce (`<proto path>:<rule>`); `undefined` when the message
+ * declares no range the caller can break.
+ */
 export function invalidSnapshot(
   message: MessageModel,
-  count = 2,
-): { snapshot: Json; violations: string[] } {
-  const fields = message.constraints
-    .filter((c) => c.path.includes(".") && ranged(c))
-    .slice(0, count);
-  const snapshot: Json = {};
-  for (const c of fields) setPath(snapshot, c.path, c.max! + 1);
-  return { snapshot, violations: fields.map((c) => `${c.protoPath}:max`) };
+): { snapshot: Json; violations: string[] } | undefined {
+  for (const c of rangedFields(message)) {
+    const broken = outside(c);
+    if (!broken) continue;
+    const snapshot = sampleSnapshot(message);
+    setPath(snapshot, c.path, broken.value);
+    return { snapshot, violations: [`${c.protoPath}:${broken.rule}`] };
+  }
+  return undefined;
 }

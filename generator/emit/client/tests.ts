@@ -1,3 +1,4 @@
+import type { FailureModeModel } from "../../model/types.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { ImportCollector } from "../imports.js";
 import { literal, sourceList } from "../names.js";
@@ -7,8 +8,8 @@ import { clientPolicyRows, clientTestedRows } from "./policies.js";
 import { clientTestPlan, type ClientTestKind } from "./test-kinds.js";
 import { invalidSnapshot, sampleSnapshot } from "./sample.js";
 
-/** Where the repository's test support lives, seen from `generated/ecu-client/test/`. */
-const SUPPORT = "../../../runtime/test/support";
+/** The runtime's testing kit (Mosquitto, test PKI, scripted MQTT 5 peer), imported by package name. */
+const SUPPORT = "@v2c/runtime/testing";
 const HARNESS = "./harness.js";
 const VITEST = "vitest";
 
@@ -21,9 +22,30 @@ const R = (...names: string[]): Use[] => names.map((n) => [RUNTIME_CLIENT, n] as
 const RT = (...names: string[]): Use[] => names.map((n) => [RUNTIME_CLIENT, n, true] as const);
 const CFG: Use = ["../src/index.js", "clientConfig"];
 
+type SendView = ClientView["sends"][number];
+
+/** Test kinds whose signal is a PUBACK reason (or its absence): they need a QoS >= 1 send. */
+const ACKED_KINDS: ReadonlySet<string> = new Set(["puback", "unauthorized"]);
+
+/**
+ * The send operation a PUBACK test publishes on: the QoS >= 1 one the row's alarm `operation`
+ * dimension names, else the first QoS >= 1 one; none when every send is QoS 0 (no PUBACK).
+ */
+export function ackedSend(fm: FailureModeModel, sends: readonly SendView[]): SendView | undefined {
+  const acked = sends.filter((s) => s.qos >= 1);
+  const named = fm.detection.alarm.dimensions.operation;
+  return acked.find((s) => s.id === named) ?? acked[0];
+}
+
 /** What each test template imports (beyond vitest and the row's constant). */
-function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): Use[] {
+function importsOf(
+  kind: ClientTestKind | "todo" | "client",
+  view: ClientView,
+  acked?: SendView,
+): Use[] {
   const send: Use[] = view.sends[0] ? [[SPEC, view.sends[0].type]] : [];
+  // The harness's SAMPLE is a snapshot of the first send's message; another send gets its own.
+  const sample: Use[] = acked && acked === view.sends[0] ? H("SAMPLE") : [];
   const batch = view.batches[0];
   switch (kind) {
     case "reconnect":
@@ -38,9 +60,10 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
     case "puback":
       return [
         M,
-        ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "waitUntil"),
+        ...H("Cleanups", "makeClient", "ScriptedPeer", "waitUntil"),
+        ...sample,
         ...R("ReasonCode", "applyJitter"),
-        ...send,
+        [SPEC, acked!.type],
       ];
     case "quota":
       return [
@@ -70,7 +93,8 @@ function importsOf(kind: ClientTestKind | "todo" | "client", view: ClientView): 
     case "unauthorized":
       return [
         M,
-        ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "signalCode"),
+        ...H("Cleanups", "makeClient", "ScriptedPeer", "signalCode"),
+        ...sample,
         ...R("NotAuthorizedError"),
         ...RT("SecurityEvent"),
       ];
@@ -204,7 +228,12 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
     },
   ];
 
-  const common = (kind: ClientTestKind | "todo" | "client", rowKey?: string) => {
+  const common = (
+    kind: ClientTestKind | "todo" | "client",
+    rowKey?: string,
+    skip: readonly string[] = [],
+    acked?: SendView,
+  ) => {
     const imports = new ImportCollector();
     imports.use(VITEST, "describe");
     if (kind !== "todo") {
@@ -213,13 +242,13 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
       imports.use(VITEST, "afterEach");
     } else imports.use(VITEST, "it");
     if (rowKey) imports.use(SPEC, rowKey);
-    for (const [module, symbol, typeOnly] of importsOf(kind, view))
-      imports.use(module, symbol, typeOnly ?? false);
+    for (const [module, symbol, typeOnly] of importsOf(kind, view, acked))
+      if (!skip.includes(symbol)) imports.use(module, symbol, typeOnly ?? false);
     return imports;
   };
 
   const invalid = invalidSnapshot(send.message);
-  const clientImports = common("client");
+  const clientImports = common("client", undefined, invalid ? [] : ["MessageValidationError"]);
   files.push({
     path: "ecu-client/test/client.test.ts",
     content: render(
@@ -230,18 +259,26 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         send,
         sendStatus: send.qos === 0 ? "sent" : "acked",
         receive,
-        invalidSnapshot: literal(invalid.snapshot),
-        invalidViolations: literal(invalid.violations),
+        invalidSnapshot: invalid ? literal(invalid.snapshot) : null,
+        invalidViolations: invalid ? literal(invalid.violations) : null,
+        invalidTodo: `${send.message.id} declares no numeric range outside its envelope fields that a value can break`,
       },
       templatesRoot,
     ),
   });
 
   for (const fm of clientTestedRows(m)) {
-    const plan = clientTestPlan(fm, rows);
+    let plan = clientTestPlan(fm, rows);
+    const acked = ackedSend(fm, view.sends);
+    if (ACKED_KINDS.has(plan.kind) && !acked)
+      plan = {
+        kind: "todo",
+        reason: `no send operation with QoS >= 1: ${fm.detection.signal.name} is a PUBACK outcome and QoS 0 has no PUBACK`,
+      };
     const usesRow =
       plan.kind !== "todo" && plan.kind !== "clock-skew" && plan.kind !== "credential";
-    const imports = common(plan.kind, usesRow ? fm.key : undefined);
+    const ackTest = ACKED_KINDS.has(plan.kind);
+    const imports = common(plan.kind, usesRow ? fm.key : undefined, [], acked);
     const name = `FM-${fm.id.replace(/^FM-/, "")}-${fm.slug}.test.ts`;
     const content = render(
       plan.kind,
@@ -261,7 +298,8 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         reason: plan.kind === "todo" ? plan.reason : null,
         expired: plan.kind === "credential" && plan.credential === "expired",
         credential: plan.kind === "credential" ? plan.credential : null,
-        send,
+        send: ackTest ? acked : send,
+        sample: ackTest && acked !== send ? literal(sampleSnapshot(acked!.message)) : "SAMPLE",
         batch,
       },
       templatesRoot,

@@ -105,12 +105,13 @@ export function clientView(model: Model) {
         ...row(rows.publishRetry),
         figures: `${publishRetry.attempts} DUP resends after ${msList(publishRetry.delaysMs)}, jitter ${publishRetry.jitter}`,
         pubackTimeoutMs,
-        expr: rows.publishRetry
-          ? `${rows.publishRetry.key}.mitigation.policy.retry`
+        expr: p(rows.publishRetry)?.retry
+          ? `${rows.publishRetry!.key}.mitigation.policy.retry`
           : literal(CLIENT_DEFAULTS.publishRetry),
-        timeoutExpr: rows.publishRetry
-          ? `${rows.publishRetry.key}.mitigation.policy.pubackTimeoutMs`
-          : String(pubackTimeoutMs),
+        timeoutExpr:
+          p(rows.publishRetry)?.pubackTimeoutMs !== undefined
+            ? `${rows.publishRetry!.key}.mitigation.policy.pubackTimeoutMs`
+            : String(pubackTimeoutMs),
       },
       quota: {
         ...row(rows.quota),

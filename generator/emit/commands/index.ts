@@ -100,7 +100,7 @@ export function emitCommands(
   testImports.use(COMMANDER, "MqttCommandTransport");
   testImports.use(COMMANDER, "RequestTimeoutError");
   testImports.use("@v2c/ecu-client", "createVehicleClient");
-  testImports.use("../../../runtime/test/support/mosquitto.js", "startMosquitto");
+  testImports.use(`${RUNTIME}/testing`, "startMosquitto");
   const vehicleParam = ops.find((o) => o.vehicleParameter)?.vehicleParameter;
   const params = m.channels.flatMap((c) => c.parameters);
   const example = Object.fromEntries(params.map((p) => [p.name, p.example]));
