@@ -88,21 +88,36 @@ const UNRECOGNIZED = "UNRECOGNIZED";
  * document the unrecognized marker. Storing the document would lose the number.
  */
 export function unknownEnumPaths(decoded: unknown, json: unknown, path = ""): string[] {
-  if (json === UNRECOGNIZED && typeof decoded === "number") return [`${path} = ${decoded}`];
-  if (json === null || typeof json !== "object" || decoded === null || typeof decoded !== "object")
-    return [];
   const found: string[] = [];
-  for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
-    const inner = (decoded as Record<string, unknown>)[k];
-    found.push(
-      ...unknownEnumPaths(
-        inner,
-        v,
-        Array.isArray(json) ? `${path}[${k}]` : path ? `${path}.${k}` : k,
-      ),
-    );
-  }
+  collectUnknownEnums(decoded, json, path, found);
   return found;
+}
+
+/**
+ * The walk behind `unknownEnumPaths`. It runs on every record, so it allocates nothing on the
+ * common path: no entry arrays, and a path string only for nested objects and for hits.
+ */
+function collectUnknownEnums(decoded: unknown, json: unknown, path: string, found: string[]): void {
+  if (json === UNRECOGNIZED) {
+    if (typeof decoded === "number") found.push(`${path} = ${decoded}`);
+    return;
+  }
+  if (json === null || typeof json !== "object" || decoded === null || typeof decoded !== "object")
+    return;
+  const inner = decoded as Record<string, unknown>;
+  if (Array.isArray(json)) {
+    for (let i = 0; i < json.length; i++) {
+      const v: unknown = json[i];
+      if (v === UNRECOGNIZED || (v !== null && typeof v === "object"))
+        collectUnknownEnums(inner[i], v, `${path}[${i}]`, found);
+    }
+    return;
+  }
+  for (const k in json as Record<string, unknown>) {
+    const v = (json as Record<string, unknown>)[k];
+    if (v === UNRECOGNIZED || (v !== null && typeof v === "object"))
+      collectUnknownEnums(inner[k], v, path ? `${path}.${k}` : k, found);
+  }
 }
 
 /** A validated record and the document the key-value stores receive. */
