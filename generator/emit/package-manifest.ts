@@ -69,13 +69,47 @@ export function packageManifest(input: ManifestInput): Record<string, unknown> {
 }
 
 /**
+ * The compiler options every generated package's tsconfig carries inline (the same values as the
+ * toolchain's tsconfig.base.json), so a package type-checks wherever it is written: no `extends`
+ * pointing back into the generator's repository.
+ */
+export const PACKAGE_COMPILER_OPTIONS: Readonly<Record<string, unknown>> = {
+  target: "ES2022",
+  lib: ["ES2023"],
+  module: "ESNext",
+  moduleResolution: "Bundler",
+  customConditions: [SOURCE_CONDITION],
+  types: ["node"],
+  strict: true,
+  noUncheckedIndexedAccess: true,
+  noImplicitOverride: true,
+  exactOptionalPropertyTypes: false,
+  esModuleInterop: true,
+  resolveJsonModule: true,
+  skipLibCheck: true,
+  isolatedModules: true,
+  verbatimModuleSyntax: false,
+  noEmit: true,
+};
+
+/** `tsconfig.json` of a package: type-checks `include` (sources and tests) against the sources of the other packages. */
+export function packageTsconfig(include: readonly string[]): Record<string, unknown> {
+  return { compilerOptions: { ...PACKAGE_COMPILER_OPTIONS }, include: [...include] };
+}
+
+/** The content of a package's `tsconfig.json` (see {@link packageTsconfig}). */
+export function packageTsconfigContent(include: readonly string[]): string {
+  return `${JSON.stringify(packageTsconfig(include), null, 2)}\n`;
+}
+
+/**
  * `tsconfig.build.json`: `src/` to `dist/` (ESM + .d.ts + maps), resolving the other packages
  * to their built `.d.ts` (no source condition), so the packages build in dependency order.
  */
 export function buildTsconfig(): Record<string, unknown> {
   return {
-    extends: "../../tsconfig.base.json",
     compilerOptions: {
+      ...PACKAGE_COMPILER_OPTIONS,
       rootDir: "src",
       outDir: "dist",
       noEmit: false,

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import {
-  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -38,9 +37,9 @@ export interface GeneratedWorkspace {
 
 /**
  * Generates the spec sources in `specRoot` into a fresh workspace `name`, then links each
- * generated package as `<dir>/node_modules/<package name>` the way npm workspaces would, and
- * writes the repository's tsconfig.base.json next to it (generated tsconfigs extend
- * `../../tsconfig.base.json`). A failed generation leaves an empty output (see `result`).
+ * generated package as `<dir>/node_modules/<package name>` the way npm workspaces would (the
+ * generated tsconfigs are self-contained: nothing of the repository is copied next to them).
+ * A failed generation leaves an empty output (see `result`).
  * Throws only when the generator itself throws (an internal error), with its message.
  * `cache` reuses the generator's content-keyed step caches (same bytes, faster).
  */
@@ -69,55 +68,27 @@ export async function generateWorkspace(
       symlinkSync(relative(dirname(link), join(out, d.name)), link, "dir");
     }
   }
-  copyFileSync(join(REPO, "tsconfig.base.json"), join(dir, "tsconfig.base.json"));
   writeFileSync(join(dir, "vitest.config.mts"), vitestConfig("generated/*/test/**/*.test.ts"));
   return { dir, out, result, messages, packages };
 }
 
 /**
- * A vitest config for generated tests. Generated packages export their TypeScript sources under
- * the `v2c-source` condition; this config resolves every scoped bare import *from the importing
- * file's folder upwards* (so a workspace's own `@v2c/spec` wins over the repository's) to that
- * target, and leaves every other import to vite. (The repository's own vitest.config.ts resolves
- * `@v2c/*` from the repository root, which would load the repository's generated packages.)
+ * A vitest config for generated tests: scoped bare imports resolve to their `v2c-source` targets
+ * from the importing file's folder upwards (so a workspace's own `@v2c/spec` wins over the
+ * repository's), through the resolver the repository's vitest.config.ts uses too.
  */
 function vitestConfig(include: string): string {
-  return `import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { dirname, join } from "node:path";
-const CONDITION = "v2c-source";
-function sources() {
-  return {
-    name: "workspace-sources",
-    enforce: "pre",
-    resolveId(id, importer) {
-      const m = /^(@[^/]+\\/[^/]+)(\\/.*)?$/.exec(id);
-      if (!m || !importer) return null;
-      for (let dir = dirname(importer); ; dir = dirname(dir)) {
-        const pkg = join(dir, "node_modules", m[1]);
-        if (existsSync(join(pkg, "package.json"))) {
-          const real = realpathSync(pkg);
-          const exports = JSON.parse(readFileSync(join(real, "package.json"), "utf8")).exports ?? {};
-          let entry = exports["." + (m[2] ?? "")];
-          let star;
-          if (entry === undefined && m[2] && exports["./*"]) { entry = exports["./*"]; star = m[2].slice(1); }
-          const target = entry && typeof entry === "object" ? entry[CONDITION] : undefined;
-          if (!target) return null;
-          return join(real, star === undefined ? target : target.replace("*", star));
-        }
-        if (dirname(dir) === dir) return null;
-      }
-    },
-  };
-}
+  const plugin = join(REPO, "test", "support", "workspace-sources.ts");
+  return `import { SOURCE_CONDITION, workspaceSources } from ${JSON.stringify(plugin)};
 export default {
-  plugins: [sources()],
+  plugins: [workspaceSources(${JSON.stringify(REPO)})],
   test: {
     include: [${JSON.stringify(include)}],
     exclude: ["**/node_modules/**"],
     pool: "forks",
     testTimeout: 30000,
     hookTimeout: 60000,
-    env: { SCARF_ANALYTICS: "false", NODE_OPTIONS: "--conditions=" + CONDITION },
+    env: { SCARF_ANALYTICS: "false", NODE_OPTIONS: "--conditions=" + SOURCE_CONDITION },
   },
 };
 `;
@@ -222,34 +193,36 @@ export interface TypecheckResult extends RunResult {
  * workspace the big declaration sets (aws-cdk-lib, the AWS SDK, node) are loaded once instead
  * of once per package. (Not one program for all workspaces: tsc deduplicates packages with the
  * same name and version, so every workspace's `@v2c/spec` would be read from the first one.)
- * Each package contributes its tsconfig's `include` folders; a package tsconfig must only
- * extend the base config (checked: its own compilerOptions would be ignored here).
+ * Each package contributes its tsconfig's `include` folders; the packages of one workspace must
+ * share the same compilerOptions (checked), which the combined program uses.
  */
 export async function typecheckTogether(
   refs: readonly PackageRef[],
   label: string,
   timeoutMs = 300_000,
 ): Promise<TypecheckResult> {
-  const byWorkspace = new Map<GeneratedWorkspace, string[]>();
+  const byWorkspace = new Map<GeneratedWorkspace, { options: string; include: string[] }>();
   for (const { ws, pkg } of refs) {
     const dir = join(ws.out, pkg);
     const config = JSON.parse(readFileSync(join(dir, "tsconfig.json"), "utf8")) as {
       include?: string[];
       compilerOptions?: unknown;
     };
-    if (config.compilerOptions !== undefined)
-      throw new Error(`${relative(REPO, dir)}/tsconfig.json has compilerOptions of its own`);
-    const include = byWorkspace.get(ws) ?? [];
+    const options = JSON.stringify(config.compilerOptions ?? {});
+    const entry = byWorkspace.get(ws) ?? { options, include: [] };
+    if (entry.options !== options)
+      throw new Error(`${relative(REPO, dir)}/tsconfig.json differs from its siblings' options`);
     for (const inc of config.include ?? ["src", "test"])
-      include.push(relative(ws.dir, join(dir, inc)));
-    byWorkspace.set(ws, include);
+      entry.include.push(relative(ws.dir, join(dir, inc)));
+    byWorkspace.set(ws, entry);
   }
   let output = "";
   let code = 0;
   const failedWithoutErrorLines = new Set<GeneratedWorkspace>();
-  for (const [ws, include] of byWorkspace) {
+  for (const [ws, { options, include }] of byWorkspace) {
     const project = join(ws.dir, `tsconfig.${label}.json`);
-    writeFileSync(project, JSON.stringify({ extends: "./tsconfig.base.json", include }, null, 2));
+    const compilerOptions = JSON.parse(options) as unknown;
+    writeFileSync(project, JSON.stringify({ compilerOptions, include }, null, 2));
     const r = await run(
       [join(REPO, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", project],
       ws.dir,

@@ -5,7 +5,7 @@ import { RUNTIME } from "../spec/package.js";
 import type { PackageVersions } from "../spec/package.js";
 import { packageVersion } from "../../package-version.js";
 import { ImportCollector } from "../imports.js";
-import { manifestFiles } from "../package-manifest.js";
+import { manifestFiles, packageTsconfigContent } from "../package-manifest.js";
 
 /** What a vehicle installs besides the runtime: MQTT, the write-ahead queue (SQLite), zstd. */
 export const VEHICLE_DEPENDENCIES = ["@mongodb-js/zstd", "better-sqlite3", "mqtt", "mqtt-packet"];
@@ -56,7 +56,6 @@ export function emitClientPackage(
       ...Object.fromEntries(VEHICLE_DEPENDENCIES.map((d) => [d, packageVersion(d)])),
     },
   });
-  const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test"] };
   const t = loadTemplates(templatesRoot, "client");
   const vehicleParam = view.topicParams.find((p) => p.source === "vehicleId")?.name;
   const example =
@@ -66,7 +65,7 @@ export function emitClientPackage(
   errorImports.use(`${RUNTIME}/constraints`, "ConstraintViolation", true);
   return [
     ...manifest,
-    { path: "ecu-client/tsconfig.json", content: `${JSON.stringify(tsconfig, null, 2)}\n` },
+    { path: "ecu-client/tsconfig.json", content: packageTsconfigContent(["src", "test"]) },
     {
       path: "ecu-client/README.md",
       content: t.render("README.md", {

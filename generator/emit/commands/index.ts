@@ -2,6 +2,7 @@ import type { Model, OperationModel } from "../../model/types.js";
 import { ImportCollector } from "../imports.js";
 import { camel, literal, pascal, sourceList } from "../names.js";
 import { RUNTIME, type PackageVersions } from "../spec/package.js";
+import { packageTsconfigContent } from "../package-manifest.js";
 import { loadTemplates } from "../templates.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { payloadView } from "../client/view-operations.js";
@@ -87,7 +88,6 @@ export function emitCommands(
     exports: { ".": "./src/index.ts" },
     dependencies: { [RUNTIME]: versions.runtime, "@v2c/spec": m.info.version },
   };
-  const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test"] };
   const sources = sourceList(m.sources);
   const testImports = new ImportCollector();
   for (const name of ["afterEach", "describe", "expect", "it"]) testImports.use("vitest", name);
@@ -109,7 +109,7 @@ export function emitCommands(
   );
   const files: GeneratedFile[] = [
     { path: "commands/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
-    { path: "commands/tsconfig.json", content: `${JSON.stringify(tsconfig, null, 2)}\n` },
+    { path: "commands/tsconfig.json", content: packageTsconfigContent(["src", "test"]) },
     {
       path: "commands/README.md",
       content: t.render("README.md", { sources, title: m.info.title, ops }),

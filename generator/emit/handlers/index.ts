@@ -15,7 +15,12 @@ import {
   recordCodecViews,
 } from "./views.js";
 import { packageVersion } from "../../package-version.js";
-import { CLOUD_DEPENDENCIES, LOCAL_ADAPTER_PEERS, manifestFiles } from "../package-manifest.js";
+import {
+  CLOUD_DEPENDENCIES,
+  LOCAL_ADAPTER_PEERS,
+  manifestFiles,
+  packageTsconfigContent,
+} from "../package-manifest.js";
 
 const SPEC = "@v2c/spec";
 const H = `${RUNTIME}/handlers`;
@@ -296,7 +301,7 @@ export function emitHandlersPackage(
     ...manifest,
     {
       path: "handlers/tsconfig.json",
-      content: `${JSON.stringify({ extends: "../../tsconfig.base.json", include: ["src", "test"] }, null, 2)}\n`,
+      content: packageTsconfigContent(["src", "test"]),
     },
     {
       path: "handlers/README.md",

@@ -5,7 +5,7 @@ import { RUNTIME, type PackageVersions } from "../spec/package.js";
 import { loadTemplates } from "../templates.js";
 import { localView } from "./view.js";
 import { packageVersion } from "../../package-version.js";
-import { LOCAL_DEPENDENCIES, manifestFiles } from "../package-manifest.js";
+import { LOCAL_DEPENDENCIES, manifestFiles, packageTsconfigContent } from "../package-manifest.js";
 
 const SOURCES = [
   "asyncapi.yaml",
@@ -108,7 +108,7 @@ export function emitLocal(
     ...manifest,
     {
       path: "local/tsconfig.json",
-      content: `${JSON.stringify({ extends: "../../tsconfig.base.json", include: ["src", "bin", "test"] }, null, 2)}\n`,
+      content: packageTsconfigContent(["src", "bin", "test"]),
     },
     {
       path: "local/src/index.ts",

@@ -1,6 +1,6 @@
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { sourceList } from "../names.js";
-import { manifestFiles } from "../package-manifest.js";
+import { manifestFiles, packageTsconfigContent } from "../package-manifest.js";
 import { loadTemplates } from "../templates.js";
 
 /** The runtime package that generated code imports. */
@@ -25,12 +25,11 @@ export function emitSpecPackage(
     entryPoints: { ".": "index" },
     dependencies: { "@bufbuild/protobuf": versions.bufbuildProtobuf, [RUNTIME]: versions.runtime },
   });
-  const tsconfig = { extends: "../../tsconfig.base.json", include: ["src", "test"] };
   const protoFiles = [...ctx.protoTs.keys()].sort();
   const t = loadTemplates(templatesRoot, "spec");
   const files: GeneratedFile[] = [
     ...manifest,
-    { path: "spec/tsconfig.json", content: `${JSON.stringify(tsconfig, null, 2)}\n` },
+    { path: "spec/tsconfig.json", content: packageTsconfigContent(["src", "test"]) },
     {
       path: "spec/README.md",
       content: t.render("README.md", {
