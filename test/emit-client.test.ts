@@ -4,7 +4,7 @@ import { envelopeView } from "../generator/emit/client/envelope.js";
 import { invalidSnapshot, sampleSnapshot } from "../generator/emit/client/sample.js";
 import { clientTestPlan } from "../generator/emit/client/test-kinds.js";
 import { clientPolicyRows, type ClientPolicyRows } from "../generator/emit/client/policies.js";
-import { ackedSend } from "../generator/emit/client/tests.js";
+import { ackedSend, queuedSend } from "../generator/emit/client/tests.js";
 import { loadTemplates } from "../generator/emit/templates.js";
 import type {
   FailureModeModel,
@@ -176,6 +176,12 @@ describe("ecu-client emitter pieces", () => {
     expect(ackedSend(alarmOn("streamStatus"), sends)?.id).toBe("reportA");
     expect(ackedSend(alarmOn(), sends)?.id).toBe("reportA");
     expect(ackedSend(alarmOn(), sends.slice(0, 1))).toBeUndefined();
+    const queued = [
+      { id: "streamStatus", qos: 0, offline: "drop" },
+      { id: "bufferStatus", qos: 0, offline: "queue" },
+    ] as unknown as Parameters<typeof queuedSend>[1];
+    expect(queuedSend(alarmOn(), queued)?.id).toBe("bufferStatus");
+    expect(queuedSend(alarmOn(), queued.slice(0, 1))).toBeUndefined();
   });
 
   it("prints a todo test file exactly", () => {

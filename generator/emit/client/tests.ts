@@ -26,15 +26,40 @@ type SendView = ClientView["sends"][number];
 
 /** Test kinds whose signal is a PUBACK reason (or its absence): they need a QoS >= 1 send. */
 const ACKED_KINDS: ReadonlySet<string> = new Set(["puback", "unauthorized"]);
+/** Test kinds that check a message waits in the local queue while offline. */
+const QUEUED_KINDS: ReadonlySet<string> = new Set(["credential", "reconnect"]);
+
+/** The send the row's alarm `operation` dimension names among `accepted`, else the first one. */
+function sendFor(
+  fm: FailureModeModel,
+  sends: readonly SendView[],
+  accept: (s: SendView) => boolean,
+): SendView | undefined {
+  const accepted = sends.filter(accept);
+  const named = fm.detection.alarm.dimensions.operation;
+  return accepted.find((s) => s.id === named) ?? accepted[0];
+}
 
 /**
  * The send operation a PUBACK test publishes on: the QoS >= 1 one the row's alarm `operation`
  * dimension names, else the first QoS >= 1 one; none when every send is QoS 0 (no PUBACK).
  */
 export function ackedSend(fm: FailureModeModel, sends: readonly SendView[]): SendView | undefined {
-  const acked = sends.filter((s) => s.qos >= 1);
-  const named = fm.detection.alarm.dimensions.operation;
-  return acked.find((s) => s.id === named) ?? acked[0];
+  return sendFor(fm, sends, (s) => s.qos >= 1);
+}
+
+/** The send an offline-queue check publishes on: one the vehicle queues while offline. */
+export function queuedSend(fm: FailureModeModel, sends: readonly SendView[]): SendView | undefined {
+  return sendFor(fm, sends, (s) => s.offline === "queue");
+}
+
+/** The send a row's test publishes on (`undefined`: none fits), or the first send for the rest. */
+function sendOf(kind: string, fm: FailureModeModel, sends: readonly SendView[]) {
+  if (ACKED_KINDS.has(kind)) return ackedSend(fm, sends);
+  // The size test's broker refusal (DISCONNECT after the PUBLISH) needs a send that waits for it.
+  if (kind === "size") return ackedSend(fm, sends) ?? sends[0];
+  if (QUEUED_KINDS.has(kind)) return queuedSend(fm, sends);
+  return sends[0];
 }
 
 /** What each test template imports (beyond vitest and the row's constant). */
@@ -51,11 +76,12 @@ function importsOf(
     case "reconnect":
       return [
         M,
-        ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer"),
+        ...H("Cleanups", "makeClient", "ScriptedPeer"),
+        ...sample,
         ...R("ReasonCode", "applyJitter"),
-        ...RT("ConnectFailedEvent", "QueueDroppedEvent"),
+        ...RT("ConnectFailedEvent", ...(acked ? ["QueueDroppedEvent"] : [])),
         CFG,
-        ...send,
+        ...(acked ? ([[SPEC, acked.type]] as Use[]) : []),
       ];
     case "puback":
       return [
@@ -79,16 +105,16 @@ function importsOf(
         ...H(
           "Cleanups",
           "makeClient",
-          "SAMPLE",
           "ScriptedPeer",
           "SERVER",
           "signalCode",
           "startMosquitto",
           "waitUntil",
         ),
+        ...sample,
         ...R("PacketTooLargeError"),
         CFG,
-        ...send,
+        [SPEC, acked!.type],
       ];
     case "unauthorized":
       return [
@@ -127,7 +153,8 @@ function importsOf(
       ];
     case "credential":
       return [
-        ...H("Cleanups", "makeClient", "SAMPLE", "VEHICLE_ID", "makeTestPki", "startMosquitto"),
+        ...H("Cleanups", "makeClient", "VEHICLE_ID", "makeTestPki", "startMosquitto"),
+        ...sample,
         [HARNESS, "MosquittoBroker", true],
         [HARNESS, "TestPki", true],
         [HARNESS, "Identity", true],
@@ -269,7 +296,7 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
 
   for (const fm of clientTestedRows(m)) {
     let plan = clientTestPlan(fm, rows);
-    const acked = ackedSend(fm, view.sends);
+    const acked = sendOf(plan.kind, fm, view.sends);
     if (ACKED_KINDS.has(plan.kind) && !acked)
       plan = {
         kind: "todo",
@@ -277,7 +304,8 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
       };
     const usesRow =
       plan.kind !== "todo" && plan.kind !== "clock-skew" && plan.kind !== "credential";
-    const ackTest = ACKED_KINDS.has(plan.kind);
+    const ownSend =
+      ACKED_KINDS.has(plan.kind) || QUEUED_KINDS.has(plan.kind) || plan.kind === "size";
     const imports = common(plan.kind, usesRow ? fm.key : undefined, [], acked);
     const name = `FM-${fm.id.replace(/^FM-/, "")}-${fm.slug}.test.ts`;
     const content = render(
@@ -298,8 +326,9 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         reason: plan.kind === "todo" ? plan.reason : null,
         expired: plan.kind === "credential" && plan.credential === "expired",
         credential: plan.kind === "credential" ? plan.credential : null,
-        send: ackTest ? acked : send,
-        sample: ackTest && acked !== send ? literal(sampleSnapshot(acked!.message)) : "SAMPLE",
+        send: ownSend ? (acked ?? null) : send,
+        acked: acked !== undefined && acked.qos >= 1,
+        sample: acked && acked !== send ? literal(sampleSnapshot(acked.message)) : "SAMPLE",
         batch,
       },
       templatesRoot,
