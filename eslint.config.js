@@ -12,6 +12,8 @@ export default tseslint.config(
       "cdk.out/**",
       ".tmp/**",
       "**/*.d.ts",
+      "**/dist/**",
+      ".local/**",
     ],
   },
   js.configs.recommended,

@@ -135,7 +135,7 @@ describe("ecu-client emitter pieces", () => {
         detection: { signal: { name: signal, code: "x" } },
         mitigation: { description: "d", policy, uses: [] },
         ...over,
-      } as Partial<FailureModeModel>);
+      } as unknown as Partial<FailureModeModel>);
     const rows = [
       fm("FM-1", "unavailable", { retry: { attempts: 1 } }),
       fm("FM-2", "connect-timeout", { retry: { attempts: 2 } }),
@@ -171,7 +171,7 @@ describe("ecu-client emitter pieces", () => {
           signal: { name: "ack-timeout", code: "x" },
           alarm: { dimensions: operation ? { operation } : {} },
         },
-      } as Partial<FailureModeModel>);
+      } as unknown as Partial<FailureModeModel>);
     expect(ackedSend(alarmOn("reportB"), sends)?.id).toBe("reportB");
     expect(ackedSend(alarmOn("streamStatus"), sends)?.id).toBe("reportA");
     expect(ackedSend(alarmOn(), sends)?.id).toBe("reportA");

@@ -12,6 +12,7 @@ import { emitSpecPackage, type PackageVersions } from "./spec/package.js";
 import { emitSpecTests } from "./spec/tests.js";
 import { emitTopics } from "./spec/topics.js";
 import { emitLocal } from "./local/index.js";
+import { applyNpmScope } from "./npm-scope.js";
 import { emitRunbooks } from "./runbooks/index.js";
 import { emitTraceability } from "./traceability/matrix.js";
 import type { EmitContext, GeneratedFile } from "./types.js";
@@ -46,5 +47,5 @@ export function emitAll(
     if (seen.has(f.path)) throw new Error(`two emitters produced ${f.path}`);
     seen.add(f.path);
   }
-  return files;
+  return applyNpmScope(files, ctx.model.platform.npmScope ?? "@v2c");
 }

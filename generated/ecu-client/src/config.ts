@@ -51,6 +51,13 @@ export const clientConfig = {
   quotaWindowMs: FM_03.mitigation.policy.quotaWait.durationMs,
   /** FM-02/FM-06 local queue (x-v2c.client.local-queue): 1000 messages, drop-oldest. */
   localQueue: platform.localQueue,
+  /** Names of the session's metric roles, from the spec's metrics file (a role without a metric keeps its role name). */
+  metricNames: {
+    "connection-success": "mqtt.connection.success",
+    "connection-failure": "mqtt.connection.failure",
+    "publish-rejected": "mqtt.publish.rejected",
+    "queue-dropped": "mqtt.queue.dropped",
+  } as Readonly<Record<string, string>>,
   /** FM-01 Certificate Expired: warn 604800000 ms before the certificate's notAfter. */
   certificateWarningMs: FM_01.mitigation.policy.certificateExpiryWarningMs,
   /** FM-21 Clock Skew: tolerated clock offset 60000 ms (x-v2c.timestamps.max-clock-skew). */

@@ -7,22 +7,30 @@ import {
   SERVER,
   ScriptedPeer,
   makeClient,
+  metricName,
   signalCode,
   startMosquitto,
   waitUntil,
 } from "./harness.js";
 import { PacketTooLargeError } from "@v2c/runtime/client/index";
-import { FM_04 } from "@v2c/spec";
+import { FM_04, VehicleTelemetry } from "@v2c/spec";
 import { afterEach, describe, expect, it } from "vitest";
 
-/** A broker limit below one VehicleTelemetry PUBLISH (test data; the spec's own limit is in clientConfig). */
-const BROKER_LIMIT = 128;
+/**
+ * A broker limit below one VehicleTelemetry PUBLISH: the encoded sample's payload size (the packet
+ * adds its topic and header), derived from the spec's message, not a fixed number.
+ */
+function brokerLimit(): number {
+  const { client } = makeClient(cleanups, "mqtt://127.0.0.1:1");
+  return VehicleTelemetry.encode(client.buildVehicleTelemetry(SAMPLE)).finish().byteLength;
+}
 const code = signalCode(FM_04.detection.signal.code);
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
 describe("FM-04 Message Too Large", () => {
   it("checks the size before sending: over min(spec max packet bytes, broker limit) → PacketTooLargeError, nothing sent or queued", async () => {
+    const BROKER_LIMIT = brokerLimit();
     const broker = await startMosquitto({ maxPacketSize: BROKER_LIMIT });
     cleanups.add(() => broker.cleanup());
     const { client, metrics } = makeClient(cleanups, broker.url);
@@ -37,7 +45,7 @@ describe("FM-04 Message Too Large", () => {
     );
     expect(tooLarge.size).toBeGreaterThan(tooLarge.limit);
     expect(client.queue.size()).toBe(0);
-    expect(metrics.get("mqtt.publish.rejected", { reasonCode: "client-size" })).toBe(1);
+    expect(metrics.get(metricName("publish-rejected"), { reasonCode: "client-size" })).toBe(1);
   });
 
   it("a broker refusal (DISCONNECT 0x95) → PacketTooLargeError from the broker, not queued, and the next one is refused before sending", async () => {

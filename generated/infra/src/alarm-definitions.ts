@@ -208,7 +208,9 @@ export const alarmDefinitions = [
       kind: "metric",
       namespace: "V2C/Telemetry",
       metricName: "dynamodb.throttled_requests",
-      dimensions: {},
+      dimensions: {
+        downstream: "dynamodb",
+      },
       statistic: "Sum",
     },
     comparison: "GreaterThanThreshold",
@@ -230,9 +232,10 @@ export const alarmDefinitions = [
     metric: {
       kind: "metric",
       namespace: "V2C/Telemetry",
-      metricName: "dynamodb.connection_errors",
+      metricName: "downstream.errors",
       dimensions: {
-        error: "POOL_EXHAUSTED",
+        downstream: "dynamodb",
+        signal: "pool-exhausted",
       },
       statistic: "Sum",
     },
@@ -321,7 +324,9 @@ export const alarmDefinitions = [
         m: {
           namespace: "V2C/Telemetry",
           metricName: "dynamodb.unprocessed_items",
-          dimensions: {},
+          dimensions: {
+            downstream: "dynamodb",
+          },
           statistic: "Sum",
         },
         d: {
@@ -401,8 +406,11 @@ export const alarmDefinitions = [
     metric: {
       kind: "metric",
       namespace: "V2C/Telemetry",
-      metricName: "timestream.rejected_records",
-      dimensions: {},
+      metricName: "downstream.errors",
+      dimensions: {
+        downstream: "timestream",
+        signal: "rejected",
+      },
       statistic: "Sum",
     },
     comparison: "GreaterThanThreshold",
@@ -472,9 +480,10 @@ export const alarmDefinitions = [
     metric: {
       kind: "metric",
       namespace: "V2C/Telemetry",
-      metricName: "dynamodb.connection_errors",
+      metricName: "downstream.errors",
       dimensions: {
-        error: "CONNECTION",
+        downstream: "dynamodb",
+        signal: "timeout",
       },
       statistic: "Sum",
     },
@@ -497,9 +506,10 @@ export const alarmDefinitions = [
     metric: {
       kind: "metric",
       namespace: "V2C/Telemetry",
-      metricName: "timestream.errors",
+      metricName: "downstream.errors",
       dimensions: {
-        status: "503",
+        downstream: "timestream",
+        signal: "unavailable",
       },
       statistic: "Sum",
     },

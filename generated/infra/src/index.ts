@@ -9,6 +9,7 @@ export * from "./functions.js";
 export * from "./iot-policy.js";
 export * from "./nag-suppressions.js";
 export * from "./notifications.js";
+export * from "./on-failure.js";
 export * from "./spec.js";
 export * from "./storage.js";
 export * from "./telemetry-pipeline.js";

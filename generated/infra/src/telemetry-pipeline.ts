@@ -2,171 +2,220 @@
 // Edit the spec sources and run `npm run generate`.
 import { PipelineAlarms } from "./alarms.js";
 import { PipelineDashboard } from "./dashboard.js";
-import { HANDLER_ENVIRONMENT } from "./environment.js";
-import { PipelineFunctions } from "./functions.js";
+import { HANDLER_ENVIRONMENT, ON_FAILURE_QUEUES_ENV, deployEnvName } from "./environment.js";
+import { PipelineFunctions, logRetention } from "./functions.js";
 import { VehicleIotPolicy } from "./iot-policy.js";
 import { applyNagSuppressions } from "./nag-suppressions.js";
 import { PipelineNotifications } from "./notifications.js";
+import { PipelineOnFailure } from "./on-failure.js";
 import {
   type AudienceId,
   type FunctionName,
+  type StoreId,
+  audiences,
   dlqRetentionMs,
   functions,
+  logRetentionDays,
   metricsNamespace,
+  specRunbookBaseUrl,
 } from "./spec.js";
 import { PipelineStorage, type TimeSeriesProps } from "./storage.js";
 import { PipelineTopicRules } from "./topic-rules.js";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type { FunctionSpec } from "./types.js";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
+import { Architecture, type Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
 /** Typed properties of TelemetryPipeline; every default comes from the spec or is named here. */
 export interface TelemetryPipelineProps {
-  /** Prefix of physical names (tables, functions, rules, topics, policy, dashboard); default `v2c-telemetry`. */
-  readonly namePrefix?: string;
-  /** How long the DLQ bucket keeps a message; default from the spec (`dlqRetentionMs`). */
+  /**
+   * Deployment stage (`dev`, `prod`, ...): prefixes the alarm and dashboard names. Every other
+   * physical name is left to CloudFormation, so two stages in one account never collide.
+   */
+  readonly stage: string;
+  /** How long a dead-lettered message is kept; default from the spec (`dlqRetentionMs`). */
   readonly dlqRetention?: Duration;
-  /** Removal policy of the tables and the DLQ bucket; default RETAIN. */
+  /** Removal policy of the tables, buckets and log groups; default RETAIN. */
   readonly removalPolicy?: RemovalPolicy;
   /** The Timestream time-series sink; off by default (closed to new AWS customers). */
   readonly timeSeries?: TimeSeriesProps;
   /** Entry file per handler; default `generated/handlers/src/lambda/<name>.ts`. */
   readonly handlerEntries?: Partial<Record<FunctionName, string>>;
+  /** Instruction set of the functions; default ARM_64 (the bundles carry no native addon). */
+  readonly architecture?: Architecture;
+  /** Log retention of every function; default from the spec (`logRetentionDays`). */
+  readonly logRetention?: RetentionDays;
   /** Alarm actions: your own topic per audience, extra actions, or actions disabled. */
   readonly alarmActions?: {
     readonly topics?: Partial<Record<AudienceId, ITopic>>;
     readonly extraActions?: readonly IAlarmAction[];
     readonly enabled?: boolean;
   };
-  /** Prefix of every alarm name; default none (alarms are named `FM-08-dynamodb-throttling`). */
-  readonly alarmNamePrefix?: string;
-  /** Where runbooks live (alarm descriptions link `<url>#<runbook id>`); default `generated/docs/runbooks.md`. */
+  /** Who is told of a failed invocation (on-failure queue alarm); default the first audience. */
+  readonly failedInvocationAudience?: AudienceId;
+  /**
+   * URL of the published runbook page (`generated/docs/runbooks.md`): alarm descriptions link
+   * `<url>#<runbook id>` or `<url>#<failure mode id>`. Default: the spec's `x-v2c.runbook-base-url`.
+   */
   readonly runbookBaseUrl?: string;
-  /** Where failure modes live (rows without a runbook link `<url>#<FM id>`); default `generated/docs/runbooks.md`. */
-  readonly failureModesUrl?: string;
   /** Dashboard resolution; default one minute. */
   readonly dashboardPeriod?: Duration;
 }
 
-/** Default of `runbookBaseUrl`: the runbooks' source in the repository. */
-export const DEFAULT_RUNBOOK_BASE_URL = "generated/docs/runbooks.md";
-
-/** Default of `failureModesUrl`: the FMEA's source in the repository. */
-export const DEFAULT_FAILURE_MODES_URL = "generated/docs/runbooks.md";
+/** What a stage may be: it prefixes alarm and dashboard names. */
+export const STAGE_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
 
 /**
- * The V2C telemetry pipeline: IoT topic rules per send operation into the generated handlers,
- * DynamoDB dedup and telemetry tables, the S3 dead-letter bucket, the optional Timestream sink,
- * SNS topics per audience, the vehicle IoT policy, one alarm per FMEA detection and per seed
- * alert trigger, and the dashboard.
+ * The pipeline of the spec: an IoT topic rule per handled operation into its function (with an
+ * on-failure queue and alarm), a table, bucket or Timestream table per store participant by its
+ * kind, SNS topics per audience, the vehicle IoT policy, one alarm per FMEA detection and alert
+ * trigger, and the dashboard.
  */
 export class TelemetryPipeline extends Construct {
   readonly storage: PipelineStorage;
   readonly notifications: PipelineNotifications;
   readonly functions: Record<FunctionName, LambdaFunction>;
+  readonly onFailure: PipelineOnFailure;
   readonly topicRules: PipelineTopicRules;
   readonly vehiclePolicy: VehicleIotPolicy;
   readonly alarms: PipelineAlarms;
   readonly dashboard: PipelineDashboard;
 
-  constructor(scope: Construct, id: string, props: TelemetryPipelineProps = {}) {
+  constructor(scope: Construct, id: string, props: TelemetryPipelineProps) {
     super(scope, id);
-    const namePrefix = props.namePrefix ?? "v2c-telemetry";
+    if (!STAGE_PATTERN.test(props.stage ?? "")) {
+      throw new Error(
+        `TelemetryPipeline: stage must match ${STAGE_PATTERN} (got ${JSON.stringify(props.stage)})`,
+      );
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const dlqRetention = props.dlqRetention ?? Duration.millis(dlqRetentionMs);
     this.storage = new PipelineStorage(this, "Storage", {
-      namePrefix,
-      dlqRetention: props.dlqRetention ?? Duration.millis(dlqRetentionMs),
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      dlqRetention,
+      removalPolicy,
       timeSeries: props.timeSeries,
     });
     this.notifications = new PipelineNotifications(this, "Notifications", {
-      namePrefix,
       topics: props.alarmActions?.topics,
     });
     const fns = new PipelineFunctions(this, "Functions", {
-      namePrefix,
       handlerEntries: props.handlerEntries,
-      environment: this.environment(),
+      environment: this.storageEnvironment(),
+      architecture: props.architecture ?? Architecture.ARM_64,
+      logRetention: props.logRetention ?? logRetention(logRetentionDays),
+      removalPolicy,
     });
     this.functions = fns.functions;
+    const actionsEnabled = props.alarmActions?.enabled ?? true;
+    this.onFailure = new PipelineOnFailure(this, "OnFailure", {
+      functions: this.functions,
+      retention: dlqRetention,
+      topic: this.notifications.topics[props.failedInvocationAudience ?? audiences[0].id],
+      alarmNamePrefix: `${props.stage}-`,
+      actionsEnabled,
+    });
     this.grant();
     this.topicRules = new PipelineTopicRules(this, "TopicRules", {
-      namePrefix,
       functions: this.functions,
-      dlqBucket: this.storage.dlqBucket,
+      buckets: this.storage.buckets,
     });
-    this.vehiclePolicy = new VehicleIotPolicy(this, "VehiclePolicy", {
-      policyName: `${namePrefix}-vehicle`,
-    });
+    this.vehiclePolicy = new VehicleIotPolicy(this, "VehiclePolicy", {});
     this.alarms = new PipelineAlarms(this, "Alarms", {
       topics: this.notifications.topics,
-      alarmNamePrefix: props.alarmNamePrefix,
-      runbookBaseUrl: props.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
-      failureModesUrl: props.failureModesUrl ?? DEFAULT_FAILURE_MODES_URL,
+      alarmNamePrefix: `${props.stage}-`,
+      runbookBaseUrl: props.runbookBaseUrl ?? specRunbookBaseUrl ?? undefined,
       extraActions: props.alarmActions?.extraActions,
-      actionsEnabled: props.alarmActions?.enabled,
+      actionsEnabled,
     });
     this.dashboard = new PipelineDashboard(this, "Dashboard", {
-      dashboardName: namePrefix,
+      dashboardName: `${props.stage}-${Stack.of(this).stackName}`.replace(/[^A-Za-z0-9_-]/g, "-"),
       functions: this.functions,
       period: props.dashboardPeriod,
     });
     applyNagSuppressions(this);
   }
 
-  private environment(): Record<string, string> {
+  /** Per function: the variables of `deployEnvName` for each store it uses, and the namespace. */
+  private storageEnvironment(): Record<FunctionName, Record<string, string>> {
     const s = this.storage;
-    const env: Record<string, string> = {
-      [HANDLER_ENVIRONMENT.dedupTable]: s.dedupTable.tableName,
-      [HANDLER_ENVIRONMENT.telemetryTable]: s.telemetryTable.tableName,
-      [HANDLER_ENVIRONMENT.dlqBucket]: s.dlqBucket.bucketName,
-      [HANDLER_ENVIRONMENT.metricsNamespace]: metricsNamespace,
-    };
-    if (s.timeSeries) {
-      env[HANDLER_ENVIRONMENT.timeSeriesDatabase] = s.timeSeries.database.ref;
-      env[HANDLER_ENVIRONMENT.timeSeriesTable] = s.timeSeries.table.attrName;
+    const out: Partial<Record<FunctionName, Record<string, string>>> = {};
+    for (const spec of functions as readonly FunctionSpec[]) {
+      const env: Record<string, string> = {
+        [HANDLER_ENVIRONMENT.metricsNamespace]: metricsNamespace,
+      };
+      for (const id of spec.writes as readonly StoreId[]) {
+        const table = s.recordsTables[id];
+        if (table) env[deployEnvName(id, "records-table")] = table.tableName;
+        const ts = s.timeSeries?.tables[id];
+        if (ts && s.timeSeries) {
+          env[deployEnvName(id, "database")] = s.timeSeries.database.ref;
+          env[deployEnvName(id, "table")] = ts.attrName;
+        }
+      }
+      const dedup = spec.dedup ? s.dedupTables[spec.dedup as StoreId] : undefined;
+      if (dedup) env[deployEnvName(spec.dedup!, "dedup-table")] = dedup.tableName;
+      const bucket = spec.deadLetter ? s.buckets[spec.deadLetter as StoreId] : undefined;
+      if (bucket) env[deployEnvName(spec.deadLetter!, "bucket")] = bucket.bucketName;
+      out[spec.name as FunctionName] = env;
     }
-    return env;
+    return out as Record<FunctionName, Record<string, string>>;
   }
 
   /**
-   * Least privilege per function role: both tables' data; processors put DLQ objects, the replay
-   * handler lists, reads and deletes them; Timestream writes when the sink is enabled.
+   * Least privilege per function: its records and dedup tables' data; processors put objects
+   * into their dead-letter bucket; the replay function lists, reads, deletes and puts them and
+   * consumes the on-failure queues; Timestream writes when the sink is enabled.
    */
   private grant(): void {
     const s = this.storage;
-    const objects = s.dlqBucket.arnForObjects("*");
-    for (const spec of functions) {
-      const fn = this.functions[spec.name];
-      s.dedupTable.grantReadWriteData(fn);
-      s.telemetryTable.grantReadWriteData(fn);
-      if (spec.role === "replay") {
-        fn.addToRolePolicy(
-          new PolicyStatement({ actions: ["s3:ListBucket"], resources: [s.dlqBucket.bucketArn] }),
-        );
-        fn.addToRolePolicy(
-          new PolicyStatement({
-            actions: ["s3:GetObject", "s3:DeleteObject"],
-            resources: [objects],
-          }),
-        );
-      } else {
-        fn.addToRolePolicy(
-          new PolicyStatement({ actions: ["s3:PutObject"], resources: [objects] }),
-        );
+    const queues = Object.entries(this.onFailure.queues) as [FunctionName, Queue][];
+    for (const spec of functions as readonly FunctionSpec[]) {
+      const fn = this.functions[spec.name as FunctionName];
+      for (const id of spec.writes as readonly StoreId[]) {
+        s.recordsTables[id]?.grantReadWriteData(fn);
+        const ts = s.timeSeries?.tables[id];
+        if (ts) {
+          fn.addToRolePolicy(
+            new PolicyStatement({ actions: ["timestream:WriteRecords"], resources: [ts.attrArn] }),
+          );
+          // Timestream's endpoint discovery has no resource-level permission.
+          fn.addToRolePolicy(
+            new PolicyStatement({ actions: ["timestream:DescribeEndpoints"], resources: ["*"] }),
+          );
+        }
       }
-      if (s.timeSeries) {
-        fn.addToRolePolicy(
-          new PolicyStatement({
-            actions: ["timestream:WriteRecords"],
-            resources: [s.timeSeries.table.attrArn],
-          }),
-        );
-        // Timestream's endpoint discovery has no resource-level permission.
-        fn.addToRolePolicy(
-          new PolicyStatement({ actions: ["timestream:DescribeEndpoints"], resources: ["*"] }),
+      if (spec.dedup) s.dedupTables[spec.dedup as StoreId]?.grantReadWriteData(fn);
+      const bucket = spec.deadLetter ? s.buckets[spec.deadLetter as StoreId] : undefined;
+      if (bucket) {
+        const objects = bucket.arnForObjects("*");
+        if (spec.role === "replay") {
+          fn.addToRolePolicy(
+            new PolicyStatement({ actions: ["s3:ListBucket"], resources: [bucket.bucketArn] }),
+          );
+          fn.addToRolePolicy(
+            new PolicyStatement({
+              actions: ["s3:GetObject", "s3:DeleteObject", "s3:PutObject"],
+              resources: [objects],
+            }),
+          );
+        } else {
+          fn.addToRolePolicy(
+            new PolicyStatement({ actions: ["s3:PutObject"], resources: [objects] }),
+          );
+        }
+      }
+      if (spec.role === "replay" && queues.length > 0) {
+        for (const [, queue] of queues) queue.grantConsumeMessages(fn);
+        fn.addEnvironment(
+          ON_FAILURE_QUEUES_ENV,
+          Stack.of(this).toJsonString(
+            Object.fromEntries(queues.map(([name, q]) => [name, q.queueUrl])),
+          ),
         );
       }
     }

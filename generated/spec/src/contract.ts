@@ -76,6 +76,17 @@ export const channels = {
     phase: "connection",
     messageId: "VehicleCommand",
   },
+  commandResult: {
+    id: "commandResult",
+    address: "v2c/v1/{region}/{vehicle_id}/command/result",
+    title: "Remote command results",
+    description:
+      "The vehicle's answer to each command (request/reply), correlated by the command id.",
+    parameters: ["region", "vehicle_id"],
+    filter: "v2c/v1/+/+/command/result",
+    phase: "connection",
+    messageId: "CommandResult",
+  },
 } as const;
 
 export type ChannelId = keyof typeof channels;
@@ -94,6 +105,7 @@ export const operations = {
     messageId: "VehicleTelemetry",
     qos: 1,
     retain: false,
+    offline: "queue",
     publishIntervalMs: {
       min: 60000,
       max: 600000,
@@ -109,6 +121,9 @@ export const operations = {
       memoryMb: 512,
       timeoutMs: 10000,
       reservedConcurrency: 200,
+      writes: ["dynamodb", "timestream"],
+      deadLetter: "dlq",
+      dedup: "dynamodb",
     },
     sla: {
       "latency-p50": {
@@ -159,12 +174,16 @@ export const operations = {
     messageId: "TelemetryBatch",
     qos: 1,
     retain: false,
+    offline: "queue",
     dedupWindowMs: 300000,
     handler: {
       name: "batch-processor",
       memoryMb: 1024,
       timeoutMs: 30000,
       reservedConcurrency: 100,
+      writes: ["dynamodb", "timestream"],
+      deadLetter: "dlq",
+      dedup: "dynamodb",
     },
     batch: {
       intervalMs: 3600000,
@@ -218,11 +237,16 @@ export const operations = {
     action: "receive",
     title: "Receive remote commands",
     summary:
-      "The vehicle subscribes to its command topic with QoS 1 and handles each command once.",
+      "The vehicle subscribes to its command topic with QoS 1, handles each command once and answers with a CommandResult.",
     channelId: "vehicleCommand",
     messageId: "VehicleCommand",
     qos: 1,
     retain: false,
+    offline: "queue",
+    reply: {
+      channelId: "commandResult",
+      messageId: "CommandResult",
+    },
     sla: {},
     address: "v2c/v1/{region}/{vehicle_id}/command",
   },
@@ -242,6 +266,29 @@ export const messages = {
     tsModule: "proto/v2c/telemetry/v1/telemetry",
     schemaVersion: 1,
     minSupportedSchemaVersion: 1,
+    envelope: {
+      messageId: {
+        field: "message_id",
+        path: "messageId",
+        kind: "string",
+      },
+      vehicleId: {
+        field: "vehicle_id",
+        path: "vehicleId",
+        kind: "string",
+      },
+      eventTime: {
+        field: "timestamp_ms",
+        path: "timestampMs",
+        kind: "bigint-number",
+      },
+      schemaVersion: {
+        field: "schema_version",
+        path: "schemaVersion",
+        kind: "number",
+      },
+      vehicleParameter: "vehicle_id",
+    },
   },
   TelemetryBatch: {
     id: "TelemetryBatch",
@@ -254,6 +301,43 @@ export const messages = {
     tsModule: "proto/v2c/telemetry/v1/batch",
     schemaVersion: 1,
     minSupportedSchemaVersion: 1,
+    envelope: {
+      messageId: {
+        field: "batch_id",
+        path: "batchId",
+        kind: "string",
+      },
+      vehicleId: {
+        field: "vehicle_id",
+        path: "vehicleId",
+        kind: "string",
+      },
+      eventTime: {
+        field: "created_at_ms",
+        path: "createdAtMs",
+        kind: "bigint-number",
+      },
+      schemaVersion: {
+        field: "schema_version",
+        path: "schemaVersion",
+        kind: "number",
+      },
+      records: {
+        field: "records",
+        path: "records",
+        kind: "bytes",
+      },
+      checksum: {
+        field: "records_crc32",
+        path: "recordsCrc32",
+        kind: "number",
+      },
+      vehicleParameter: "vehicle_id",
+      recordMessage: {
+        protoName: "v2c.telemetry.v1.VehicleTelemetry",
+        messageId: "VehicleTelemetry",
+      },
+    },
   },
   VehicleCommand: {
     id: "VehicleCommand",
@@ -265,6 +349,78 @@ export const messages = {
     tsModule: "proto/v2c/telemetry/v1/command",
     schemaVersion: 1,
     minSupportedSchemaVersion: 1,
+    envelope: {
+      messageId: {
+        field: "command_id",
+        path: "commandId",
+        kind: "string",
+      },
+      correlationId: {
+        field: "command_id",
+        path: "commandId",
+        kind: "string",
+      },
+      vehicleId: {
+        field: "vehicle_id",
+        path: "vehicleId",
+        kind: "string",
+      },
+      eventTime: {
+        field: "issued_at_ms",
+        path: "issuedAtMs",
+        kind: "bigint-number",
+      },
+      expiresAt: {
+        field: "expires_at_ms",
+        path: "expiresAtMs",
+        kind: "bigint-number",
+      },
+      schemaVersion: {
+        field: "schema_version",
+        path: "schemaVersion",
+        kind: "number",
+      },
+      vehicleParameter: "vehicle_id",
+    },
+  },
+  CommandResult: {
+    id: "CommandResult",
+    title: "Remote command result",
+    contentType: "application/x-protobuf",
+    protoFile: "proto/v2c/telemetry/v1/command_result.proto",
+    protoName: "v2c.telemetry.v1.CommandResult",
+    tsName: "CommandResult",
+    tsModule: "proto/v2c/telemetry/v1/command_result",
+    schemaVersion: 1,
+    minSupportedSchemaVersion: 1,
+    envelope: {
+      messageId: {
+        field: "result_id",
+        path: "resultId",
+        kind: "string",
+      },
+      correlationId: {
+        field: "command_id",
+        path: "commandId",
+        kind: "string",
+      },
+      vehicleId: {
+        field: "vehicle_id",
+        path: "vehicleId",
+        kind: "string",
+      },
+      eventTime: {
+        field: "completed_at_ms",
+        path: "completedAtMs",
+        kind: "bigint-number",
+      },
+      schemaVersion: {
+        field: "schema_version",
+        path: "schemaVersion",
+        kind: "number",
+      },
+      vehicleParameter: "vehicle_id",
+    },
   },
 } as const;
 
@@ -277,6 +433,7 @@ export const platform = {
   iotConnectionsPerSecond: 500,
   lambdaAccountConcurrency: 1000,
   lambdaRuntime: "nodejs22.x",
+  logRetentionDays: 30,
   dlqRetentionMs: 1209600000,
   maxClockSkewMs: 60000,
   maxAgeMs: 86400000,
@@ -285,6 +442,13 @@ export const platform = {
     maxMessages: 1000,
     overflow: "drop-oldest",
   },
+  broker: "aws-iot-core",
+  replay: {
+    name: "dlq-replay-handler",
+    memoryMb: 1024,
+    timeoutMs: 900000,
+  },
+  npmScope: "@v2c",
 } as const;
 
 /** Participants of the telemetry flow (the sequence diagram's lifelines). */
@@ -292,57 +456,57 @@ export const participants = [
   {
     id: "ecu",
     name: "ECU",
-    kind: "actor",
+    kind: "vehicle",
   },
   {
     id: "mqtt-client",
     name: "MQTT Client",
-    kind: "participant",
+    kind: "vehicle-client",
   },
   {
     id: "iot-core",
     name: "AWS IoT Core",
-    kind: "participant",
+    kind: "broker",
   },
   {
     id: "validator",
     name: "Lambda Validator",
-    kind: "participant",
+    kind: "function",
   },
   {
     id: "processor",
     name: "Lambda Processor",
-    kind: "participant",
+    kind: "function",
   },
   {
     id: "dynamodb",
     name: "DynamoDB",
-    kind: "database",
+    kind: "key-value-store",
   },
   {
     id: "timestream",
     name: "Timestream",
-    kind: "database",
+    kind: "time-series-store",
   },
   {
     id: "dlq",
     name: "S3 DLQ",
-    kind: "queue",
+    kind: "object-store",
   },
   {
     id: "cloudwatch",
     name: "CloudWatch",
-    kind: "participant",
+    kind: "monitoring",
   },
   {
     id: "sns",
     name: "SNS",
-    kind: "participant",
+    kind: "notification",
   },
   {
     id: "engineers",
     name: "Engineers",
-    kind: "actor",
+    kind: "operator",
   },
 ] as const;
 

@@ -79,3 +79,29 @@ export const vehicleCommandTopic = new TopicTemplate<VehicleCommandTopicParams>(
     },
   },
 );
+
+/** Parameters of the `commandResult` channel (`v2c/v1/{region}/{vehicle_id}/command/result`). */
+export interface CommandResultTopicParams extends Record<string, string> {
+  /** AWS region of the IoT Core endpoint the vehicle is connected to. */
+  region: "us-east-1" | "eu-west-1";
+  /** VIN-based vehicle id, also the MQTT client id and the certificate's thing name. */
+  vehicle_id: string;
+}
+
+/**
+ * Remote command results: `v2c/v1/{region}/{vehicle_id}/command/result`.
+ *
+ * The vehicle's answer to each command (request/reply), correlated by the command id.
+ */
+export const commandResultTopic = new TopicTemplate<CommandResultTopicParams>(
+  "commandResult",
+  "v2c/v1/{region}/{vehicle_id}/command/result",
+  {
+    region: {
+      enum: ["us-east-1", "eu-west-1"],
+    },
+    vehicle_id: {
+      pattern: "^VIN-[A-HJ-NPR-Z0-9]{17}$",
+    },
+  },
+);

@@ -7,12 +7,14 @@ import {
   startScenarioKit,
   zstdBomb,
 } from "@v2c/runtime/handlers/testing/index";
-import { FM_17, operations } from "@v2c/spec";
+import { FM_17 } from "@v2c/spec";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Mitigation under test: Increase memory, optimize. Every figure below is read from FM_17
-// (fmea/failure-modes.yaml); retry waits are recorded, not slept (full jitter pinned to its bound).
+// (fmea/failure-modes.yaml) or from the generated policy built from it; retry waits are
+// recorded, not slept (full jitter pinned to its bound).
 const policy = FM_17.mitigation.policy;
+const OPERATION = "publishBatchTelemetry";
 let kit: ScenarioKit;
 
 beforeAll(async () => {
@@ -24,15 +26,14 @@ afterAll(async () => {
 });
 
 describe("FM-17 Lambda Memory Exhausted", () => {
-  it("refuses a small zstd frame that inflates past the decompressed cap, dead-lettering it under the row's DLQ reason", async () => {
-    const cap = FM_17.mitigation.uses[1].value;
-    const run = await zstdBomb(kit, cap * 4);
+  const run = () => zstdBomb(kit, OPERATION);
+
+  it("batch-processor: the row's fault (decompressed-too-large) is dead-lettered under the row's DLQ reason", async () => {
+    const r = await run();
     // Small enough to pass the compressed-size check: only the decompressed cap stops it.
-    expect(run.sent.byteLength).toBeLessThan(
-      operations.publishBatchTelemetry.batch.maxCompressedBytes,
-    );
-    expect(run.summary).toMatchObject({ stored: 0, deadLettered: 1 });
-    expect(run.summary.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
-    expect(run.deadLetter?.payload).toEqual(run.sent);
+    expect(r.sent.byteLength).toBeLessThan(kit.operation(OPERATION).maxCompressedBytes!);
+    expect(r.summary).toMatchObject({ stored: 0, deadLettered: 1 });
+    expect(r.summary.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
+    expect(r.deadLetter?.payload).toEqual(r.sent);
   });
 });

@@ -5,15 +5,21 @@ import { harness } from "./harness.js";
 import {
   type ScenarioKit,
   dlqReasonOf,
-  dynamoUnreachable,
+  downstreamFault,
   startScenarioKit,
 } from "@v2c/runtime/handlers/testing/index";
 import { FM_18, metrics } from "@v2c/spec";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Mitigation under test: Retry, circuit breaker. Every figure below is read from FM_18
-// (fmea/failure-modes.yaml); retry waits are recorded, not slept (full jitter pinned to its bound).
+// (fmea/failure-modes.yaml) or from the generated policy built from it; retry waits are
+// recorded, not slept (full jitter pinned to its bound).
 const policy = FM_18.mitigation.policy;
+const OPERATION = "publishTelemetry";
+const DOWNSTREAM = "dynamodb";
+const SIGNAL = "timeout";
+const spec = downstreamPolicy.downstreams[DOWNSTREAM]!;
+const retry = spec.retry ?? downstreamPolicy.retry;
 let kit: ScenarioKit;
 
 beforeAll(async () => {
@@ -25,31 +31,54 @@ afterAll(async () => {
 });
 
 describe("FM-18 DynamoDB Connection Failure", () => {
-  it("retries a refused connection on the row's schedule, then dead-letters under the row's DLQ reason", async () => {
-    expect(downstreamPolicy.timeouts).toEqual(policy.timeouts);
-    const run = await dynamoUnreachable(kit, { messages: 1 });
-    expect(run.summaries[0]).toMatchObject({ stored: 0, deadLettered: 1 });
-    expect(run.summaries[0]!.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
-    expect(run.delaysPerMessage[0]).toEqual(policy.retry.delaysMs);
-    expect(run.callsPerMessage[0]).toBe(policy.retry.attempts + 1);
+  const run = () =>
+    downstreamFault(kit, OPERATION, DOWNSTREAM, {
+      signal: SIGNAL,
+      failures: Number.MAX_SAFE_INTEGER,
+      messages: 1,
+    });
+
+  it("telemetry-processor: the row's fault (timeout on dynamodb) is dead-lettered under the row's DLQ reason", async () => {
+    const r = await run();
+    expect(r.summaries[0]).toMatchObject({ deadLettered: 1 });
+    expect(r.summaries[0]!.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
+    expect(r.delaysPerMessage[0]).toEqual(retry.delaysMs);
+    expect(r.callsPerMessage[0]).toBe(retry.attempts + 1);
   });
 
-  it("opens the DynamoDB circuit at the row's threshold, fails fast while open, and the manual reset closes it", async () => {
-    const threshold = policy.circuitBreaker.openAfterFailures;
-    const run = await dynamoUnreachable(kit, { messages: threshold + 1 });
-    expect(run.statesAfter.slice(0, threshold - 1)).toEqual(Array(threshold - 1).fill("closed"));
-    expect(run.statesAfter[threshold - 1]).toBe("open");
-    expect(run.callsPerMessage[threshold]).toBe(0);
-    expect(run.summaries.flatMap((s) => s.dlqKeys).map(dlqReasonOf)).toEqual(
-      Array(threshold + 1).fill(policy.dlqReason),
-    );
-    run.rig.breakers.reset("dynamodb");
-    expect(run.rig.breakers.dynamodb.state).toBe("closed");
+  it("telemetry-processor: retries dynamodb on its schedule and stores the message once the fault stops", async () => {
+    const r = await downstreamFault(kit, OPERATION, DOWNSTREAM, {
+      signal: SIGNAL,
+      failures: retry.attempts,
+      messages: 1,
+    });
+    expect(r.summaries[0]).toMatchObject({ stored: 1, deadLettered: 0 });
+    expect(r.delaysPerMessage[0]).toEqual(retry.delaysMs);
+    expect(r.callsPerMessage[0]).toBe(retry.attempts + 1);
   });
 
-  it("detection: counts dynamodb.connection_errors {error=CONNECTION}, the metric of the row's alarm", async () => {
-    const run = await dynamoUnreachable(kit, { messages: 1 });
+  it("telemetry-processor: opens the dynamodb circuit at its failure threshold; then messages are dead-lettered without a call", async () => {
+    const threshold = spec.breaker.openAfterFailures;
+    const r = await downstreamFault(kit, OPERATION, DOWNSTREAM, {
+      signal: SIGNAL,
+      failures: Number.MAX_SAFE_INTEGER,
+      messages: threshold + 1,
+    });
+    expect(r.statesAfter.slice(0, threshold - 1)).toEqual(Array(threshold - 1).fill("closed"));
+    expect(r.statesAfter[threshold - 1]).toBe("open");
+    expect(r.callsPerMessage[threshold]).toBe(0);
+    expect(r.summaries[threshold]).toMatchObject({ stored: 0, deadLettered: 1 });
+    r.rig.breakers.reset(DOWNSTREAM);
+    expect(r.rig.breakers.get(DOWNSTREAM).state).toBe("closed");
+  });
+
+  it("the generated breaker of the downstream is the row's", () => {
+    expect(spec.breaker).toEqual(policy.circuitBreaker);
+  });
+
+  it("detection: counts downstream.errors {downstream=dynamodb, signal=timeout}, the metric of the row's alarm", async () => {
+    const r = await run();
     const { metric, dimensions } = FM_18.detection.alarm;
-    expect(run.rig.metrics.counter(metrics[metric].cloudwatchName, dimensions)).toBeGreaterThan(0);
+    expect(r.rig.metrics.counter(metrics[metric].cloudwatchName, dimensions)).toBeGreaterThan(0);
   });
 });

@@ -12,8 +12,11 @@ import { FM_22, metrics } from "@v2c/spec";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Mitigation under test: Retransmit, DLQ. Every figure below is read from FM_22
-// (fmea/failure-modes.yaml); retry waits are recorded, not slept (full jitter pinned to its bound).
+// (fmea/failure-modes.yaml) or from the generated policy built from it; retry waits are
+// recorded, not slept (full jitter pinned to its bound).
 const policy = FM_22.mitigation.policy;
+const OPERATION = "publishBatchTelemetry";
+const KV_WRITES: readonly string[] = ["dynamodb"];
 let kit: ScenarioKit;
 
 beforeAll(async () => {
@@ -25,17 +28,20 @@ afterAll(async () => {
 });
 
 describe("FM-22 Payload Corruption", () => {
-  it("dead-letters a batch whose records do not match its checksum whole; nothing is stored", async () => {
-    const run = await corruptChecksum(kit, { records: 3, crcDelta: 0x10 });
-    expect(run.summary).toMatchObject({ stored: 0, deadLettered: 1 });
-    expect(run.summary.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
-    for (const id of run.messageIds) expect(await isStored(run.rig, id)).toBe(false);
-    expect(run.rig.timestream.calls()).toHaveLength(0);
+  const run = () => corruptChecksum(kit, OPERATION, { records: 3, crcDelta: 0x10 });
+
+  it("batch-processor: the row's fault (checksum-mismatch) is dead-lettered under the row's DLQ reason", async () => {
+    const r = await run();
+    expect(r.summary).toMatchObject({ stored: 0, deadLettered: 1 });
+    expect(r.summary.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
+    for (const downstream of KV_WRITES)
+      for (const id of r.messageIds)
+        expect(await isStored(kit, r.rig, OPERATION, downstream, id)).toBe(false);
   });
 
   it("detection: counts telemetry.rejected {reason=CHECKSUM_MISMATCH}, the metric of the row's alarm", async () => {
-    const run = await corruptChecksum(kit, { records: 3, crcDelta: 0x10 });
+    const r = await run();
     const { metric, dimensions } = FM_22.detection.alarm;
-    expect(run.rig.metrics.counter(metrics[metric].cloudwatchName, dimensions)).toBeGreaterThan(0);
+    expect(r.rig.metrics.counter(metrics[metric].cloudwatchName, dimensions)).toBeGreaterThan(0);
   });
 });

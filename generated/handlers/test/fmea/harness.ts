@@ -6,57 +6,50 @@ import {
   createTelemetryProcessor,
 } from "../../src/pipelines.js";
 import { downstreamPolicy, handlerMetrics } from "../../src/policy.js";
+import {
+  invalidVehicleTelemetry,
+  sampleTelemetryBatch,
+  sampleVehicleTelemetry,
+} from "../samples.js";
 import type { HandlersUnderTest } from "@v2c/runtime/handlers/testing/index";
-import { TelemetryBatch, VehicleTelemetry } from "@v2c/spec";
-import { crc32 } from "node:zlib";
 
 /**
- * The generated handlers and spec-shaped payloads handed to the failure-mode test kit
- * (`@v2c/runtime/handlers/testing`): topics from the channel parameters' examples, field
- * names from the contract.
+ * The generated handlers and sample payloads handed to the failure-mode test kit
+ * (`@v2c/runtime/handlers/testing`): one entry per handled operation, topics from the channel
+ * parameters' examples, payloads from the envelope roles.
  */
-
-let seq = 0;
-function nextId(): string {
-  seq++;
-  return `00000000-0000-4000-8000-${String(seq).padStart(12, "0")}`;
-}
-
 export const harness: HandlersUnderTest = {
-  record: createTelemetryProcessor,
-  batch: createBatchProcessor,
+  operations: [
+    {
+      operation: "publishTelemetry",
+      kind: "record",
+      factory: createTelemetryProcessor,
+      topic: "v2c/v1/us-east-1/VIN-1HGBH41JXMN109186/telemetry/vehicle",
+      vehicleId: "VIN-1HGBH41JXMN109186",
+      writes: ["dynamodb", "timestream"],
+      dedup: "dynamodb",
+      dedupWindowMs: 300000,
+      record: (timestampMs) => sampleVehicleTelemetry("VIN-1HGBH41JXMN109186", timestampMs),
+      invalid: (timestampMs) => invalidVehicleTelemetry("VIN-1HGBH41JXMN109186", timestampMs),
+    },
+    {
+      operation: "publishBatchTelemetry",
+      kind: "batch",
+      factory: createBatchProcessor,
+      topic: "v2c/v1/us-east-1/VIN-1HGBH41JXMN109186/telemetry/batch",
+      vehicleId: "VIN-1HGBH41JXMN109186",
+      writes: ["dynamodb", "timestream"],
+      dedup: "dynamodb",
+      dedupWindowMs: 300000,
+      record: (timestampMs) => sampleVehicleTelemetry("VIN-1HGBH41JXMN109186", timestampMs),
+      zstd: true,
+      maxCompressedBytes: 102400,
+      maxDecompressedBytes: 1048576,
+      batch: (records, createdAtMs, crcDelta) =>
+        sampleTelemetryBatch("VIN-1HGBH41JXMN109186", records, createdAtMs, crcDelta),
+    },
+  ],
   replay: createDlqReplayHandler,
   downstreamPolicy,
   metrics: handlerMetrics,
-  payloads: {
-    recordTopic: "v2c/v1/us-east-1/VIN-1HGBH41JXMN109186/telemetry/vehicle",
-    batchTopic: "v2c/v1/us-east-1/VIN-1HGBH41JXMN109186/telemetry/batch",
-    vehicleId: "VIN-1HGBH41JXMN109186",
-    record(timestampMs) {
-      const messageId = nextId();
-      const bytes = VehicleTelemetry.encode(
-        VehicleTelemetry.fromPartial({
-          messageId: messageId,
-          vehicleId: "VIN-1HGBH41JXMN109186",
-          timestampMs: timestampMs,
-          schemaVersion: 1,
-        }),
-      ).finish();
-      return { messageId, bytes };
-    },
-    batch(records, createdAtMs, crcDelta = 0) {
-      let crc = 0;
-      for (const r of records) crc = crc32(r, crc);
-      return TelemetryBatch.encode(
-        TelemetryBatch.fromPartial({
-          batchId: nextId(),
-          vehicleId: "VIN-1HGBH41JXMN109186",
-          schemaVersion: 1,
-          createdAtMs: createdAtMs,
-          records: records.map((r) => Buffer.from(r)),
-          recordsCrc32: (crc ^ crcDelta) >>> 0,
-        }),
-      ).finish();
-    },
-  },
 };

@@ -14,12 +14,16 @@ import { platform } from "@v2c/spec";
 
 /** The handlers wired to the local adapters (SQLite + filesystem DLQ + in-memory metrics). */
 export interface LocalHandlers {
-  /** `telemetry-processor` */
+  /** `telemetry-processor` (publishTelemetry) */
   readonly telemetryProcessor: RuleEventHandler;
-  /** `batch-processor` */
+  /** `batch-processor` (publishBatchTelemetry) */
   readonly batchProcessor: RuleEventHandler;
   /** `dlq-replay-handler` */
   readonly dlqReplayHandler: ReturnType<typeof createDlqReplayHandler>;
+  /** The dead-letter replay, under a name that does not depend on the spec. */
+  readonly replay: ReturnType<typeof createDlqReplayHandler>;
+  /** Every handler by operation id. */
+  readonly byOperation: Readonly<Record<string, RuleEventHandler>>;
   readonly ports: LocalPorts;
   readonly breakers: CircuitBreakers;
   close(): void;
@@ -27,29 +31,38 @@ export interface LocalHandlers {
 
 /** Options of `createLocalHandlers`. */
 export interface LocalHandlersOptions {
-  /** Directory for `telemetry.sqlite` and the `dlq/` tree. */
+  /** Directory for `handlers.sqlite` and the `dlq/` tree. */
   readonly directory: string;
   readonly now?: () => number;
   readonly logger?: HandlerLogger;
 }
 
 /**
- * The generated handlers on the local adapters: the same pipelines as the Lambda entries,
+ * The generated handlers on the local adapters: the same pipelines as the function entries,
  * for the local pipeline, end-to-end tests and benchmarks.
  */
 export function createLocalHandlers(options: LocalHandlersOptions): LocalHandlers {
   const ports = createLocalPorts({
     directory: options.directory,
+    downstream: downstreamPolicy,
     memoryRetentionMs: platform.timeSeriesMemoryRetentionMs,
     ...(options.now ? { now: options.now } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const breakers = new CircuitBreakers(downstreamPolicy);
-  breakers.reportTo(ports.metrics, handlerMetrics.circuitOpen);
+  breakers.reportTo(ports.metrics, handlerMetrics["circuit-open"]);
+  const telemetryProcessor = createTelemetryProcessor(ports, breakers);
+  const batchProcessor = createBatchProcessor(ports, breakers);
+  const replay = createDlqReplayHandler(ports, breakers);
   return {
-    telemetryProcessor: createTelemetryProcessor(ports, breakers),
-    batchProcessor: createBatchProcessor(ports, breakers),
-    dlqReplayHandler: createDlqReplayHandler(ports, breakers),
+    telemetryProcessor,
+    batchProcessor,
+    dlqReplayHandler: replay,
+    replay,
+    byOperation: {
+      publishTelemetry: telemetryProcessor,
+      publishBatchTelemetry: batchProcessor,
+    },
     ports,
     breakers,
     close: () => ports.close(),

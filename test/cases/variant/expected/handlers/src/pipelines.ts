@@ -13,6 +13,7 @@ import {
   telemetryProcessorPolicy,
 } from "./policy.js";
 import type { CircuitBreakers } from "@v2c/runtime/handlers/breakers";
+import type { BatchCodec, RecordCodec } from "@v2c/runtime/handlers/codec";
 import type { InvocationContext } from "@v2c/runtime/handlers/event";
 import {
   type RuleEventHandler,
@@ -26,9 +27,8 @@ import {
   type ReplaySummary,
   replayDeadLetters,
 } from "@v2c/runtime/handlers/replay";
-import type { TelemetryBatch, VehicleTelemetry } from "@v2c/spec";
 
-/** `telemetry-processor` (publishTelemetry): validate + dedup + write one record, on the given ports. */
+/** `telemetry-processor` (publishTelemetry, record handler): validate, dedup, write, dead-letter, on the given ports. */
 export function createTelemetryProcessor(
   ports: HandlerPorts,
   breakers: CircuitBreakers,
@@ -42,7 +42,7 @@ export function createTelemetryProcessor(
   });
 }
 
-/** `batch-processor` (publishBatchTelemetry): decompress, check, dedup per record, batch-write. */
+/** `batch-processor` (publishBatchTelemetry, batch handler): validate, dedup, write, dead-letter, on the given ports. */
 export function createBatchProcessor(
   ports: HandlerPorts,
   breakers: CircuitBreakers,
@@ -57,23 +57,28 @@ export function createBatchProcessor(
   });
 }
 
-/** Where replayed DLQ entries run: the same record and batch pipelines. */
-export const replayRoutes: ReplayRoutes<VehicleTelemetry, TelemetryBatch> = {
-  record: {
-    policy: telemetryProcessorPolicy,
-    codec: vehicleTelemetryCodec,
-    parseVehicleId: vehicleTelemetryVehicleId,
+/** Where replayed DLQ entries run: every handled operation's own pipeline. */
+export const replayRoutes: ReplayRoutes = {
+  routes: {
+    publishTelemetry: {
+      kind: "record",
+      policy: telemetryProcessorPolicy,
+      codec: vehicleTelemetryCodec as RecordCodec<unknown>,
+      parseVehicleId: vehicleTelemetryVehicleId,
+    },
+    publishBatchTelemetry: {
+      kind: "batch",
+      policy: batchProcessorPolicy,
+      codec: telemetryBatchCodec as BatchCodec<unknown>,
+      recordCodec: vehicleTelemetryCodec as RecordCodec<unknown>,
+      parseVehicleId: telemetryBatchVehicleId,
+    },
   },
-  batch: {
-    policy: batchProcessorPolicy,
-    codec: telemetryBatchCodec,
-    parseVehicleId: telemetryBatchVehicleId,
-  },
-  replayProgressMetric: handlerMetrics.replayProgress,
+  metrics: handlerMetrics,
   deadlineSafetyMarginMs: replayPolicy.deadlineSafetyMarginMs,
 };
 
-/** `dlq-replay-handler` (Procedure 1): re-runs DLQ entries, deletes the ones that succeed, reports counts. */
+/** `dlq-replay-handler`: re-runs DLQ entries, deletes the ones that succeed, reports counts. */
 export function createDlqReplayHandler(
   ports: HandlerPorts,
   breakers: CircuitBreakers,

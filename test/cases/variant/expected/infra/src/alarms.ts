@@ -39,16 +39,22 @@ export function alarmMetric(def: AlarmDefinition): IMetric {
   });
 }
 
+/** `<base>#<anchor>`; without a base, the page's file name (`runbooks.md#<anchor>`). */
+export function runbookLink(base: string | undefined, anchor: string): string {
+  return `${base ?? "runbooks.md"}#${anchor}`;
+}
+
 /** Properties of PipelineAlarms. */
 export interface PipelineAlarmsProps {
   /** SNS topic per audience: each alarm notifies its row's audience. */
   readonly topics: Record<AudienceId, ITopic>;
   /** Prefix of every alarm name (to run two pipelines in one account); default none. */
   readonly alarmNamePrefix?: string;
-  /** Where runbooks live; the description links `<runbookBaseUrl>#<runbook id>`. */
-  readonly runbookBaseUrl: string;
-  /** Where failure modes live; rows without a runbook link `<failureModesUrl>#<FM id>`. */
-  readonly failureModesUrl: string;
+  /**
+   * URL of the runbook page: descriptions link `<url>#<runbook id>`, or `<url>#<failure mode id>`
+   * for rows without a runbook. Undefined: the anchor alone (`runbooks.md#<id>`).
+   */
+  readonly runbookBaseUrl?: string;
   /** Extra actions on every alarm (e.g. a PagerDuty topic). */
   readonly extraActions?: readonly IAlarmAction[];
   /** Whether alarm actions run; default true. */
@@ -66,8 +72,8 @@ export class PipelineAlarms extends Construct {
       const alarm = new Alarm(this, def.name, {
         alarmName: `${props.alarmNamePrefix ?? ""}${def.name}`,
         alarmDescription: def.runbook
-          ? `${def.summary} Runbook: ${props.runbookBaseUrl}#${def.runbook}`
-          : `${def.summary} Response steps: ${props.failureModesUrl}#${def.source}`,
+          ? `${def.summary} Runbook: ${runbookLink(props.runbookBaseUrl, def.runbook)}`
+          : `${def.summary} Response steps: ${runbookLink(props.runbookBaseUrl, def.source)}`,
         metric: alarmMetric(def),
         threshold: def.threshold,
         comparisonOperator: def.comparison as ComparisonOperator,

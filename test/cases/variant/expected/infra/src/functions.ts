@@ -2,23 +2,31 @@
 // Edit the spec sources and run `npm run generate`.
 import { HANDLER_ENVIRONMENT } from "./environment.js";
 import { type FunctionName, functions, lambdaRuntime } from "./spec.js";
-import { AssetHashType, DockerImage, Duration } from "aws-cdk-lib";
+import { AssetHashType, DockerImage, Duration, type RemovalPolicy } from "aws-cdk-lib";
 import {
-  Architecture,
+  type Architecture,
   Code,
   Function as LambdaFunction,
   Runtime,
   RuntimeFamily,
 } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { buildSync } from "esbuild";
+import { type BuildOptions, buildSync } from "esbuild";
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The default entry of a handler: `generated/handlers/src/lambda/<name>.ts` (exports `handler`). */
+/**
+ * The default entry of a handler: the `@v2c/handlers` package's `./lambda/<name>` entry point
+ * (its TypeScript source inside the generator's repository, its compiled module when installed).
+ */
 export function defaultHandlerEntry(name: FunctionName): string {
-  return fileURLToPath(new URL(`../../handlers/src/lambda/${name}.ts`, import.meta.url));
+  try {
+    return fileURLToPath(import.meta.resolve(`@v2c/handlers/lambda/${name}`));
+  } catch {
+    return `@v2c/handlers/lambda/${name}`; // not installed or not exported: reported by the caller
+  }
 }
 
 /** The Lambda runtime named by the spec (`nodejs22.x`). */
@@ -34,9 +42,59 @@ export function esbuildTarget(runtime: string = lambdaRuntime): string {
 }
 
 /**
- * Lambda code bundled in-process with the local esbuild (one ESM file, AWS SDK v3 from the
- * runtime). Never Docker: the image is only named because CDK's type requires one, and local
- * bundling either succeeds or throws.
+ * The ESM bundle's banner: CommonJS dependencies inside an ESM bundle still use `require`,
+ * `__filename` and `__dirname`, which ES modules do not define (`node -e` hides this: it puts
+ * them on globalThis). Aliased names keep the banner's imports clear of the bundle's own.
+ */
+export const ESM_BANNER = [
+  "import { createRequire as __v2cCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __v2cFileURLToPath } from 'node:url';",
+  "import { dirname as __v2cDirname } from 'node:path';",
+  "const require = __v2cCreateRequire(import.meta.url);",
+  "const __filename = __v2cFileURLToPath(import.meta.url);",
+  "const __dirname = __v2cDirname(__filename);",
+].join(" ");
+
+/**
+ * The portable zstd decoder bundled in place of the native `@mongodb-js/zstd` addon: a bundle
+ * carries no `.node` file, so it runs on either architecture whatever host built it (the
+ * functions only decompress; the vehicle keeps the native encoder).
+ */
+export function portableZstdEntry(): string {
+  return fileURLToPath(import.meta.resolve("@v2c/runtime/portable-zstd"));
+}
+
+/**
+ * Export conditions of the bundle's imports: run from this package's TypeScript sources (inside
+ * the generator's repository), the workspace packages resolve to their sources (`v2c-source`);
+ * installed, to their compiled `import` entry points.
+ */
+export function sourceConditions(): string[] {
+  return import.meta.url.endsWith(".ts") ? ["v2c-source"] : [];
+}
+
+/** esbuild options of a function bundle: one ESM file, AWS SDK v3 from the Lambda runtime. */
+export function bundleOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: esbuildTarget(),
+    mainFields: ["module", "main"],
+    conditions: sourceConditions(),
+    external: ["@aws-sdk/*"],
+    alias: { "@mongodb-js/zstd": portableZstdEntry() },
+    banner: { js: ESM_BANNER },
+    sourcemap: true,
+    logLevel: "error",
+  };
+}
+
+/**
+ * Lambda code bundled in-process with the local esbuild. Never Docker: the image is only named
+ * because CDK's type requires one, and local bundling either succeeds or throws.
  */
 export function bundledCode(entry: string): Code {
   return Code.fromAsset(dirname(entry), {
@@ -47,24 +105,7 @@ export function bundledCode(entry: string): Code {
       command: ["esbuild", basename(entry)],
       local: {
         tryBundle(outputDir: string): boolean {
-          buildSync({
-            entryPoints: [entry],
-            outfile: join(outputDir, "index.mjs"),
-            bundle: true,
-            platform: "node",
-            format: "esm",
-            target: esbuildTarget(),
-            mainFields: ["module", "main"],
-            external: ["@aws-sdk/*"],
-            // CommonJS dependencies inside an ESM bundle still call require().
-            banner: {
-              js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-            },
-            // Native addons (zstd) are copied next to the bundle and loaded from there.
-            loader: { ".node": "copy" },
-            sourcemap: true,
-            logLevel: "error",
-          });
+          buildSync(bundleOptions(entry, join(outputDir, "index.mjs")));
           return true;
         },
       },
@@ -72,25 +113,31 @@ export function bundledCode(entry: string): Code {
   });
 }
 
-/**
- * The architecture of the native addons that bundling copies: those installed on the build host
- * (Lambda's Amazon Linux is glibc, so the host's linux-*-gnu binaries run there).
- */
-export function bundleArchitecture(): Architecture {
-  return process.arch === "arm64" ? Architecture.ARM_64 : Architecture.X86_64;
+/** The CloudWatch Logs retention covering `days` (the smallest allowed value at least as long). */
+export function logRetention(days: number): RetentionDays {
+  const allowed = Object.values(RetentionDays)
+    .filter((v): v is number => typeof v === "number" && v > 0)
+    .sort((a, b) => a - b);
+  return (allowed.find((d) => d >= days) ?? RetentionDays.INFINITE) as RetentionDays;
 }
 
 /** Properties of PipelineFunctions. */
 export interface PipelineFunctionsProps {
-  readonly namePrefix: string;
   /** Entry file per function; default `defaultHandlerEntry(name)`. */
   readonly handlerEntries?: Partial<Record<FunctionName, string>>;
-  readonly environment: Record<string, string>;
+  /** Environment per function. */
+  readonly environment: Record<FunctionName, Record<string, string>>;
+  /** Instruction set; the bundles are portable (no native addon), so either works. */
+  readonly architecture: Architecture;
+  /** Log group retention of every function. */
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
  * The generated handlers as Lambda functions, bundled with the local esbuild, on the spec's
- * runtime with the memory, timeout and reserved concurrency of each `x-handler`.
+ * runtime with the memory, timeout and reserved concurrency of each `x-handler`, each with its
+ * own log group (retention from the spec). Physical names are left to CloudFormation.
  */
 export class PipelineFunctions extends Construct {
   readonly functions: Record<FunctionName, LambdaFunction>;
@@ -105,17 +152,22 @@ export class PipelineFunctions extends Construct {
           `handler entry of ${spec.name} not found: ${entry} (run \`npm run generate\`, or pass handlerEntries)`,
         );
       }
+      const logGroup = new LogGroup(this, `${spec.name}-logs`, {
+        retention: props.logRetention,
+        removalPolicy: props.removalPolicy,
+      });
       built[spec.name] = new LambdaFunction(this, spec.name, {
-        functionName: `${props.namePrefix}-${spec.name}`,
+        description: `${spec.name}${spec.operationId ? ` (${spec.operationId})` : ""}`,
         code: bundledCode(entry),
         handler: "index.handler",
         runtime: specRuntime(),
-        architecture: bundleArchitecture(),
+        architecture: props.architecture,
         memorySize: spec.memoryMb,
         timeout: Duration.millis(spec.timeoutMs),
         reservedConcurrentExecutions: spec.reservedConcurrency ?? undefined,
+        logGroup,
         environment: {
-          ...props.environment,
+          ...props.environment[spec.name],
           [HANDLER_ENVIRONMENT.serviceName]: spec.name,
           NODE_OPTIONS: "--enable-source-maps",
         },

@@ -46,10 +46,10 @@ export function vehiclePolicyDocument(): Record<string, unknown> {
 export class VehicleIotPolicy extends Construct {
   readonly policy: CfnPolicy;
 
-  constructor(scope: Construct, id: string, props: { readonly policyName: string }) {
+  constructor(scope: Construct, id: string, props: { readonly policyName?: string } = {}) {
     super(scope, id);
     this.policy = new CfnPolicy(this, "Policy", {
-      policyName: props.policyName,
+      ...(props.policyName ? { policyName: props.policyName } : {}),
       policyDocument: vehiclePolicyDocument(),
     });
   }

@@ -8,7 +8,6 @@ import { Construct } from "constructs";
 
 /** Properties of PipelineNotifications. */
 export interface PipelineNotificationsProps {
-  readonly namePrefix: string;
   /** Bring your own topic for an audience; the others are created. */
   readonly topics?: Partial<Record<AudienceId, ITopic>>;
 }
@@ -24,7 +23,7 @@ export class PipelineNotifications extends Construct {
   constructor(scope: Construct, id: string, props: PipelineNotificationsProps) {
     super(scope, id);
     this.key = new Key(this, "TopicKey", {
-      description: `${props.namePrefix} alarm topics`,
+      description: "Pipeline alarm topics",
       enableKeyRotation: true,
     });
     this.key.addToResourcePolicy(
@@ -39,7 +38,6 @@ export class PipelineNotifications extends Construct {
       topics[audience.id] =
         props.topics?.[audience.id] ??
         new Topic(this, audience.id, {
-          topicName: `${props.namePrefix}-${audience.id}`,
           displayName: audience.description.slice(0, 100),
           masterKey: this.key,
           enforceSSL: true,

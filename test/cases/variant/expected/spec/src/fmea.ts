@@ -26,7 +26,7 @@ export const FM_01 = {
   detection: {
     description: "Certificate expiry monitor (7-day warning via CloudWatch)",
     signal: {
-      kind: "tls-error",
+      name: "certificate-expired",
       code: "CERT_HAS_EXPIRED",
     },
     alarm: {
@@ -87,7 +87,7 @@ export const FM_02 = {
   detection: {
     description: "MQTT keep-alive timeout, connection retry failures",
     signal: {
-      kind: "exception",
+      name: "connect-timeout",
       code: "NETWORK_TIMEOUT",
     },
     alarm: {
@@ -159,8 +159,7 @@ export const FM_03 = {
   detection: {
     description: "AWS IoT Core CONNACK with 0x97 (Quota Exceeded)",
     signal: {
-      kind: "reason-code",
-      packet: "CONNACK",
+      name: "quota-exceeded",
       code: "0x97",
     },
     alarm: {
@@ -187,7 +186,7 @@ export const FM_03 = {
     },
     uses: [
       {
-        ref: "asyncapi:x-v2c.platform.iot-core.connections-per-second",
+        ref: "asyncapi:x-v2c.platform.connections-per-second",
         value: 500,
       },
     ],
@@ -227,8 +226,7 @@ export const FM_04 = {
   detection: {
     description: "AWS IoT Core PUBACK with 0x95 (Packet Too Large)",
     signal: {
-      kind: "reason-code",
-      packet: "PUBACK",
+      name: "too-large",
       code: "0x95",
     },
     alarm: {
@@ -253,7 +251,7 @@ export const FM_04 = {
     },
     uses: [
       {
-        ref: "asyncapi:x-v2c.platform.iot-core.max-packet-bytes",
+        ref: "asyncapi:x-v2c.platform.max-packet-bytes",
         value: 131072,
       },
     ],
@@ -292,8 +290,7 @@ export const FM_05 = {
   detection: {
     description: "AWS IoT Core PUBACK with 0x87 (Not Authorized)",
     signal: {
-      kind: "reason-code",
-      packet: "PUBACK",
+      name: "not-authorized",
       code: "0x87",
     },
     alarm: {
@@ -355,7 +352,7 @@ export const FM_06 = {
   detection: {
     description: "Client timeout after 5 seconds",
     signal: {
-      kind: "timeout",
+      name: "ack-timeout",
       code: "PUBACK_TIMEOUT",
     },
     alarm: {
@@ -426,7 +423,7 @@ export const FM_07 = {
   detection: {
     description: "Lambda parsing exception (InvalidProtocolBufferException)",
     signal: {
-      kind: "exception",
+      name: "decode-error",
       code: "PROTOBUF_PARSE",
     },
     alarm: {
@@ -488,12 +485,14 @@ export const FM_08 = {
   detection: {
     description: "ProvisionedThroughputExceededException",
     signal: {
-      kind: "exception",
+      name: "throttled",
       code: "ProvisionedThroughputExceededException",
     },
     alarm: {
       metric: "dynamodb.throttled_requests",
-      dimensions: {},
+      dimensions: {
+        downstream: "dynamodb",
+      },
       statistic: "Sum",
       comparison: "GreaterThanThreshold",
       threshold: 0,
@@ -559,13 +558,14 @@ export const FM_09 = {
   detection: {
     description: '"Cannot acquire connection" exceptions',
     signal: {
-      kind: "exception",
+      name: "pool-exhausted",
       code: "POOL_EXHAUSTED",
     },
     alarm: {
-      metric: "dynamodb.connection_errors",
+      metric: "downstream.errors",
       dimensions: {
-        error: "POOL_EXHAUSTED",
+        downstream: "dynamodb",
+        signal: "pool-exhausted",
       },
       statistic: "Sum",
       comparison: "GreaterThanThreshold",
@@ -629,7 +629,7 @@ export const FM_10 = {
   detection: {
     description: "DynamoDB lookup by message_id",
     signal: {
-      kind: "lookup",
+      name: "duplicate",
       code: "DUPLICATE",
     },
     alarm: {
@@ -693,7 +693,7 @@ export const FM_11 = {
   detection: {
     description: "ZSTD decompression exception in Lambda",
     signal: {
-      kind: "exception",
+      name: "decompression-error",
       code: "DECOMPRESSION",
     },
     alarm: {
@@ -758,12 +758,14 @@ export const FM_12 = {
   detection: {
     description: "DynamoDB BatchWriteItem returns UnprocessedItems",
     signal: {
-      kind: "response",
+      name: "partial-write",
       code: "UnprocessedItems",
     },
     alarm: {
       metric: "dynamodb.unprocessed_items",
-      dimensions: {},
+      dimensions: {
+        downstream: "dynamodb",
+      },
       rateOf: "telemetry.messages.received",
       statistic: "Sum",
       comparison: "GreaterThanThreshold",
@@ -835,8 +837,7 @@ export const FM_13 = {
   detection: {
     description: "AWS IoT Core PUBACK with 0x95 (Packet Too Large)",
     signal: {
-      kind: "reason-code",
-      packet: "PUBACK",
+      name: "too-large",
       code: "0x95",
     },
     alarm: {
@@ -902,7 +903,7 @@ export const FM_14 = {
   detection: {
     description: "CloudWatch metric",
     signal: {
-      kind: "log",
+      name: "deadline-exceeded",
       code: "Task timed out",
     },
     alarm: {
@@ -965,12 +966,15 @@ export const FM_15 = {
   detection: {
     description: "RejectedRecords",
     signal: {
-      kind: "exception",
+      name: "rejected",
       code: "RejectedRecordsException",
     },
     alarm: {
-      metric: "timestream.rejected_records",
-      dimensions: {},
+      metric: "downstream.errors",
+      dimensions: {
+        downstream: "timestream",
+        signal: "rejected",
+      },
       statistic: "Sum",
       comparison: "GreaterThanThreshold",
       threshold: 100,
@@ -1025,7 +1029,7 @@ export const FM_16 = {
   detection: {
     description: "OCSP/CRL check",
     signal: {
-      kind: "tls-error",
+      name: "certificate-revoked",
       code: "CERT_REVOKED",
     },
     alarm: {
@@ -1081,7 +1085,7 @@ export const FM_17 = {
   detection: {
     description: "Out-of-memory error",
     signal: {
-      kind: "log",
+      name: "decompressed-too-large",
       code: "Runtime.OutOfMemory",
     },
     alarm: {
@@ -1142,13 +1146,14 @@ export const FM_18 = {
   detection: {
     description: "Connection timeout",
     signal: {
-      kind: "exception",
+      name: "timeout",
       code: "CONNECTION_TIMEOUT",
     },
     alarm: {
-      metric: "dynamodb.connection_errors",
+      metric: "downstream.errors",
       dimensions: {
-        error: "CONNECTION",
+        downstream: "dynamodb",
+        signal: "timeout",
       },
       statistic: "Sum",
       comparison: "GreaterThanThreshold",
@@ -1238,13 +1243,14 @@ export const FM_19 = {
   detection: {
     description: "HTTP 503 error",
     signal: {
-      kind: "http-status",
+      name: "unavailable",
       code: "503",
     },
     alarm: {
-      metric: "timestream.errors",
+      metric: "downstream.errors",
       dimensions: {
-        status: "503",
+        downstream: "timestream",
+        signal: "unavailable",
       },
       statistic: "Sum",
       comparison: "GreaterThanThreshold",
@@ -1331,7 +1337,7 @@ export const FM_20 = {
   detection: {
     description: "Connection failure",
     signal: {
-      kind: "exception",
+      name: "region-unavailable",
       code: "SERVER_UNAVAILABLE",
     },
     alarm: {
@@ -1392,7 +1398,7 @@ export const FM_21 = {
   detection: {
     description: "Timestamp validation",
     signal: {
-      kind: "validation",
+      name: "clock-skew",
       code: "CLOCK_SKEW",
     },
     alarm: {
@@ -1455,7 +1461,7 @@ export const FM_22 = {
   detection: {
     description: "Checksum mismatch",
     signal: {
-      kind: "validation",
+      name: "checksum-mismatch",
       code: "CHECKSUM_MISMATCH",
     },
     alarm: {
@@ -1513,7 +1519,7 @@ export const FM_23 = {
   detection: {
     description: "AWS Service Quotas",
     signal: {
-      kind: "metric",
+      name: "quota-exceeded",
       code: "AWS/Usage",
     },
     alarm: {
@@ -1537,7 +1543,7 @@ export const FM_23 = {
         value: 1000,
       },
       {
-        ref: "asyncapi:x-v2c.platform.iot-core.connections-per-second",
+        ref: "asyncapi:x-v2c.platform.connections-per-second",
         value: 500,
       },
     ],

@@ -3,27 +3,29 @@
 import { createBatchProcessor } from "../pipelines.js";
 import { downstreamPolicy, handlerMetrics, metricsNamespace } from "../policy.js";
 import { createAwsPorts } from "@v2c/runtime/handlers/aws-ports";
-import { CircuitBreakers, type GuardedDownstream } from "@v2c/runtime/handlers/breakers";
+import { CircuitBreakers } from "@v2c/runtime/handlers/breakers";
 
-// Module scope: ports and circuit breakers live as long as the warm Lambda instance.
+// Module scope: ports and circuit breakers live as long as the warm function instance.
 const ports = createAwsPorts({
   env: process.env,
   downstream: downstreamPolicy,
+  dedup: "dynamodb",
+  deadLetter: "dlq",
   namespace: metricsNamespace,
   serviceName: "batch-processor",
-  throttledMetric: handlerMetrics.throttled,
+  metrics: handlerMetrics,
 });
 const breakers = new CircuitBreakers(downstreamPolicy);
-breakers.reportTo(ports.metrics, handlerMetrics.circuitOpen);
+breakers.reportTo(ports.metrics, handlerMetrics["circuit-open"]);
 
-/** The `batch-processor` Lambda entry (publishBatchTelemetry, invoked by its IoT rule). */
+/** The `batch-processor` function entry (publishBatchTelemetry, invoked by its rule). */
 export const handler = createBatchProcessor(ports, breakers);
 
 /**
- * Procedure 2: manual circuit breaker reset of this function's instance (one downstream or
+ * Manual circuit breaker reset of this function's instance (one downstream participant or
  * all); returns the states after the reset.
  */
-export function resetCircuitBreakers(downstream?: GuardedDownstream) {
+export function resetCircuitBreakers(downstream?: string) {
   breakers.reset(downstream);
   return breakers.states();
 }

@@ -11,8 +11,10 @@ import { FM_21, metrics, platform } from "@v2c/spec";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 // Mitigation under test: Vehicle NTP sync. Every figure below is read from FM_21
-// (fmea/failure-modes.yaml); retry waits are recorded, not slept (full jitter pinned to its bound).
+// (fmea/failure-modes.yaml) or from the generated policy built from it; retry waits are
+// recorded, not slept (full jitter pinned to its bound).
 const policy = FM_21.mitigation.policy;
+const OPERATION = "publishTelemetry";
 let kit: ScenarioKit;
 
 beforeAll(async () => {
@@ -24,8 +26,8 @@ afterAll(async () => {
 });
 
 describe("FM-21 Clock Skew", () => {
-  it("dead-letters records beyond the skew tolerance or the max age under the row's DLQ reason and stores the rest", async () => {
-    const run = await skewedClock(kit, {
+  const run = () =>
+    skewedClock(kit, OPERATION, {
       offsetsMs: [
         platform.maxClockSkewMs + 1000,
         -(platform.maxAgeMs + 1000),
@@ -34,28 +36,27 @@ describe("FM-21 Clock Skew", () => {
       reason: policy.dlqReason,
       replayAtOffsetMs: platform.maxClockSkewMs + 2000,
     });
-    const [ahead, old, within] = run.summaries;
+
+  it("telemetry-processor: the row's fault (clock-skew) is dead-lettered under the row's DLQ reason", async () => {
+    const r = await run();
+    const [ahead, old, within] = r.summaries;
     expect(ahead!.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
     expect(old!.dlqKeys.map(dlqReasonOf)).toEqual([policy.dlqReason]);
     expect(within).toMatchObject({ stored: 1, deadLettered: 0 });
   });
 
-  it("replays a skewed record once the cloud clock agrees; a too-old one stays in the DLQ", async () => {
-    const run = await skewedClock(kit, {
+  it("telemetry-processor: replays a skewed record once the cloud clock agrees", async () => {
+    const r = await skewedClock(kit, OPERATION, {
       offsetsMs: [platform.maxClockSkewMs + 1000, -(platform.maxAgeMs + 1000)],
       reason: policy.dlqReason,
       replayAtOffsetMs: platform.maxClockSkewMs + 2000,
     });
-    expect(run.replay).toMatchObject({ listed: 2, replayed: 1, failed: 1 });
+    expect(r.replay).toMatchObject({ listed: 2, replayed: 1, failed: 1 });
   });
 
   it("detection: counts telemetry.rejected {reason=CLOCK_SKEW}, the metric of the row's alarm", async () => {
-    const run = await skewedClock(kit, {
-      offsetsMs: [platform.maxClockSkewMs + 1000],
-      reason: policy.dlqReason,
-      replayAtOffsetMs: 0,
-    });
+    const r = await run();
     const { metric, dimensions } = FM_21.detection.alarm;
-    expect(run.rig.metrics.counter(metrics[metric].cloudwatchName, dimensions)).toBeGreaterThan(0);
+    expect(r.rig.metrics.counter(metrics[metric].cloudwatchName, dimensions)).toBeGreaterThan(0);
   });
 });
