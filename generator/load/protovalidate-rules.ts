@@ -24,28 +24,12 @@ import {
   legacyConstraints,
   legacyEntry,
 } from "./protovalidate-legacy.js";
+import { SCALAR_TYPE_NAMES } from "./proto-scalar-types.js";
 
 /** Fully-qualified name of the field-level unit option (see proto/v2c/options/v1/unit.proto). */
 const UNIT_OPTION = "v2c.options.v1.unit";
 
-/** Rule families (FieldRules.type cases) by protobuf scalar type number. */
-const RULE_TYPE_BY_SCALAR: Record<number, string> = {
-  1: "double",
-  2: "float",
-  3: "int64",
-  4: "uint64",
-  5: "int32",
-  6: "fixed64",
-  7: "fixed32",
-  8: "bool",
-  9: "string",
-  12: "bytes",
-  13: "uint32",
-  15: "sfixed32",
-  16: "sfixed64",
-  17: "sint32",
-  18: "sint64",
-};
+const RULE_TYPE_BY_SCALAR = SCALAR_TYPE_NAMES;
 const NUMERIC = new Set(
   Object.values(RULE_TYPE_BY_SCALAR).filter((t) => !["bool", "string", "bytes"].includes(t)),
 );

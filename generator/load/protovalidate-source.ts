@@ -7,6 +7,7 @@ import {
   type FieldDescriptorProto,
   type FileDescriptorProto,
 } from "@bufbuild/protobuf/wkt";
+import { SCALAR_TYPE_NAMES } from "./proto-scalar-types.js";
 
 /**
  * Prints a FileDescriptorProto back as `.proto` text that compiles to the same messages, enums,
@@ -36,24 +37,7 @@ export function printProtoFile(file: FileDescriptorProto): string {
   return `${out.join("\n").replace(/\n{3,}/g, "\n\n")}\n`;
 }
 
-// FieldDescriptorProto.Type numbers -> proto keywords (descriptor.proto numbering).
-const TYPE_NAMES: Record<number, string> = {
-  1: "double",
-  2: "float",
-  3: "int64",
-  4: "uint64",
-  5: "int32",
-  6: "fixed64",
-  7: "fixed32",
-  8: "bool",
-  9: "string",
-  12: "bytes",
-  13: "uint32",
-  15: "sfixed32",
-  16: "sfixed64",
-  17: "sint32",
-  18: "sint64",
-};
+const TYPE_NAMES = SCALAR_TYPE_NAMES;
 const MAX_FIELD_NUMBER = 536870911;
 
 class Printer {
