@@ -82,7 +82,7 @@ export function chooseScenario(model: Model, fm: FailureModeModel): ScenarioChoi
   return { scenario, handler: h };
 }
 
-/** `FM-08-dynamodb-throttling.test.ts`. */
+/** `<row id>-<row slug>.test.ts`. */
 const fileName = (fm: FailureModeModel) => `${fm.id}-${fm.slug}.test.ts`;
 const describeName = (fm: FailureModeModel) => `${fm.id} ${fm.name}`;
 
