@@ -22,6 +22,10 @@ export const TS_PROTO_PARAMETER = [
   "useDate=false",
 ].join(",");
 
+/** How the generator runs ts-proto (part of its step-cache key). */
+const TS_PROTO_RUNNER_OPTIONS = { dprint: false } as const;
+const TS_PROTO_RUNNER = `in-process:${JSON.stringify(TS_PROTO_RUNNER_OPTIONS)}`;
+
 /** The proto files that hold payloads (the options file only annotates them). */
 const isPayloadFile = (name: string): boolean =>
   !isLibraryProto(name) && !name.startsWith("v2c/options/");
@@ -38,11 +42,13 @@ export async function runTsProto(
 ): Promise<Map<string, string>> {
   const bytes = tsProtoRequest(proto);
   const version = packageVersion("ts-proto");
-  const key = StepCache.key("ts-proto", version, bytes);
+  // The runner and its options are part of the answer: a cache entry from another way of
+  // running ts-proto (e.g. the child process, which formats with dprint) must not be reused.
+  const key = StepCache.key("ts-proto", version, TS_PROTO_RUNNER, bytes);
   const cached = cache.get<[string, string][]>("ts-proto", key);
   if (cached) return new Map(cached);
 
-  const out = (await runTsProtoInProcess(bytes, { dprint: false }))
+  const out = (await runTsProtoInProcess(bytes, TS_PROTO_RUNNER_OPTIONS))
     .map((f) => [f.name.replace(/\.ts$/, ""), stripVersionHeader(f.content)] as [string, string])
     .sort((a, b) => a[0].localeCompare(b[0]));
   cache.set("ts-proto", key, out);
