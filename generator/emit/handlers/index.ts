@@ -295,7 +295,7 @@ export function emitHandlersPackage(
   const handlers = handlerViews(ctx.model);
   const rows = policyRows(ctx.model);
   const names = [...handlers.map((h) => h.name), rows.replayName];
-  // npm manifest (H5, generator/emit/package-manifest.ts): named entry points, dist, files, engines.
+  // npm manifest (generator/emit/package-manifest.ts): named entry points, dist, files, engines.
   const manifest = handlersManifest(ctx, versions, names);
   return [
     ...manifest,

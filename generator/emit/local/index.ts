@@ -89,7 +89,7 @@ export function emitLocal(
         `import { ${fn} } from "${RUNTIME}/local/${module}";`,
       ],
     });
-  // npm manifest (H5, generator/emit/package-manifest.ts): named entry point, dist, files, engines.
+  // npm manifest (generator/emit/package-manifest.ts): named entry point, dist, files, engines.
   const manifest = manifestFiles("local", {
     name: "@v2c/local",
     version: m.info.version,
