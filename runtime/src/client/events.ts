@@ -70,6 +70,15 @@ export interface MessageRejectedEvent {
   readonly error: V2cClientError;
 }
 
+/** A PUBLISH handed to the socket: the first write of a message or a DUP resend. */
+export interface PublishWrittenEvent {
+  readonly messageId: string;
+  readonly topic: string;
+  /** MQTT packet identifier (undefined for QoS 0). */
+  readonly packetId: number | undefined;
+  readonly dup: boolean;
+}
+
 /** Every event the vehicle runtime emits, with its payload type. */
 export interface ClientEventMap {
   connected: [ConnectedEvent];
@@ -83,6 +92,7 @@ export interface ClientEventMap {
   batchSplit: [BatchSplitEvent];
   messageRejected: [MessageRejectedEvent];
   queueFlushed: [{ readonly sent: number }];
+  publishWritten: [PublishWrittenEvent];
 }
 
 type Listener<A extends unknown[]> = (...args: A) => void;

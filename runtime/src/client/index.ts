@@ -51,6 +51,7 @@ export {
   type ConnectFailedEvent,
   type DisconnectedEvent,
   type MessageRejectedEvent,
+  type PublishWrittenEvent,
   type QueueDroppedEvent,
   type SecurityEvent,
 } from "./events.js";

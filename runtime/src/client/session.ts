@@ -804,6 +804,7 @@ export class VehicleSession {
         mqttPacket.writeToStream({ ...slot.packet, dup: true }, client.stream, {
           protocolVersion: 5,
         });
+        this.emitWritten(msg, slot.packet, true);
         return;
       }
 
@@ -850,7 +851,18 @@ export class VehicleSession {
         conn.sent.set(slot, size);
         // Only a packet that was actually written binds the alias on this connection.
         this.aliases.commit(msg.topic, wire);
+        this.emitWritten(msg, captured, dup);
       }
+    });
+  }
+
+  /** Tells listeners (tracing, tests) the moment a PUBLISH left for the socket. */
+  private emitWritten(msg: Outgoing, packet: IPublishPacket, dup: boolean): void {
+    this.events.emit("publishWritten", {
+      messageId: msg.messageId,
+      topic: msg.topic,
+      packetId: packet.messageId,
+      dup,
     });
   }
 
