@@ -1,13 +1,21 @@
 // The Lambda bundles as deployed: synthesize the generated CDK app, then load each function's
 // bundle in a fresh plain `node` process and invoke it with events built from the synthesized
-// template's own rule SQL, against dynalite (DynamoDB) and s3rver (S3). Nothing is mocked;
-// the AWS SDK v3 is resolved from node_modules, as the Lambda runtime provides it.
+// template's own rule SQL, against dynalite (DynamoDB), s3rver (S3) and fauxqs (SQS: the
+// on-failure queues the replay function drains). Nothing is mocked; the AWS SDK v3 is resolved
+// from node_modules, as the Lambda runtime provides it.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateTableCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { startFauxqs } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDynalite, type DynaliteHandle } from "../runtime/test/support/dynalite.js";
 import { startS3rver, type S3rverHandle } from "../runtime/test/support/s3rver.js";
@@ -21,6 +29,10 @@ import { invokeBundle } from "./bundles-support/invoke.js";
 import { operationsOf, type OperationPayloads } from "./bundles-support/payloads.js";
 import { ruleEvent, topicMatches, parseRuleSql } from "./bundles-support/rule-sql.js";
 import { REPO } from "./support/spec-fixture.js";
+import { ON_FAILURE_QUEUES_ENV } from "../runtime/src/deploy-env.js";
+
+/** The variable naming a function's spec name (generated/infra `HANDLER_ENVIRONMENT.serviceName`). */
+const HANDLER_SERVICE_ENV = "POWERTOOLS_SERVICE_NAME";
 
 const SYNTH_TIMEOUT_MS = 240_000;
 
@@ -28,6 +40,8 @@ let dir: string;
 let stack: SynthStack;
 let dynalite: DynaliteHandle;
 let s3: S3rverHandle;
+let sqs: Awaited<ReturnType<typeof startFauxqs>>;
+let sqsClient: SQSClient;
 let names: Record<string, string>;
 let operations: OperationPayloads[];
 
@@ -76,9 +90,17 @@ beforeAll(async () => {
     names[id] = bucketName(id);
     await s3.client.send(new CreateBucketCommand({ Bucket: names[id] }));
   }
-  // No SQS here: the replay function only receives the on-failure queue URLs.
-  for (const [id] of stack.ofType("AWS::SQS::Queue"))
-    names[id] = `http://127.0.0.1:9/000000000000/${id}`;
+  sqs = await startFauxqs({ port: 0, logger: false });
+  sqsClient = new SQSClient({
+    endpoint: sqs.address,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
+  for (const [id] of stack.ofType("AWS::SQS::Queue")) {
+    const created = await sqsClient.send(new CreateQueueCommand({ QueueName: id.slice(-80) }));
+    names[id] = created.QueueUrl!;
+  }
 
   const harness = (await import("../generated/handlers/test/fmea/harness.js")) as {
     harness: Parameters<typeof operationsOf>[0];
@@ -89,6 +111,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await dynalite?.close();
   await s3?.close();
+  sqsClient?.destroy();
+  await sqs?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -104,6 +128,8 @@ function environmentOf(fn: SynthFunction): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: "S3RVER",
     AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqs.address,
+    V2C_TEST_LOOPBACK_DOMAIN: "localhost",
     AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
     AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
     AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
@@ -211,5 +237,58 @@ describe("Lambda bundles as deployed", () => {
     expect(
       (result as unknown as { result: { listed: number } }).result.listed,
     ).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("the replay bundle drains the on-failure queues", () => {
+  it("dry run routes a queued failed invocation; a drain re-drives it, stores it and empties the queue", async () => {
+    const routedIds = new Set(stack.rules.map((r) => r.functionLogicalId));
+    const replay = stack.functions.find((f) => !routedIds.has(f.logicalId))!;
+    const env = environmentOf(replay);
+    const queues = JSON.parse(env[ON_FAILURE_QUEUES_ENV] ?? "{}") as Record<string, string>;
+    const op = operations.find((o) => o.kind === "record")!;
+    const { fn, event } = routed(op);
+    // The failed invocation as Lambda leaves it on the routed function's on-failure queue.
+    const queueUrl = queues[environmentOf(fn)[HANDLER_SERVICE_ENV]!];
+    expect(queueUrl, `on-failure queue of ${fn.logicalId}`).toBeDefined();
+    const bytes = op.record(Date.now() - 60_000).bytes;
+    await sqsClient.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify({
+          version: "1.0",
+          requestContext: { condition: "RetriesExhausted", approximateInvokeCount: 3 },
+          requestPayload: event(bytes),
+          responseContext: { statusCode: 200, functionError: "Unhandled" },
+          responsePayload: { errorType: "Error", errorMessage: "downstream unavailable" },
+        }),
+      }),
+    );
+    const items = await itemCount();
+    const [dry, drained, again] = await invokeBundle(bundleOf(replay), env, [
+      { source: "on-failure", dryRun: true, waitMs: 0 },
+      { source: "on-failure", waitMs: 0 },
+      { source: "on-failure", waitMs: 0 },
+    ]);
+    expect(dry, JSON.stringify(dry)).toMatchObject({
+      ok: true,
+      result: { listed: 1, planned: 1, replayed: 0 },
+    });
+    expect(drained, JSON.stringify(drained)).toMatchObject({
+      ok: true,
+      result: { listed: 1, replayed: 1, onFailure: { redriven: 1, stored: 1 } },
+    });
+    expect(again, JSON.stringify(again)).toMatchObject({ ok: true, result: { listed: 0 } });
+    expect(await itemCount()).toBeGreaterThan(items);
+    const { Attributes } = await sqsClient.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    expect(Attributes).toMatchObject({
+      ApproximateNumberOfMessages: "0",
+      ApproximateNumberOfMessagesNotVisible: "0",
+    });
   });
 });

@@ -147,6 +147,7 @@ export const CLOUD_DEPENDENCIES = [
   "@aws-lambda-powertools/metrics",
   "@aws-sdk/client-dynamodb",
   "@aws-sdk/client-s3",
+  "@aws-sdk/client-sqs",
   "@aws-sdk/client-timestream-write",
   "@aws-sdk/lib-dynamodb",
   "@mongodb-js/zstd",

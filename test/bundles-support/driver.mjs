@@ -4,8 +4,28 @@
 // to stdout: `{ ok: true, result }` or `{ ok: false, error: { name, message } }` (a throw,
 // which Lambda would count as a failed invocation).
 import { Buffer } from "node:buffer";
+import dns from "node:dns";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
+
+// `V2C_TEST_LOOPBACK_DOMAIN=localhost`: names under `.localhost` resolve to 127.0.0.1 (RFC 6761;
+// glibc does not do it). The SQS SDK sends each call to its queue URL's host, and the local SQS
+// emulator's queue URLs are `sqs.<region>.localhost:<port>`; in AWS that host is the real SQS
+// endpoint. Only the name lookup changes: the bundle and the SDK run as deployed.
+const loopback = process.env.V2C_TEST_LOOPBACK_DOMAIN;
+if (loopback) {
+  const original = dns.lookup;
+  dns.lookup = (name, options, callback) => {
+    const cb = typeof options === "function" ? options : callback;
+    const opts = typeof options === "function" ? {} : (options ?? {});
+    if (typeof name === "string" && name.endsWith(`.${loopback}`)) {
+      if (typeof opts === "object" && opts.all) cb(null, [{ address: "127.0.0.1", family: 4 }]);
+      else cb(null, "127.0.0.1", 4);
+      return;
+    }
+    return original(name, options, callback);
+  };
+}
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);

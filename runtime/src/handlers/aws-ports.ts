@@ -8,6 +8,7 @@ import { EmfMetricsSink } from "../cloud/emf-metrics.js";
 import type { MetricsSink, TimeSeriesSink } from "../cloud/ports.js";
 import { classifyAwsError, type RetryOptions } from "../cloud/retry.js";
 import { S3DeadLetterQueue } from "../cloud/s3-dlq.js";
+import { sqsFailedInvocationQueues } from "../cloud/sqs-failed-invocations.js";
 import { TimestreamSink } from "../cloud/timestream-sink.js";
 import { DEDUP_PARTITION_KEY, RECORDS_PARTITION_KEY, deployEnvName } from "../deploy-env.js";
 import { RoleMetrics, type HandlerMetricNames } from "./metric-roles.js";
@@ -148,5 +149,7 @@ export function createAwsPorts(options: AwsPortsOptions): HandlerPorts {
     }),
     metrics,
     logger: powertoolsLogger(options.serviceName),
+    // Set on the replay function only (ON_FAILURE_QUEUES_ENV): the queues it may drain.
+    failedInvocations: sqsFailedInvocationQueues(env),
   };
 }

@@ -1,3 +1,4 @@
+import type { FailedInvocationQueue } from "../cloud/failed-invocations.js";
 import type {
   DeadLetterQueue,
   DedupStore,
@@ -53,4 +54,6 @@ export interface HandlerPorts {
    * runner that batches invocations into one transaction may swap it (e.g. for savepoints).
    */
   atomic?: AtomicUnit;
+  /** On-failure queues of the asynchronously invoked functions (the DLQ replay drains them). */
+  readonly failedInvocations?: readonly FailedInvocationQueue[];
 }

@@ -13,15 +13,27 @@ import type { BatchHandlerPolicy, HandlerPolicy } from "./policy.js";
 import { silentLogger, type HandlerPorts } from "./ports.js";
 import { reasonFor } from "./reasons.js";
 import { processRecord } from "./record-pipeline.js";
+import { drainFailedInvocations, type DrainSummary } from "./redrive.js";
 
-/** What to replay (filter by reason code, or any key prefix). */
+/**
+ * What to replay: DLQ entries (filter by reason code, or any key prefix), or, with
+ * `source: "on-failure"`, the failed invocations waiting in the on-failure queues.
+ */
 export interface ReplayRequest {
+  /** `dlq` (default): the dead-letter store; `on-failure`: drain the on-failure queues. */
+  readonly source?: "dlq" | "on-failure";
   /** A DLQ reason code (the key's first segment). */
   readonly errorType?: string;
   /** A raw key prefix (wins over errorType), e.g. "dlq/<REASON>/2026/11/27/". */
   readonly prefix?: string;
-  /** At most this many entries in one invocation. */
+  /** At most this many entries in one invocation (on-failure: default 100, at most 1000). */
   readonly limit?: number;
+  /** List and route only: nothing is re-run, written, deleted (queued messages are released). */
+  readonly dryRun?: boolean;
+  /** `on-failure` only: the functions whose queues to drain (default all). */
+  readonly queues?: readonly string[];
+  /** `on-failure` only: long-poll wait on an empty queue in ms (default 1000, at most 20000). */
+  readonly waitMs?: number;
 }
 
 /** Counts reported by a replay run. */
@@ -37,6 +49,10 @@ export interface ReplaySummary {
   readonly deadLettered: number;
   /** Entries not attempted (deadline or limit). */
   readonly remaining: number;
+  /** Dry run: entries that would be re-run (nothing was changed). */
+  readonly planned?: number;
+  /** `source: "on-failure"`: the drain's own counts (`listed` = received, `replayed` = deleted). */
+  readonly onFailure?: DrainSummary;
 }
 
 /** A record operation's route: its policy, codec and topic parser. */
@@ -89,6 +105,9 @@ export async function replayDeadLetters(
   request: ReplayRequest,
   context?: InvocationContext,
 ): Promise<ReplaySummary> {
+  if (request.source === "on-failure") {
+    return replayFailedInvocations(routes, ports, breakers, request, context);
+  }
   const deadline = new Deadline(context, routes.deadlineSafetyMarginMs);
   const logger = ports.logger ?? silentLogger;
   const metrics = new RoleMetrics(ports.metrics, routes.metrics);
@@ -100,6 +119,7 @@ export async function replayDeadLetters(
   let failed = 0;
   let deadLettered = 0;
   let attempted = 0;
+  let planned = 0;
   try {
     for (const key of todo) {
       if (deadline.expired()) break;
@@ -110,6 +130,10 @@ export async function replayDeadLetters(
       if (!route) {
         logger.warn("no route for DLQ entry", { key, operation: entry.operation });
         failed++;
+        continue;
+      }
+      if (request.dryRun) {
+        planned++;
         continue;
       }
       const result = await replayEntry(route, ports, breakers, deadline, entry);
@@ -133,6 +157,7 @@ export async function replayDeadLetters(
     failed,
     deadLettered,
     remaining: keys.length - attempted,
+    ...(request.dryRun ? { planned } : {}),
   };
   logger.info("dlq replay finished", { prefix, ...summary });
   return summary;
@@ -183,4 +208,49 @@ async function replayEntry(
     });
   }
   return "failed";
+}
+
+/**
+ * `source: "on-failure"`: drains the queues of `ports.failedInvocations` (see
+ * `drainFailedInvocations`); throws when the ports have none (the variable
+ * `ON_FAILURE_QUEUES_ENV` is unset, or the adapters provide no queue).
+ */
+async function replayFailedInvocations(
+  routes: ReplayRoutes,
+  ports: HandlerPorts,
+  breakers: CircuitBreakers,
+  request: ReplayRequest,
+  context?: InvocationContext,
+): Promise<ReplaySummary> {
+  const queues = ports.failedInvocations ?? [];
+  if (queues.length === 0) {
+    throw new RangeError(
+      "no on-failure queue to drain: the ports provide none (failedInvocations)",
+    );
+  }
+  const drained = await drainFailedInvocations(
+    routes,
+    ports,
+    breakers,
+    queues,
+    {
+      ...(request.limit !== undefined ? { limit: request.limit } : {}),
+      ...(request.dryRun !== undefined ? { dryRun: request.dryRun } : {}),
+      ...(request.queues !== undefined ? { queues: request.queues } : {}),
+      ...(request.waitMs !== undefined ? { waitMs: request.waitMs } : {}),
+    },
+    context,
+  );
+  return {
+    listed: drained.received,
+    replayed: drained.redriven + drained.filed,
+    duplicates: drained.duplicates,
+    failed: drained.kept,
+    deadLettered: drained.deadLettered + drained.filed,
+    remaining: 0,
+    ...(drained.dryRun
+      ? { planned: drained.plan.filter((p) => p.action === "redrive").length }
+      : {}),
+    onFailure: drained,
+  };
 }
