@@ -29,6 +29,7 @@ export function emitClientClass(ctx: EmitContext, templatesRoot: string): Genera
     "PersistentQueue",
     "VehicleSession",
     "noopMetrics",
+    "reusingEncoder",
   ])
     imports.use(RUNTIME_CLIENT, name);
   for (const name of [

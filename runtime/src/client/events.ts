@@ -124,6 +124,11 @@ export class TypedEmitter<M extends { [K in keyof M]: unknown[] }> {
     return this.ee.emit(event, ...args);
   }
 
+  /** Whether `event` has a listener (lets a hot path skip building an event nobody reads). */
+  hasListeners<K extends keyof M & string>(event: K): boolean {
+    return this.ee.listenerCount(event) > 0;
+  }
+
   /** Resolves with the next emission of `event`, or rejects after `timeoutMs`. */
   next<K extends keyof M & string>(event: K, timeoutMs: number): Promise<M[K]> {
     return new Promise((resolve, reject) => {

@@ -70,6 +70,7 @@ export {
   type QueueEntry,
   type QueueEntryInput,
 } from "./persistent-queue.js";
+export { reusingEncoder, type EncodingCodec, type FinishingWriter } from "./reusing-encoder.js";
 export {
   VehicleSession,
   type IncomingMessage,

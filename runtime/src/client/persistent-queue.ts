@@ -76,9 +76,10 @@ interface Row {
  *
  * Why SQLite (better-sqlite3) rather than a hand-written journal: each enqueue/ack is one
  * transaction, so a crash or power cut leaves either the old or the new state, never a torn
- * record. WAL mode makes the common case (append, delete a prefix) a sequential write, and
- * `synchronous = FULL` fsyncs the WAL on every commit, so an entry that `enqueue` returned
- * survives a power loss. The API is synchronous, which keeps ordering trivial in the session:
+ * record. WAL mode makes the common case (append, delete a prefix) a sequential write.
+ * `enqueue` commits with `synchronous = FULL` (the WAL is fsynced), so an entry it returned
+ * survives a power loss; the write-ahead path (`writeAhead`) chooses per commit, see
+ * `WriteAheadBatcher`. The API is synchronous, which keeps ordering trivial in the session:
  * nothing can interleave between "queue is empty" and "go live".
  *
  * Delivery uses peek/ack: a flush reads entries without removing them and acks each one only
@@ -92,6 +93,10 @@ export class PersistentQueue {
   private readonly policy: LocalQueuePolicy;
   private readonly events: ClientEvents | undefined;
   private readonly clock: () => number;
+  /** Entries stored (kept in memory: COUNT(*) per commit costs a scan). */
+  private count: number;
+  /** Delivered entries whose delete waits for the next commit (`ackLater`). */
+  private deferredAcks: number[] = [];
   private readonly stmts: {
     insert: Statement;
     count: Statement;
@@ -116,7 +121,8 @@ export class PersistentQueue {
     this.clock = options.clock ?? Date.now;
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
+    // Commits are not fsynced by default; `enqueue` and durable write-ahead commits are.
+    this.db.pragma("synchronous = NORMAL");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS queue (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -148,6 +154,7 @@ export class PersistentQueue {
       getDropped: this.db.prepare("SELECT value FROM meta WHERE key = 'dropped'").pluck(),
       addDropped: this.db.prepare("UPDATE meta SET value = value + ? WHERE key = 'dropped'"),
     };
+    this.count = this.stmts.count.get() as number;
   }
 
   /** Opens (or creates) the queue file at `path`; entries of a previous process are kept. */
@@ -169,8 +176,25 @@ export class PersistentQueue {
    */
   enqueueMany(inputs: readonly QueueEntryInput[]): QueueEntry[] {
     if (inputs.length === 0) return [];
+    return this.writeAhead(inputs, true);
+  }
+
+  /**
+   * One transaction: the deferred acks (`ackLater`), then `inputs` appended in order (overflow
+   * drops the oldest in the same transaction). `durable`: the commit is fsynced (power-safe);
+   * otherwise it reaches the OS only (safe against a crash of the process, not of the power).
+   * With nothing to write, `durable` still makes every earlier commit power-safe.
+   */
+  writeAhead(inputs: readonly QueueEntryInput[], durable: boolean): QueueEntry[] {
+    if (inputs.length === 0 && this.deferredAcks.length === 0) {
+      if (durable) this.sync();
+      return [];
+    }
+    const acks = this.deferredAcks;
+    this.deferredAcks = [];
     const enqueuedAt = this.clock();
     const run = this.db.transaction(() => {
+      for (const seq of acks) this.count -= this.stmts.deleteSeq.run(seq).changes;
       const seqs: number[] = [];
       for (const input of inputs) {
         const info = this.stmts.insert.run(
@@ -185,17 +209,29 @@ export class PersistentQueue {
         );
         seqs.push(Number(info.lastInsertRowid));
       }
-      const size = this.stmts.count.get() as number;
-      const excess = size - this.policy.maxMessages;
+      this.count += inputs.length;
+      const excess = this.count - this.policy.maxMessages;
       let dropped: Row[] = [];
       if (excess > 0) {
         dropped = this.stmts.oldest.all(excess) as Row[];
-        for (const row of dropped) this.stmts.deleteSeq.run(row.seq);
+        for (const row of dropped) this.count -= this.stmts.deleteSeq.run(row.seq).changes;
         this.stmts.addDropped.run(dropped.length);
       }
       return { seqs, dropped };
     });
-    const { seqs, dropped } = run.immediate();
+    if (durable) this.db.pragma("synchronous = FULL");
+    let result: { seqs: number[]; dropped: Row[] };
+    try {
+      result = run.immediate();
+    } catch (err) {
+      // Rolled back: the acks wait for the next commit; the count is what the file holds.
+      this.deferredAcks = acks.concat(this.deferredAcks);
+      this.count = this.stmts.count.get() as number;
+      throw err;
+    } finally {
+      if (durable) this.db.pragma("synchronous = NORMAL");
+    }
+    const { seqs, dropped } = result;
     if (dropped.length > 0) {
       const total = this.dropped;
       for (const row of dropped) {
@@ -212,26 +248,36 @@ export class PersistentQueue {
 
   /** The oldest `limit` entries, without removing them. */
   peek(limit: number): QueueEntry[] {
+    this.applyDeferredAcks();
     return (this.stmts.peek.all(limit) as Row[]).map(toEntry);
   }
 
   /** Removes delivered entries by `seq` (unknown seqs, e.g. already dropped, are ignored). */
   ack(seqs: readonly number[]): void {
-    if (seqs.length === 0) return;
-    // A delete that a power cut rolls back only means one resend (QoS 1 + cloud dedup allow
-    // it), so acks skip the fsync that every enqueue pays: half the write-ahead cost.
-    this.db.pragma("synchronous = NORMAL");
-    try {
-      this.db.transaction(() => {
-        for (const seq of seqs) this.stmts.deleteSeq.run(seq);
-      })();
-    } finally {
-      this.db.pragma("synchronous = FULL");
-    }
+    if (seqs.length === 0 && this.deferredAcks.length === 0) return;
+    for (const seq of seqs) this.deferredAcks.push(seq);
+    this.applyDeferredAcks();
+  }
+
+  /**
+   * Marks a delivered entry for removal with the next commit (one transaction for a turn's
+   * acks and publishes); reads (`peek`, `size`) apply pending removals first. A delete that a
+   * crash or power cut loses only means one resend (QoS 1 + cloud dedup allow it), so acks
+   * are never fsynced.
+   */
+  ackLater(seq: number): void {
+    this.deferredAcks.push(seq);
+  }
+
+  /** Makes every commit so far power-safe (a WAL checkpoint fsyncs the WAL, then the file). */
+  sync(): void {
+    this.applyDeferredAcks();
+    this.db.pragma("wal_checkpoint(PASSIVE)");
   }
 
   /** Number of stored entries. */
   size(): number {
+    this.applyDeferredAcks();
     return this.stmts.count.get() as number;
   }
 
@@ -252,7 +298,18 @@ export class PersistentQueue {
 
   /** Closes the file (checkpointing the WAL). */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.applyDeferredAcks();
+    this.db.close();
+  }
+
+  private applyDeferredAcks(): void {
+    if (this.deferredAcks.length === 0) return;
+    const acks = this.deferredAcks;
+    this.deferredAcks = [];
+    this.db.transaction(() => {
+      for (const seq of acks) this.count -= this.stmts.deleteSeq.run(seq).changes;
+    })();
   }
 }
 

@@ -5,8 +5,6 @@ import {
   type IPublishPacket,
   type MqttClient,
 } from "mqtt";
-import mqttPacket from "mqtt-packet";
-import { setMaxListeners } from "node:events";
 import type { RetryPolicy } from "../policy.js";
 import { retryDelayMs, sleep, type RandomSource } from "./backoff.js";
 import { classifyConnectError, failureLabel } from "./connect-errors.js";
@@ -30,6 +28,8 @@ import {
   reasonLabel,
   type ClientMetrics,
 } from "./metrics.js";
+import { Delivery, Outbox, type DeliveryOutcome, type OutgoingMessage } from "./outbox.js";
+import { PacketIds } from "./packet-ids.js";
 import { effectivePacketLimit, publishPacketSize } from "./packet-size.js";
 import type { PersistentQueue, QueueEntry } from "./persistent-queue.js";
 import { TopicAliasManager } from "./topic-alias.js";
@@ -127,15 +127,8 @@ export interface IncomingMessage {
 
 export type MessageHandler = (message: IncomingMessage) => void;
 
-interface Outgoing {
-  readonly messageId: string;
-  readonly topic: string;
-  readonly payload: Uint8Array;
-  readonly alias: number | undefined;
-  readonly qos: 0 | 1 | 2;
-  readonly retain: boolean;
-  readonly messageExpiryS: number | undefined;
-}
+type Outgoing = OutgoingMessage;
+type QueuedReason = "offline" | "connection-lost" | "puback-timeout";
 
 /** One live MQTT.js client; a new one per connection so no library state leaks across. */
 interface Connection {
@@ -143,37 +136,10 @@ interface Connection {
   readonly connack: IConnackPacket;
   readonly limit: number;
   readonly receiveMaximum: number;
-  readonly lost: AbortController;
   readonly closed: Promise<DisconnectedEvent>;
-  /** Publishes written and not yet settled, with their packet sizes (to find a 0x95 culprit). */
-  readonly sent: Map<AckSlot, number>;
-  /**
-   * Reason codes of PUBACK/PUBREC packets by packet identifier, read as they arrive: MQTT.js
-   * hands the publish callback the stored PUBLISH packet, not the acknowledgement.
-   */
-  readonly ackReasons: Map<number, number>;
+  /** This connection's PUBLISH writer: packet ids, acknowledgements, deadlines, DUP resends. */
+  readonly outbox: Outbox;
   alive: boolean;
-}
-
-/** A direct (not from the queue) publish waiting for its PUBACK. */
-interface InFlight {
-  readonly msg: Outgoing;
-  /** Settled by the broker's refusal (DISCONNECT 0x95): not to be kept for resending. */
-  queued: boolean;
-}
-
-type SendOutcome =
-  | { readonly kind: "ack"; readonly reasonCode: number }
-  | { readonly kind: "refused"; readonly reasonCode: number }
-  | { readonly kind: "timeout" };
-
-/** Where the PUBACK of one message lands, whichever attempt is waiting for it. */
-interface AckSlot {
-  /** The direct publish this slot belongs to (none for queue entries). */
-  token?: InFlight;
-  outcome?: SendOutcome;
-  packet?: IPublishPacket;
-  notify?: (() => void) | undefined;
 }
 
 /** Thrown internally when the connection dies under a waiting operation. */
@@ -202,7 +168,6 @@ export class VehicleSession {
   private readonly aliases = new TopicAliasManager();
   private readonly subscriptions = new Map<string, MessageHandler>();
   private readonly subscriptionQos = new Map<string, 0 | 1 | 2>();
-  private readonly inflight = new Set<InFlight>();
   private readonly closing = new AbortController();
   private conn: Connection | undefined;
   /** Connected and the queue has been flushed: new publishes may go straight to the wire. */
@@ -221,7 +186,12 @@ export class VehicleSession {
     this.metrics = namedMetrics(options.metrics ?? noopMetrics, options.metricNames);
     this.random = options.random ?? Math.random;
     this.queue = options.queue;
-    this.writeAhead = new WriteAheadBatcher(options.queue);
+    // A commit whose publishes cannot go on the wire at once is answered "queued": that one
+    // is made power-safe (fsync) before the answer; one that is sent is process-crash-safe.
+    this.writeAhead = new WriteAheadBatcher(
+      options.queue,
+      () => this.closed || !this.live || !this.conn?.alive,
+    );
   }
 
   /** Starts the connect/reconnect loop (returns at once; see `whenReady`). */
@@ -274,8 +244,8 @@ export class VehicleSession {
    * `PacketTooLargeError` on PUBACK 0x95. Otherwise resolves `acked`, or `queued` when the
    * message is in the persistent queue (offline, connection lost, or no PUBACK after resends).
    */
-  async publish(topic: string, payload: Uint8Array, opts: PublishOptions): Promise<PublishResult> {
-    if (this.closed) throw new SessionClosedError();
+  publish(topic: string, payload: Uint8Array, opts: PublishOptions): Promise<PublishResult> {
+    if (this.closed) return Promise.reject(new SessionClosedError());
     const qos = opts.qos ?? 1;
     const msg: Outgoing = {
       messageId: opts.messageId,
@@ -295,69 +265,80 @@ export class VehicleSession {
     );
     if (size > limit) {
       this.metrics.counter(MetricName.publishRejected, { reasonCode: "client-size" });
-      throw new PacketTooLargeError(size, limit, "client", topic);
+      return Promise.reject(new PacketTooLargeError(size, limit, "client", topic));
     }
     const conn = this.conn;
     const live = this.live && conn !== undefined && conn.alive;
     if (!keep) {
       if (!live) {
         this.metrics.counter(MetricName.publishDropped, { reason: "offline" });
-        return { status: "dropped", reason: "offline" };
+        return Promise.resolve({ status: "dropped", reason: "offline" });
       }
       return this.sendUnqueued(conn, msg);
     }
-    // Write-ahead: the message is on flash before it is on the wire, and leaves the queue only
-    // when the broker has acknowledged it (or refused it for good). A crash at any point after
-    // the commit leaves it in the queue for the next process to send. Publishes of one turn
-    // share one commit (WriteAheadBatcher); "send now or leave it to the flush" is decided in
-    // the commit's own turn, from the connection state at that moment.
+    // Write-ahead: the message is in the queue file before it is on the wire, and leaves the
+    // queue only when the broker has acknowledged it (or refused it for good). A crash at any
+    // point after the commit leaves it in the queue for the next process to send. Publishes
+    // of one turn share one commit (WriteAheadBatcher); "send now or leave it to the flush" is
+    // decided in the commit's own turn, from the connection state at that moment.
     return new Promise<PublishResult>((resolve, reject) => {
       this.writeAhead.enqueue(
         toQueueInput(msg),
         (entry) => {
           const current = this.conn;
           if (this.closed || !this.live || current === undefined || !current.alive) {
+            // This commit was fsynced (the batcher's durability predicate saw the same state).
             this.metrics.counter(MetricName.publishQueued, { reason: "offline" });
             resolve({ status: "queued", reason: "offline" });
             return;
           }
-          this.deliverKept(current, msg, entry.seq).then(resolve, reject);
+          this.sendKept(current, msg, entry.seq, resolve, reject);
         },
         reject,
       );
     });
   }
 
-  /** Sends a committed write-ahead entry and settles its fate in the queue. */
-  private async deliverKept(conn: Connection, msg: Outgoing, seq: number): Promise<PublishResult> {
-    const token: InFlight = { msg, queued: false };
-    this.inflight.add(token);
-    try {
-      const reasonCode = await this.deliver(conn, msg, token);
-      this.queue.ack([seq]);
-      this.metrics.counter(MetricName.publishAcked);
-      return msg.qos === 0 ? { status: "sent" } : { status: "acked", reasonCode };
-    } catch (err) {
-      if (err instanceof ConnectionLost) {
-        // Still in the queue: the next connection's flush sends it.
-        this.metrics.counter(MetricName.publishQueued, { reason: "connection-lost" });
-        return { status: "queued", reason: "connection-lost" };
-      }
-      if (err instanceof PubackTimeoutError) {
-        this.metrics.counter(MetricName.publishQueued, { reason: "puback-timeout" });
-        // No PUBACK across every resend: the link is half-open; start over on a new one.
-        this.dropConnection(conn);
-        return { status: "queued", reason: "puback-timeout" };
-      }
-      // Refused by the broker (or too large): resending would fail the same way.
-      this.queue.ack([seq]);
-      throw err;
-    } finally {
-      this.inflight.delete(token);
-    }
+  /** Sends a committed write-ahead entry; its PUBACK (or refusal) takes it out of the queue. */
+  private sendKept(
+    conn: Connection,
+    msg: Outgoing,
+    seq: number,
+    resolve: (r: PublishResult) => void,
+    reject: (e: unknown) => void,
+  ): void {
+    conn.outbox.send(
+      new Delivery(msg, (outcome, code) => {
+        switch (outcome) {
+          case "ack":
+            this.writeAhead.ack(seq);
+            this.metrics.counter(MetricName.publishAcked);
+            return resolve(
+              msg.qos === 0 ? { status: "sent" } : { status: "acked", reasonCode: code },
+            );
+          case "lost":
+            // Still in the queue: the next connection's flush sends it.
+            return this.answerQueued("connection-lost", resolve);
+          case "timeout":
+            // No PUBACK across every resend: the link is half-open; start over on a new one.
+            this.dropConnection(conn);
+            return this.answerQueued("puback-timeout", resolve);
+          default:
+            // Refused by the broker (or too large): resending would fail the same way.
+            this.writeAhead.ack(seq);
+            return reject(this.failure(conn, msg, outcome, code));
+        }
+      }),
+    );
   }
 
-  /** A QoS 0 publish that is not kept offline: written once, never queued or resent. */
+  /** Answers "queued" once the queue file is power-safe (one fsync for all answers of a turn). */
+  private answerQueued(reason: QueuedReason, resolve: (r: PublishResult) => void): void {
+    this.metrics.counter(MetricName.publishQueued, { reason });
+    this.writeAhead.whenDurable(() => resolve({ status: "queued", reason }));
+  }
+
+  /** A publish that is not kept offline: written once on the live connection, never queued. */
   private async sendUnqueued(conn: Connection, msg: Outgoing): Promise<PublishResult> {
     try {
       await this.deliver(conn, msg);
@@ -401,6 +382,8 @@ export class VehicleSession {
       this.onConnectionLost(conn, { reasonCode: undefined, error: undefined });
     }
     await this.loop;
+    // "queued" answers of publishes the close interrupted: made durable before returning.
+    this.writeAhead.commit();
     for (const w of this.readyWaiters) w.reject(new SessionClosedError());
     this.readyWaiters.clear();
   }
@@ -469,7 +452,9 @@ export class VehicleSession {
 
   private connectOnce(): Promise<Connection> {
     const o = this.options;
+    const ids = new PacketIds();
     const clientOptions: IClientOptions = {
+      messageIdProvider: ids,
       protocolVersion: 5,
       clientId: o.clientId,
       clean: false,
@@ -511,35 +496,48 @@ export class VehicleSession {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve(this.makeConnection(client, connack));
+        resolve(this.makeConnection(client, connack, ids));
       };
       client.once("connect", onConnect);
     });
   }
 
-  private makeConnection(client: MqttClient, connack: IConnackPacket): Connection {
+  private makeConnection(client: MqttClient, connack: IConnackPacket, ids: PacketIds): Connection {
     const props = connack.properties ?? {};
     let disconnectReason: number | undefined;
     let lastError: Error | undefined;
     let resolveClosed!: (e: DisconnectedEvent) => void;
-    const lost = new AbortController();
-    // Every waiting publish listens on it (a whole flush window at once): no leak, no warning.
-    setMaxListeners(0, lost.signal);
+    const limit = effectivePacketLimit(this.options.maxPacketBytes, props.maximumPacketSize);
+    const outbox = new Outbox({
+      client,
+      ids,
+      aliases: this.aliases,
+      pubackMs: this.options.timeouts.pubackMs,
+      retry: this.options.publishRetry,
+      random: this.random,
+      limit: () => this.currentLimit(limit),
+      written: (msg, packetId, dup) => {
+        if (this.events.hasListeners("publishWritten"))
+          this.events.emit("publishWritten", {
+            messageId: msg.messageId,
+            topic: msg.topic,
+            packetId,
+            dup,
+          });
+      },
+      resent: () => this.metrics.counter(MetricName.publishResent),
+    });
     const conn: Connection = {
       client,
       connack,
-      limit: effectivePacketLimit(this.options.maxPacketBytes, props.maximumPacketSize),
+      limit,
       receiveMaximum: props.receiveMaximum ?? 65_535,
-      lost,
       closed: new Promise((r) => (resolveClosed = r)),
-      sent: new Map(),
-      ackReasons: new Map(),
+      outbox,
       alive: true,
     };
-    client.on("packetreceive", (packet) => {
-      if (packet.cmd === "puback" || packet.cmd === "pubrec")
-        conn.ackReasons.set(packet.messageId!, packet.reasonCode ?? 0);
-    });
+    // One listener for every acknowledgement of the connection, matched by packet identifier.
+    client.on("packetreceive", (packet) => outbox.onPacket(packet));
     client.on("disconnect", (packet) => (disconnectReason = packet.reasonCode));
     client.on("error", (err) => (lastError = err));
     client.on("close", () => {
@@ -590,31 +588,15 @@ export class VehicleSession {
     if (!conn.alive) return;
     conn.alive = false;
     this.live = false;
-    if (event.reasonCode === ReasonCode.PacketTooLarge) this.blameOversize(conn);
-    // Direct publishes in flight are in the queue already (write-ahead): nothing to move.
-    conn.lost.abort();
-  }
-
-  /**
-   * DISCONNECT 0x95: the broker refused a PUBLISH as too large (MQTT 5 has no PUBACK 0x95;
-   * MQTT.js's parser rejects one). The largest unacknowledged packet on the connection is the
-   * culprit: it fails with PacketTooLargeError (the batch path splits it) instead of being
-   * queued and resent forever, and the limit drops below its size for the rest of the session.
-   */
-  private blameOversize(conn: Connection): void {
-    let culprit: AckSlot | undefined;
-    let max = -1;
-    for (const [slot, size] of conn.sent) {
-      if (size > max) {
-        max = size;
-        culprit = slot;
-      }
-    }
-    if (!culprit) return;
-    this.learnedMaxPacket = Math.min(this.learnedMaxPacket ?? Number.POSITIVE_INFINITY, max - 1);
-    if (culprit.token) culprit.token.queued = true; // never queue a packet the broker refused
-    culprit.outcome = { kind: "refused", reasonCode: ReasonCode.PacketTooLarge };
-    culprit.notify?.();
+    // Publishes in flight are in the queue already (write-ahead): nothing to move. After a
+    // DISCONNECT 0x95 the largest unacknowledged packet is refused (see Outbox.abort) and the
+    // limit drops below its size for the rest of the session.
+    const blamed = conn.outbox.abort(event.reasonCode);
+    if (blamed !== undefined)
+      this.learnedMaxPacket = Math.min(
+        this.learnedMaxPacket ?? Number.POSITIVE_INFINITY,
+        blamed - 1,
+      );
   }
 
   private currentLimit(limit: number): number {
@@ -706,38 +688,34 @@ export class VehicleSession {
   // ---- publish on one connection --------------------------------------------------------------
 
   /**
-   * Sends once, then resends with DUP (same packet id) on the retry schedule while no PUBACK
-   * arrives. Resolves with the PUBACK reason code; throws typed errors for refusals.
+   * Sends on `conn` (DUP resends with the same packet id on the retry schedule while no PUBACK
+   * arrives, see `Outbox`). Resolves with the PUBACK reason code; rejects with typed errors
+   * for refusals, `PubackTimeoutError` after the last resend, `ConnectionLost`.
    */
-  private async deliver(conn: Connection, msg: Outgoing, token?: InFlight): Promise<number> {
-    const policy = this.options.publishRetry;
-    const slot: AckSlot = token ? { token } : {};
-    try {
-      if (msg.qos === 0) {
-        // No acknowledgement exists for QoS 0: one write, never a resend.
-        const outcome = await this.sendOnce(conn, msg, false, slot);
-        if (outcome.kind === "refused") throw this.refusal(msg, outcome.reasonCode);
-        return 0;
-      }
-      for (let attempt = 0; ; attempt++) {
-        if (attempt > 0 && !slot.outcome) {
-          const delay = retryDelayMs(policy, attempt - 1, this.random);
-          if (delay === undefined)
-            throw new PubackTimeoutError(msg.messageId, attempt, this.options.timeouts.pubackMs);
-          await sleep(delay, conn.lost.signal);
-          if (!slot.outcome) {
-            if (!conn.alive) throw new ConnectionLost();
-            this.metrics.counter(MetricName.publishResent);
-          }
-        }
-        // A late PUBACK (e.g. during the backoff sleep) still counts: no need to resend then.
-        const outcome = slot.outcome ?? (await this.sendOnce(conn, msg, attempt > 0, slot));
-        if (outcome.kind === "ack") return outcome.reasonCode;
-        if (outcome.kind === "refused") throw this.refusal(msg, outcome.reasonCode);
-      }
-    } finally {
-      conn.sent.delete(slot);
-    }
+  private deliver(conn: Connection, msg: Outgoing): Promise<number> {
+    return new Promise<number>((resolve, reject) =>
+      conn.outbox.send(
+        new Delivery(msg, (outcome, code) => {
+          if (outcome === "ack") resolve(code);
+          else if (outcome === "lost") reject(new ConnectionLost());
+          else if (outcome === "timeout")
+            reject(new PubackTimeoutError(msg.messageId, code, this.options.timeouts.pubackMs));
+          else reject(this.failure(conn, msg, outcome, code));
+        }),
+      ),
+    );
+  }
+
+  /** The error for a refused or oversized delivery (`code`: reason code, or packet size). */
+  private failure(
+    conn: Connection,
+    msg: Outgoing,
+    outcome: DeliveryOutcome,
+    code: number,
+  ): V2cClientError {
+    if (outcome === "too-large")
+      return new PacketTooLargeError(code, this.currentLimit(conn.limit), "client", msg.topic);
+    return this.refusal(msg, code);
   }
 
   private refusal(msg: Outgoing, reasonCode: number): V2cClientError {
@@ -759,120 +737,6 @@ export class VehicleSession {
       default:
         return new PublishRejectedError(msg.topic, reasonCode);
     }
-  }
-
-  /**
-   * One PUBLISH (or its DUP resend) and a bounded wait for the PUBACK. MQTT.js's publish
-   * callback can stay pending forever, hence the own timer. The PUBACK lands in `slot`,
-   * shared by all attempts of one message, because the resend reuses the packet identifier
-   * and so its PUBACK arrives through the first attempt's MQTT.js callback.
-   */
-  private sendOnce(
-    conn: Connection,
-    msg: Outgoing,
-    dup: boolean,
-    slot: AckSlot,
-  ): Promise<SendOutcome> {
-    if (!conn.alive) return Promise.reject(new ConnectionLost());
-    const client = conn.client;
-    return new Promise<SendOutcome>((resolve, reject) => {
-      let settled = false;
-      const finish = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        conn.lost.signal.removeEventListener("abort", onLost);
-        slot.notify = undefined;
-        fn();
-      };
-      // The slot may have been settled by the loss itself (DISCONNECT 0x95 culprit).
-      const onLost = (): void =>
-        finish(() => (slot.outcome ? resolve(slot.outcome) : reject(new ConnectionLost())));
-      const timer = setTimeout(
-        () => finish(() => resolve({ kind: "timeout" })),
-        this.options.timeouts.pubackMs,
-      );
-      conn.lost.signal.addEventListener("abort", onLost, { once: true });
-      slot.notify = () => {
-        const outcome = slot.outcome;
-        finish(() => (outcome ? resolve(outcome) : reject(new ConnectionLost())));
-      };
-
-      if (dup && slot.packet) {
-        // Same packet identifier with DUP set. MQTT.js never sets DUP on a resend, so the
-        // packet is written directly with its encoder; MQTT.js still holds the pending id.
-        mqttPacket.writeToStream({ ...slot.packet, dup: true }, client.stream, {
-          protocolVersion: 5,
-        });
-        this.emitWritten(msg, slot.packet, true);
-        return;
-      }
-
-      const wire = this.aliases.plan(msg.topic, msg.alias);
-      const size = publishPacketSize(wire, msg.payload);
-      const limit = this.currentLimit(conn.limit);
-      if (size > limit) {
-        finish(() => reject(new PacketTooLargeError(size, limit, "client", msg.topic)));
-        return;
-      }
-      let captured: IPublishPacket | undefined;
-      const capture = (p: { cmd: string }): void => {
-        if (p.cmd === "publish" && captured === undefined) {
-          const pub = p as IPublishPacket;
-          captured = { ...pub, properties: pub.properties ? { ...pub.properties } : undefined };
-        }
-      };
-      client.on("packetsend", capture);
-      client.publish(
-        wire.topic,
-        Buffer.from(msg.payload.buffer, msg.payload.byteOffset, msg.payload.byteLength),
-        // DUP here only if the first send was never captured (it then gets a new packet id).
-        {
-          qos: msg.qos,
-          retain: msg.retain,
-          dup,
-          ...publishProperties(wire.alias, msg.messageExpiryS),
-        },
-        (err, packet) => {
-          const code = (err as { code?: unknown } | undefined)?.code;
-          // The callback's packet is the stored PUBLISH; the PUBACK/PUBREC reason was recorded
-          // by packet identifier when it arrived (0x10 "no matching subscribers" included).
-          const id = (packet as { messageId?: number } | undefined)?.messageId;
-          const reasonCode = id !== undefined ? conn.ackReasons.get(id) : undefined;
-          if (id !== undefined) conn.ackReasons.delete(id);
-          if (!err) slot.outcome = { kind: "ack", reasonCode: reasonCode ?? 0 };
-          else if (typeof code === "number") slot.outcome = { kind: "refused", reasonCode: code };
-          slot.notify?.();
-        },
-      );
-      client.off("packetsend", capture);
-      if (captured) {
-        slot.packet = captured;
-        conn.sent.set(slot, size);
-        // Only a packet that was actually written binds the alias on this connection.
-        this.aliases.commit(msg.topic, wire);
-        this.emitWritten(msg, captured, dup);
-      }
-    });
-  }
-
-  /** Tells listeners (tracing, tests) the moment a PUBLISH left for the socket. */
-  private emitWritten(msg: Outgoing, packet: IPublishPacket, dup: boolean): void {
-    this.events.emit("publishWritten", {
-      messageId: msg.messageId,
-      topic: msg.topic,
-      packetId: packet.messageId,
-      dup,
-    });
-  }
-
-  private enqueue(
-    msg: Outgoing,
-    reason: "offline" | "connection-lost" | "puback-timeout",
-  ): PublishResult {
-    this.queue.enqueue(toQueueInput(msg));
-    this.metrics.counter(MetricName.publishQueued, { reason });
-    return { status: "queued", reason };
   }
 
   // ---- subscriptions ----------------------------------------------------------------------
@@ -930,17 +794,6 @@ function toQueueInput(msg: Outgoing) {
     alias: msg.alias,
     retain: msg.retain,
     messageExpiryS: msg.messageExpiryS,
-  };
-}
-
-/** PUBLISH properties: the topic alias and the MQTT 5 message expiry interval, when set. */
-function publishProperties(alias: number | undefined, expiryS: number | undefined) {
-  if (alias === undefined && expiryS === undefined) return {};
-  return {
-    properties: {
-      ...(alias !== undefined ? { topicAlias: alias } : {}),
-      ...(expiryS !== undefined ? { messageExpiryInterval: expiryS } : {}),
-    },
   };
 }
 
