@@ -12,7 +12,12 @@ import { functions } from "../generator/emit/infra/functions.js";
 import { emitInfra } from "../generator/emit/infra/index.js";
 import { iotPolicy, policyTopic } from "../generator/emit/infra/iot-policy.js";
 import { deployOptions } from "../generator/emit/infra/deploy-options.js";
-import { stores, topicRuleSql, topicRules } from "../generator/emit/infra/topic-rules.js";
+import {
+  replyRules,
+  stores,
+  topicRuleSql,
+  topicRules,
+} from "../generator/emit/infra/topic-rules.js";
 import { RULE_EVENT_FIELDS, ruleSql } from "../runtime/src/handlers/event.js";
 import type { GeneratedFile } from "../generator/emit/types.js";
 import type { AlarmModel, Model } from "../generator/model/types.js";
@@ -64,6 +69,45 @@ describe("topic rules", () => {
       const channel = model.channels.find((c) => c.id === r.channelId)!;
       expect(r.sql.endsWith(`FROM '${channel.filter}'`)).toBe(true);
     }
+  });
+});
+
+describe("reply rules (request/reply on AWS)", () => {
+  it("routes every receive operation's reply channel with the runtime's rule SQL, nothing else", () => {
+    const withReply = model.operations.filter((o) => o.action === "receive" && o.reply);
+    expect(withReply.length).toBeGreaterThan(0);
+    expect(replyRules(model)).toEqual(
+      withReply.map((o) => {
+        const channel = model.channels.find((c) => c.id === o.reply!.channelId)!;
+        return {
+          operationId: o.id,
+          channelId: channel.id,
+          filter: channel.filter,
+          sql: ruleSql(channel.filter),
+        };
+      }),
+    );
+    // The reply channels are not the handlers' channels: no handled operation's rule reads them.
+    const handled = new Set(topicRules(model).map((r) => r.channelId));
+    for (const r of replyRules(model)) expect(handled.has(r.channelId)).toBe(false);
+  });
+
+  it("has none when no receive operation declares a reply", () => {
+    const operations = model.operations.map((o) => {
+      const { reply: _reply, ...rest } = o;
+      return rest;
+    });
+    expect(replyRules({ ...model, operations })).toEqual([]);
+  });
+
+  it("emits them into the infra package's spec data", () => {
+    const spec = files.find((f) => f.path === "infra/src/spec.ts")!.content;
+    for (const r of replyRules(model)) {
+      expect(spec).toContain(`operationId: ${JSON.stringify(r.operationId)}`);
+      expect(spec).toContain(`sql: ${JSON.stringify(r.sql)}`);
+    }
+    const rules = files.find((f) => f.path === "infra/src/topic-rules.ts")!.content;
+    expect(rules).toContain("for (const spec of replyRules)");
   });
 });
 

@@ -7,7 +7,7 @@ import { customNamespace, dashboard } from "./dashboard.js";
 import { deployOptions } from "./deploy-options.js";
 import { DEFAULT_REPLAY_NAME, functions } from "./functions.js";
 import { iotPolicy } from "./iot-policy.js";
-import { stores, topicRules } from "./topic-rules.js";
+import { replyRules, stores, topicRules } from "./topic-rules.js";
 
 /** `src/spec.ts`: every figure of the spec the construct uses, printed as literals. */
 export function emitInfraSpec(ctx: EmitContext, templatesRoot: string): GeneratedFile {
@@ -16,6 +16,7 @@ export function emitInfraSpec(ctx: EmitContext, templatesRoot: string): Generate
   const types = {
     functionSpec: imports.use("./types.js", "FunctionSpec", true),
     topicRuleSpec: imports.use("./types.js", "TopicRuleSpec", true),
+    replyRuleSpec: imports.use("./types.js", "ReplyRuleSpec", true),
     iotPolicySpec: imports.use("./types.js", "IotPolicySpec", true),
     dashboardSpec: imports.use("./types.js", "DashboardSpec", true),
     storeSpec: imports.use("./types.js", "StoreSpec", true),
@@ -48,6 +49,7 @@ export function emitInfraSpec(ctx: EmitContext, templatesRoot: string): Generate
     functions: literal(fns),
     stores: literal(stores(m, views)),
     topicRules: literal(topicRules(m)),
+    replyRules: literal(replyRules(m)),
     audiences: literal(m.audiences.map((a) => ({ id: a.id, description: a.description }))),
     iotPolicyDoc:
       "Vehicle IoT policy resources: the thing-name variable in place of the vehicle parameter, `*` for the others.",

@@ -96,7 +96,12 @@ export const STATIC_FILES: Readonly<Record<string, readonly Use[]>> = {
     ["./spec.js", "FunctionName", T],
   ],
   "src/topic-rules.ts": [
+    [CDK, "CfnOutput"],
+    [CDK, "Duration", T],
     [CDK, "Stack"],
+    [`${CDK}/aws-sqs`, "Queue"],
+    [`${CDK}/aws-sqs`, "QueueEncryption"],
+    ["./spec.js", "replyRules"],
     [`${CDK}/aws-iam`, "PolicyStatement"],
     [`${CDK}/aws-iam`, "Role"],
     [`${CDK}/aws-iam`, "ServicePrincipal"],

@@ -36,6 +36,7 @@ export function emitInfraTests(ctx: EmitContext, templatesRoot: string): Generat
   for (const s of ["afterAll", "beforeAll", "describe", "expect", "it"]) imports.use("vitest", s);
   for (const s of [
     "DEDUP_PARTITION_KEY",
+    "ON_FAILURE_QUEUES_ENV",
     "RECORDS_PARTITION_KEY",
     "TelemetryPipeline",
     "functions",

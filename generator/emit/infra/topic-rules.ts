@@ -34,6 +34,37 @@ export function topicRules(model: Model): TopicRuleView[] {
   });
 }
 
+/** One IoT topic rule per reply channel: the vehicle's answers routed to the cloud's reply queue. */
+export interface ReplyRuleView {
+  /** The vehicle `receive` operation whose AsyncAPI `reply` this is. */
+  readonly operationId: string;
+  /** The reply channel and its topic filter. */
+  readonly channelId: string;
+  readonly filter: string;
+  /** The runtime's rule SQL over the filter (the same event shape as the handlers' rules). */
+  readonly sql: string;
+}
+
+/**
+ * One rule per `receive` operation with a `reply` (request/reply), in spec order: the vehicle
+ * publishes its answer on the reply channel and the cloud must receive it on AWS too.
+ */
+export function replyRules(model: Model): ReplyRuleView[] {
+  return model.operations.flatMap((op) => {
+    if (op.action !== "receive" || !op.reply) return [];
+    const channel = model.channels.find((c) => c.id === op.reply!.channelId);
+    if (!channel) return [];
+    return [
+      {
+        operationId: op.id,
+        channelId: channel.id,
+        filter: channel.filter,
+        sql: topicRuleSql(channel.filter),
+      },
+    ];
+  });
+}
+
 /** Participant kinds the infra deploys a resource for (VOCABULARY §1), in resource order. */
 export const STORE_KINDS = ["key-value-store", "time-series-store", "object-store"] as const;
 
