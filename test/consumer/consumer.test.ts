@@ -20,8 +20,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMosquitto, type MosquittoBroker } from "../../runtime/test/support/mosquitto.js";
 import { operationsOf } from "../bundles-support/payloads.js";
 import { REPO } from "../support/spec-fixture.js";
+import ts from "typescript";
+import { readmeBlocks, type ReadmeBlock } from "./readme-blocks.js";
 
 const APP = join(REPO, "test", "consumer", "app");
+
+/** How a consumer compiles: strict, exact optional properties, NodeNext (ESM) resolution. */
+const CONSUMER_COMPILER_OPTIONS = {
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  module: "NodeNext",
+  moduleResolution: "NodeNext",
+  target: "ES2022",
+  noEmit: true,
+  types: ["node"],
+  skipLibCheck: false,
+};
 const STEP_TIMEOUT_MS = 120_000;
 
 /** Package folders that build to dist/ (the runtime and every generated package). */
@@ -59,6 +73,15 @@ let dir: string;
 let project: string;
 let tarballs: Record<string, string>;
 let broker: MosquittoBroker;
+let readmeRuns: ReadmeRun[] = [];
+const unmarkedBlocks: string[] = [];
+
+/** One README block to run: its file under `<project>/readme/`, the block, its package. */
+interface ReadmeRun {
+  readonly file: string;
+  readonly block: ReadmeBlock;
+  readonly pkg: string;
+}
 
 beforeAll(async () => {
   const missing = packageDirs().filter((d) => !existsSync(join(d, "dist")));
@@ -84,7 +107,7 @@ beforeAll(async () => {
   // The vehicle and the cloud packages, and Node types for the type check (tsc: the repository's). Install scripts are
   // off (offline: better-sqlite3 would download a prebuilt binary); its compiled addon is copied
   // from this repository's install below, which is what its install script would produce.
-  const wanted = ["@v2c/runtime", "@v2c/spec", "@v2c/ecu-client", "@v2c/handlers"];
+  const wanted = ["@v2c/runtime", "@v2c/spec", "@v2c/ecu-client", "@v2c/handlers", "@v2c/commands"];
   const pkgVersion = (name: string) =>
     (
       JSON.parse(readFileSync(join(REPO, "node_modules", name, "package.json"), "utf8")) as {
@@ -109,8 +132,32 @@ beforeAll(async () => {
     join(project, "node_modules", "better-sqlite3", "build"),
     { recursive: true },
   );
+  readmeRuns = writeReadmeBlocks();
   broker = await startMosquitto();
 }, 900_000);
+
+/**
+ * Every packed package's README as published (read out of its tarball): its ts/js blocks are
+ * written to `<project>/readme/` (type-checked with the consumer file, then run).
+ */
+function writeReadmeBlocks(): ReadmeRun[] {
+  const blocksDir = join(project, "readme");
+  mkdirSync(blocksDir, { recursive: true });
+  const runs: ReadmeRun[] = [];
+  for (const [name, tarball] of Object.entries(tarballs)) {
+    const pkg = name.split("/")[1]!;
+    const { runnable, unmarked } = readmeBlocks(
+      run("tar", ["-xzOf", tarball, "package/README.md"], dir),
+    );
+    unmarkedBlocks.push(...unmarked.map((u) => `${name}: ${u}`));
+    for (const block of runnable) {
+      const file = `${pkg}-${block.name}.${block.lang}`;
+      writeFileSync(join(blocksDir, file), block.code);
+      runs.push({ file, block, pkg: name });
+    }
+  }
+  return runs;
+}
 
 afterAll(async () => {
   await broker?.stop?.();
@@ -191,39 +238,48 @@ describe("packages installed from their tarballs into a fresh project", () => {
     expect(again).toMatchObject({ stored: 0, duplicates: 1 });
   });
 
-  it("runs the vehicle example of the installed README (publish after whenReady -> acked)", () => {
-    const readme = readFileSync(
-      join(project, "node_modules", "@v2c", "ecu-client", "README.md"),
-      "utf8",
+  it("runs every TypeScript/JS block of every package README with plain node", () => {
+    // No block a reader could copy goes unrun.
+    expect(unmarkedBlocks, "ts/js README blocks without an example marker").toEqual([]);
+    const installed = new Set(
+      readdirSync(join(project, "node_modules", "@v2c")).map((d) => `@v2c/${d}`),
     );
-    const block = /<!-- example: vehicle-publish -->\s*```js\n([\s\S]*?)```/.exec(readme);
-    expect(block, "README example block").not.toBeNull();
-    writeFileSync(join(project, "readme-example.mjs"), block![1]!);
-    const r = spawnSync(process.execPath, ["readme-example.mjs"], {
-      cwd: project,
-      env: { ...cleanEnv(), V2C_BROKER_URL: broker.url },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim().split("\n").at(-1)).toBe("acked");
+    // Every package whose README shows code: the vehicle client and the cloud commands.
+    expect(new Set(readmeRuns.map((r) => r.pkg))).toEqual(
+      new Set(["@v2c/commands", "@v2c/ecu-client"]),
+    );
+    for (const { file, block, pkg } of readmeRuns) {
+      expect(installed, `${pkg} has README examples`).toContain(pkg);
+      // TypeScript blocks: stripped of types here, type-checked with the consumer file below.
+      const source = readFileSync(join(project, "readme", file), "utf8");
+      const js =
+        block.lang === "ts"
+          ? ts.transpileModule(source, {
+              compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+            }).outputText
+          : source;
+      const cwd = mkdtempSync(join(project, "readme-run-"));
+      writeFileSync(join(cwd, "example.mjs"), js);
+      const r = spawnSync(process.execPath, ["example.mjs"], {
+        cwd,
+        env: { ...cleanEnv(), V2C_BROKER_URL: broker.url },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect(r.status, `${pkg} README block ${block.name}: ${r.stderr}`).toBe(0);
+      if (block.prints)
+        expect(r.stdout.trim().split("\n").at(-1), `${pkg} ${block.name}`).toBe(block.prints);
+    }
+    // The vehicle example publishes after whenReady, so the broker acknowledges it.
+    expect(readmeRuns.find((r) => r.block.name === "vehicle-publish")?.block.prints).toBe("acked");
   });
 
-  it("type-checks a consumer with strict, exactOptionalPropertyTypes and NodeNext", () => {
+  it("type-checks a consumer and the README's TypeScript blocks with strict, exactOptionalPropertyTypes and NodeNext", () => {
     writeFileSync(
       join(project, "tsconfig.json"),
       JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          target: "ES2022",
-          noEmit: true,
-          types: ["node"],
-          skipLibCheck: false,
-        },
-        include: ["typecheck.ts"],
+        compilerOptions: CONSUMER_COMPILER_OPTIONS,
+        include: ["typecheck.ts", "readme/*.ts"],
       }),
     );
     run(

@@ -2,12 +2,16 @@ import type { Model, OperationModel } from "../../model/types.js";
 import { ImportCollector } from "../imports.js";
 import { camel, literal, pascal, sourceList } from "../names.js";
 import { RUNTIME, type PackageVersions } from "../spec/package.js";
-import { packageTsconfigContent } from "../package-manifest.js";
+import { packageVersion } from "../../package-version.js";
+import { manifestFiles, packageTsconfigContent } from "../package-manifest.js";
 import { loadTemplates } from "../templates.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { payloadView } from "../client/view-operations.js";
 
 const SPEC = "@v2c/spec";
+
+/** What the commander's transports import besides the runtime: MQTT.js and the IoT data plane. */
+const COMMANDER_DEPENDENCIES = ["@aws-sdk/client-iot-data-plane", "mqtt"] as const;
 const COMMANDER = `${RUNTIME}/commander/index`;
 
 /** One vehicle `receive` operation as the cloud publishes it. */
@@ -79,15 +83,19 @@ export function emitCommands(
   imports.use(COMMANDER, "CommandValidationError");
   for (const name of ["CommandOperation", "CommandTransport", "PublishedCommand", "ReplyBinding"])
     imports.use(COMMANDER, name, true);
-  const pkg = {
+  // A real package (dist, .d.ts, files allow-list) like the others: the commander's transports
+  // need MQTT.js (broker) and the IoT data plane client (AWS).
+  const manifest = manifestFiles("commands", {
     name: "@v2c/commands",
     version: m.info.version,
-    private: true,
-    description: `Generated from the ${m.info.title} spec: the cloud's typed publisher of vehicle commands (broker or AWS IoT data plane), with request/reply. DO NOT EDIT.`,
-    type: "module",
-    exports: { ".": "./src/index.ts" },
-    dependencies: { [RUNTIME]: versions.runtime, "@v2c/spec": m.info.version },
-  };
+    description: `Generated from the ${m.info.title} spec: the cloud's typed publisher of vehicle commands (broker or AWS IoT data plane), with request/reply. ESM only. DO NOT EDIT.`,
+    entryPoints: { ".": "index" },
+    dependencies: {
+      [RUNTIME]: versions.runtime,
+      "@v2c/spec": m.info.version,
+      ...Object.fromEntries(COMMANDER_DEPENDENCIES.map((d) => [d, packageVersion(d)])),
+    },
+  });
   const sources = sourceList(m.sources);
   const testImports = new ImportCollector();
   for (const name of ["afterEach", "describe", "expect", "it"]) testImports.use("vitest", name);
@@ -108,11 +116,25 @@ export function emitCommands(
     params.filter((p) => p.name !== vehicleParam).map((p) => [p.name, p.example]),
   );
   const files: GeneratedFile[] = [
-    { path: "commands/package.json", content: `${JSON.stringify(pkg, null, 2)}\n` },
+    ...manifest,
     { path: "commands/tsconfig.json", content: packageTsconfigContent(["src", "test"]) },
     {
       path: "commands/README.md",
-      content: t.render("README.md", { sources, title: m.info.title, ops }),
+      content: t.render("README.md", {
+        sources,
+        title: m.info.title,
+        ops,
+        // The README's runnable example: the first operation addressed to one vehicle.
+        example: vehicleParam
+          ? {
+              op: ops.find((o) => o.vehicleParameter),
+              server: JSON.stringify(m.servers[0]?.id ?? ""),
+              vehicleId: JSON.stringify(example[vehicleParam] ?? ""),
+              params: literal(example),
+              configParams: literal(configParams),
+            }
+          : undefined,
+      }),
     },
     { path: "commands/src/index.ts", content: t.render("index.ts", { sources, imports: [] }) },
     {
