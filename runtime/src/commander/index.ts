@@ -3,3 +3,4 @@ export * from "./errors.js";
 export * from "./iot-data-transport.js";
 export * from "./mqtt-transport.js";
 export * from "./transport.js";
+export * from "./queue-reply-transport.js";
