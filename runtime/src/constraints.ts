@@ -1,3 +1,6 @@
+import { compileFastCheck, type FastCheck } from "./constraint-compiler.js";
+import { codePoints, isDefault, isUnique, utf8Length, WELL_KNOWN } from "./constraint-values.js";
+
 /**
  * One field's rules, generated from the protovalidate `(buf.validate.field)` annotations in
  * proto/ (only the rules the generator supports get here; any other rule is a generate-time
@@ -78,19 +81,38 @@ type Step = (message: Record<string, unknown>, out: ConstraintViolation[]) => vo
 type Obj = Record<string, unknown> | null | undefined;
 
 /**
- * A validator compiled once from a constraint table: each field becomes a closure specialised
- * for its depth, kind and rules (patterns compiled, bounds captured), so checking a message is
- * a few property reads and comparisons per constrained field, with no per-call interpretation.
+ * A validator compiled once from a constraint table, in two forms with one verdict:
+ * - a straight-line function per message type (`compileFastCheck`) that only answers whether
+ *   the message is valid: the hot path, a few property reads and comparisons per field;
+ * - an interpreter, where each field is a closure specialised for its depth, kind and rules
+ *   (patterns compiled, bounds captured), which lists every violation; it runs only when the
+ *   fast check says no (or where code generation is unavailable).
  */
 export class ConstraintChecker {
   private readonly steps: Step[];
+  private readonly fast: FastCheck | undefined;
 
-  constructor(readonly table: MessageConstraints) {
+  /** `options.compile: false` keeps only the interpreter (tests compare the two). */
+  constructor(
+    readonly table: MessageConstraints,
+    options: { readonly compile?: boolean } = {},
+  ) {
     this.steps = table.fields.map(compileField);
+    this.fast = options.compile === false ? undefined : compileFastCheck(table);
+  }
+
+  /** True when the message breaks no constraint (cheaper than `check` when it holds). */
+  valid(message: object): boolean {
+    return this.fast !== undefined ? this.fast(message) : this.interpret(message).length === 0;
   }
 
   /** Returns every violation (empty when the message is valid). */
   check(message: object): ConstraintViolation[] {
+    if (this.fast !== undefined && this.fast(message)) return [];
+    return this.interpret(message);
+  }
+
+  private interpret(message: object): ConstraintViolation[] {
     const out: ConstraintViolation[] = [];
     const m = message as Record<string, unknown>;
     for (let i = 0; i < this.steps.length; i++) this.steps[i]!(m, out);
@@ -298,18 +320,6 @@ function stringChecks(c: FieldConstraint, t: string): ScalarCheck[] {
   return checks;
 }
 
-/**
- * protovalidate's well-known string formats, with its exact patterns (native/string.js):
- * hex digits in either case; `uuid` is 8-4-4-4-12 with hyphens, `tuuid` the 32 digits without.
- */
-const WELL_KNOWN = {
-  uuid: {
-    re: /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
-    what: "UUID",
-  },
-  tuuid: { re: /^[0-9a-fA-F]{32}$/, what: "trimmed UUID" },
-} as const;
-
 /** `string.uuid` / `string.tuuid`; an empty string fails as `string.<format>_empty`, as in protovalidate. */
 function wellKnownCheck(format: keyof typeof WELL_KNOWN): ScalarCheck {
   const { re, what } = WELL_KNOWN[format];
@@ -349,49 +359,6 @@ function lengthChecks(
     });
   }
   return checks;
-}
-
-function codePoints(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) i++;
-    }
-    n++;
-  }
-  return n;
-}
-
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
-function isUnique(list: readonly unknown[]): boolean {
-  const keys = list.map((x) => (x instanceof Uint8Array ? Array.from(x).join(",") : x));
-  return new Set(keys).size === keys.length;
-}
-
-function isDefault(value: unknown): boolean {
-  return (
-    value === undefined ||
-    value === null ||
-    value === 0 ||
-    value === "" ||
-    value === false ||
-    (value instanceof Uint8Array && value.length === 0)
-  );
 }
 
 function v(field: string, rule: string, ruleId: string, message: string): ConstraintViolation {

@@ -53,6 +53,11 @@ export class CircuitBreakers {
     return breaker;
   }
 
+  /** True when the downstream is declared and its circuit is closed (false for an undeclared id). */
+  isClosed(downstream: string): boolean {
+    return this.byId.get(downstream)?.state === "closed";
+  }
+
   /** Runs `fn` through the downstream's circuit. */
   run<T>(downstream: string, fn: () => Promise<T>): Promise<T> {
     return this.get(downstream).execute(fn);

@@ -1,0 +1,172 @@
+/**
+ * The in-memory dedup ledger (typed-array table) against a plain reference model of the
+ * ledger protocol, on random operation sequences over colliding keys, with enough keys to
+ * rebuild the table several times; and the pipeline's synchronous claim through the dedup
+ * participant's circuit (`claimMessage`).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { ClaimResult, MessageKey } from "../../src/cloud/ports.js";
+import { MemoryMetricsSink } from "../../src/cloud/memory-metrics.js";
+import { CircuitBreakers } from "../../src/handlers/breakers.js";
+import { stepContext } from "../../src/handlers/context.js";
+import { Deadline } from "../../src/handlers/deadline.js";
+import { claimMessage, SYNC_CLAIM } from "../../src/handlers/dedup.js";
+import { MemoryDedupStore } from "../../src/handlers/memory-dedup-store.js";
+import { PipelineFailure } from "../../src/handlers/failure.js";
+import type { HandlerPolicy } from "../../src/handlers/policy.js";
+
+/** The ledger protocol written as plainly as possible (what `MemoryDedupStore` replaced). */
+class ReferenceLedger {
+  private readonly entries = new Map<string, { state: string; until: number; done: string[] }>();
+  claim(key: MessageKey, now: number, leaseMs: number): ClaimResult {
+    const id = `${key.vehicleId}/${key.messageId}`;
+    const e = this.entries.get(id);
+    if (e?.state === "done" && e.until >= now) return { status: "duplicate" };
+    if (e?.state === "in-progress" && e.until >= now) return { status: "in-progress" };
+    const done = e?.state === "failed" ? e.done : [];
+    this.entries.set(id, { state: "in-progress", until: now + leaseMs, done });
+    return { status: "claimed", done };
+  }
+  complete(key: MessageKey, now: number, windowMs: number): void {
+    this.entries.set(`${key.vehicleId}/${key.messageId}`, {
+      state: "done",
+      until: now + windowMs,
+      done: [],
+    });
+  }
+  release(key: MessageKey, done: readonly string[]): void {
+    const id = `${key.vehicleId}/${key.messageId}`;
+    if (done.length === 0) this.entries.delete(id);
+    else this.entries.set(id, { state: "failed", until: 0, done: [...done] });
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+const LEASE = 10;
+const WINDOW = 50;
+const key = fc.record({
+  vehicleId: fc.constantFrom("VIN-A", "VIN-B", "v/é", "😀"),
+  messageId: fc.oneof(fc.constantFrom("m1", "m2", "", "é", "VIN-A"), fc.string({ maxLength: 5 })),
+});
+const op = fc.oneof(
+  fc.record({ kind: fc.constant("claim" as const), key, dt: fc.integer({ min: 0, max: 30 }) }),
+  fc.record({ kind: fc.constant("complete" as const), key, dt: fc.integer({ min: 0, max: 30 }) }),
+  fc.record({
+    kind: fc.constant("release" as const),
+    key,
+    done: fc.constantFrom([], ["kv"], ["kv", "ts"]),
+  }),
+);
+
+describe("MemoryDedupStore", () => {
+  it("answers every operation sequence as the reference ledger does", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.boolean(), async (ops, sync) => {
+        const store = new MemoryDedupStore();
+        const reference = new ReferenceLedger();
+        let now = 1_000;
+        for (const o of ops) {
+          if (o.kind === "claim") {
+            now += o.dt;
+            const options = { windowMs: WINDOW, leaseMs: LEASE };
+            const got = sync
+              ? store.claimNow(o.key, now, options)
+              : await store.claim(o.key, now, options);
+            expect(got).toEqual(reference.claim(o.key, now, LEASE));
+          } else if (o.kind === "complete") {
+            now += o.dt;
+            await store.complete(o.key, now, WINDOW);
+            reference.complete(o.key, now, WINDOW);
+          } else {
+            await store.release(o.key, o.done);
+            reference.release(o.key, o.done);
+          }
+          expect(store.size).toBe(reference.size);
+        }
+      }),
+      { seed: 20261129, numRuns: 1500 },
+    );
+  });
+
+  it("keeps every claim across table rebuilds and released tombstones (50,000 keys)", () => {
+    const store = new MemoryDedupStore();
+    const options = { windowMs: 300_000, leaseMs: 10_000 };
+    const keys = Array.from({ length: 50_000 }, (_, i) => ({
+      vehicleId: `VIN-${i % 97}`,
+      messageId: `m-${i}`,
+    }));
+    const claimed = keys.filter((k) => store.claimNow(k, 1, options).status === "claimed");
+    expect(claimed.length).toBe(keys.length);
+    for (let i = 0; i < keys.length; i += 2) void store.release(keys[i]!, []);
+    expect(store.size).toBe(25_000);
+    const again = keys.map((k) => store.claimNow(k, 2, options).status);
+    expect(again.filter((s, i) => s !== (i % 2 === 0 ? "claimed" : "in-progress"))).toEqual([]);
+    // The same message id under another vehicle is another message.
+    expect(store.claimNow({ vehicleId: "VIN-other", messageId: "m-1" }, 2, options).status).toBe(
+      "claimed",
+    );
+    expect(store.size).toBe(50_001);
+  });
+});
+
+describe("claimMessage on a store with a synchronous claim", () => {
+  const policy = {
+    operation: "op",
+    timeoutMs: 1_000,
+    dedup: { downstream: "kv", windowMs: 60_000 },
+    writes: ["kv"],
+    metrics: {},
+  } as unknown as HandlerPolicy;
+  const breakerPolicy = {
+    downstreams: {
+      kv: {
+        breaker: {
+          openAfterFailures: 2,
+          windowMs: 60_000,
+          halfOpenAfterMs: 60_000,
+          halfOpenTraffic: 1,
+        },
+      },
+    },
+  };
+  const context = (dedup: MemoryDedupStore, breakers: CircuitBreakers) =>
+    stepContext(
+      { dedup, downstreams: {}, dlq: undefined as never, metrics: new MemoryMetricsSink() },
+      breakers,
+      policy,
+      new Deadline(undefined, 0),
+    );
+  const k = { vehicleId: "VIN-A", messageId: "m-1" };
+
+  it("answers without a promise while the circuit is closed, and counts a duplicate", async () => {
+    const store = new MemoryDedupStore();
+    const ctx = context(store, new CircuitBreakers(breakerPolicy as never));
+    const first = claimMessage(ctx, k);
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toEqual({ status: "claimed", done: [] });
+    await store.complete(k, ctx.nowMs, 60_000);
+    expect(claimMessage(ctx, k)).toEqual({ status: "duplicate" });
+  });
+
+  it("charges a thrown claim to the circuit (a rejected promise), and goes through it once open", async () => {
+    const store = new MemoryDedupStore();
+    store[SYNC_CLAIM] = () => {
+      throw new Error("ledger broken");
+    };
+    store.claim = () => Promise.reject(new Error("ledger broken"));
+    const breakers = new CircuitBreakers(breakerPolicy as never);
+    const ctx = context(store, breakers);
+    for (let i = 0; i < 2; i++) {
+      const pending = claimMessage(ctx, k);
+      expect(pending).toBeInstanceOf(Promise);
+      await expect(pending).rejects.toBeInstanceOf(PipelineFailure);
+    }
+    expect(breakers.states()["kv"]).toBe("open");
+    const refused = claimMessage(ctx, k);
+    expect(refused).toBeInstanceOf(Promise);
+    await expect(refused).rejects.toThrow(/circuit open/);
+  });
+});
