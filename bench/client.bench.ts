@@ -1,12 +1,17 @@
 /**
  * Benchmark of the generated vehicle client (`@v2c/ecu-client`), not a test.
  *
- *   npx tsx bench/client.bench.ts [messages-per-run] [runs] [--no-readme]
+ *   npx tsx --conditions=v2c-source bench/client.bench.ts [messages-per-run] [runs] [--no-readme]
+ *
+ * (`--conditions=v2c-source` measures the sources; without it the packages' built `dist/` is
+ * measured, and the command written with the table says which.)
  *
  * Starts one private Mosquitto and measures, in one process:
  *  1. QoS 1 publish throughput of `client.publishTelemetry` (envelope + constraint check +
- *     protobuf encode + topic alias + persistent-queue-backed session) against raw MQTT.js
- *     publishing pre-encoded payloads with the same alias and the same in-flight window;
+ *     protobuf encode + topic alias + the session's write-ahead queue file: every message is
+ *     committed to it before it is sent and deleted after its PUBACK) against raw MQTT.js
+ *     publishing pre-encoded payloads with the same alias and the same in-flight window (no
+ *     persistence);
  *  2. encode cost per message (build + validate + encode, and ts-proto encode alone);
  *  3. batch build + zstd compress time for the spec's min and max batch sizes;
  *  4. wire bytes per record for plain, aliased and batched publishing (packets generated with
@@ -256,11 +261,15 @@ async function main(): Promise<void> {
         `ratio to plain ${fmt(batched(n) / plain, 2)}`,
       ]),
     ];
-    const command = `npx tsx bench/client.bench.ts ${N} ${RUNS}`;
+    // Which build ran: the sources (v2c-source condition) or the packages' dist/.
+    const fromSource = import.meta.resolve("@v2c/ecu-client").includes("/src/");
+    const command = `npx tsx ${fromSource ? "--conditions=v2c-source " : ""}bench/client.bench.ts ${N} ${RUNS}`;
     const body = [
       `\`${command}\` — ${machineLine(load0)}. ${N} messages per run × ${RUNS} runs (median), ` +
         `${WINDOW} QoS 1 publishes in flight, one private Mosquitto on 127.0.0.1, publishers in ` +
-        `rotating order; ${DISTINCT} distinct messages of ~${payload.length} B, topic ${topic.length} B.`,
+        `rotating order; ${DISTINCT} distinct messages of ~${payload.length} B, topic ${topic.length} B. ` +
+        `The session and generated rows include the write-ahead queue file (SQLite WAL; committed ` +
+        `before the send, deleted after the PUBACK); raw MQTT.js persists nothing.`,
       "",
       markdownTable(["measure", "median", "runs / note"], rows),
     ].join("\n");

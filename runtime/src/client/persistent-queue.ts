@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { LocalQueuePolicy } from "../policy.js";
 import type { ClientEvents } from "./events.js";
+import { InflightJournal, type InflightEntry } from "./inflight-journal.js";
 
 /** One message as the vehicle's flash stores it: always the full topic, never an alias-only packet. */
 export interface QueueEntryInput {
@@ -76,17 +77,20 @@ interface Row {
  *
  * Why SQLite (better-sqlite3) rather than a hand-written journal: each enqueue/ack is one
  * transaction, so a crash or power cut leaves either the old or the new state, never a torn
- * record. WAL mode makes the common case (append, delete a prefix) a sequential write.
- * `enqueue` commits with `synchronous = FULL` (the WAL is fsynced), so an entry it returned
- * survives a power loss; the write-ahead path (`writeAhead`) chooses per commit, see
- * `WriteAheadBatcher`. The API is synchronous, which keeps ordering trivial in the session:
+ * record. WAL mode makes the common case (append, delete a prefix) a sequential write, and
+ * `synchronous = FULL` fsyncs the WAL on every commit, so an entry that `enqueue` returned
+ * survives a power loss. The API is synchronous, which keeps ordering trivial in the session:
  * nothing can interleave between "queue is empty" and "go live".
  *
  * Delivery uses peek/ack: a flush reads entries without removing them and acks each one only
  * after its PUBACK, so a flush that dies midway loses nothing (it may resend, which QoS 1 and
- * cloud-side dedup by message id allow). The session also writes ahead on a live connection:
- * every kept publish is enqueued before it is sent and acked after its PUBACK, so a process
- * killed with messages in flight finds them here on restart.
+ * cloud-side dedup by message id allow).
+ *
+ * The session also writes ahead on a live connection: every kept publish is appended to the
+ * in-flight journal (`appendInflight`, a file next to this one, see `InflightJournal`) before
+ * it is sent, and acknowledged there after its PUBACK; `requeue` moves an entry whose
+ * connection died into the queue (fsynced). Opening the queue takes over whatever a killed
+ * process left in the journal, so a process killed with messages in flight finds them here.
  */
 export class PersistentQueue {
   private readonly db: SqliteDatabase;
@@ -95,8 +99,7 @@ export class PersistentQueue {
   private readonly clock: () => number;
   /** Entries stored (kept in memory: COUNT(*) per commit costs a scan). */
   private count: number;
-  /** Delivered entries whose delete waits for the next commit (`ackLater`). */
-  private deferredAcks: number[] = [];
+  private readonly journal: InflightJournal;
   private readonly stmts: {
     insert: Statement;
     count: Statement;
@@ -121,8 +124,7 @@ export class PersistentQueue {
     this.clock = options.clock ?? Date.now;
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
-    // Commits are not fsynced by default; `enqueue` and durable write-ahead commits are.
-    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("synchronous = FULL");
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS queue (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -155,6 +157,8 @@ export class PersistentQueue {
       addDropped: this.db.prepare("UPDATE meta SET value = value + ? WHERE key = 'dropped'"),
     };
     this.count = this.stmts.count.get() as number;
+    // Messages a killed process had in flight come back into the queue, in order, fsynced.
+    this.journal = InflightJournal.open(`${path}-inflight`, (left) => this.insert(left));
   }
 
   /** Opens (or creates) the queue file at `path`; entries of a previous process are kept. */
@@ -176,25 +180,46 @@ export class PersistentQueue {
    */
   enqueueMany(inputs: readonly QueueEntryInput[]): QueueEntry[] {
     if (inputs.length === 0) return [];
-    return this.writeAhead(inputs, true);
+    const enqueuedAt = this.clock();
+    return this.insert(inputs.map((input) => ({ ...input, enqueuedAt })));
   }
 
   /**
-   * One transaction: the deferred acks (`ackLater`), then `inputs` appended in order (overflow
-   * drops the oldest in the same transaction). `durable`: the commit is fsynced (power-safe);
-   * otherwise it reaches the OS only (safe against a crash of the process, not of the power).
-   * With nothing to write, `durable` still makes every earlier commit power-safe.
+   * Appends in-flight messages to the journal (one write, no fsync: safe against a crash of
+   * the process, which is what a message not yet acknowledged to anyone needs). Returns their
+   * journal ids, for `ackInflight` / `requeue`.
    */
-  writeAhead(inputs: readonly QueueEntryInput[], durable: boolean): QueueEntry[] {
-    if (inputs.length === 0 && this.deferredAcks.length === 0) {
-      if (durable) this.sync();
-      return [];
-    }
-    const acks = this.deferredAcks;
-    this.deferredAcks = [];
-    const enqueuedAt = this.clock();
+  appendInflight(inputs: readonly QueueEntryInput[]): number[] {
+    return this.journal.append(inputs, this.clock());
+  }
+
+  /** The broker has an in-flight message (or refused it for good): out of the journal. */
+  ackInflight(id: number): void {
+    this.journal.ack(id);
+  }
+
+  /** Writes the journal's pending acks (they otherwise go with the next append). */
+  flushInflight(): void {
+    this.journal.flush();
+  }
+
+  /**
+   * Moves in-flight messages whose connection died into the queue, in order, keeping their
+   * enqueue time: one fsynced transaction, then their journal acks (a crash in between only
+   * duplicates them).
+   */
+  requeue(ids: readonly number[]): void {
+    const entries = ids
+      .map((id) => this.journal.get(id))
+      .filter((e): e is InflightEntry => e !== undefined);
+    if (entries.length > 0) this.insert(entries);
+    for (const e of entries) this.journal.ack(e.id);
+    this.journal.flush();
+  }
+
+  /** One fsynced transaction appending `inputs` (with their enqueue times); overflow drops the oldest. */
+  private insert(inputs: readonly (QueueEntryInput & { enqueuedAt: number })[]): QueueEntry[] {
     const run = this.db.transaction(() => {
-      for (const seq of acks) this.count -= this.stmts.deleteSeq.run(seq).changes;
       const seqs: number[] = [];
       for (const input of inputs) {
         const info = this.stmts.insert.run(
@@ -203,35 +228,24 @@ export class PersistentQueue {
           Buffer.from(input.payload.buffer, input.payload.byteOffset, input.payload.byteLength),
           input.qos,
           input.alias ?? null,
-          enqueuedAt,
+          input.enqueuedAt,
           input.retain ? 1 : null,
           input.messageExpiryS ?? null,
         );
         seqs.push(Number(info.lastInsertRowid));
       }
-      this.count += inputs.length;
-      const excess = this.count - this.policy.maxMessages;
+      let count = this.count + inputs.length;
+      const excess = count - this.policy.maxMessages;
       let dropped: Row[] = [];
       if (excess > 0) {
         dropped = this.stmts.oldest.all(excess) as Row[];
-        for (const row of dropped) this.count -= this.stmts.deleteSeq.run(row.seq).changes;
+        for (const row of dropped) count -= this.stmts.deleteSeq.run(row.seq).changes;
         this.stmts.addDropped.run(dropped.length);
       }
-      return { seqs, dropped };
+      return { seqs, dropped, count };
     });
-    if (durable) this.db.pragma("synchronous = FULL");
-    let result: { seqs: number[]; dropped: Row[] };
-    try {
-      result = run.immediate();
-    } catch (err) {
-      // Rolled back: the acks wait for the next commit; the count is what the file holds.
-      this.deferredAcks = acks.concat(this.deferredAcks);
-      this.count = this.stmts.count.get() as number;
-      throw err;
-    } finally {
-      if (durable) this.db.pragma("synchronous = NORMAL");
-    }
-    const { seqs, dropped } = result;
+    const { seqs, dropped, count } = run.immediate();
+    this.count = count;
     if (dropped.length > 0) {
       const total = this.dropped;
       for (const row of dropped) {
@@ -243,42 +257,32 @@ export class PersistentQueue {
         });
       }
     }
-    return inputs.map((input, i) => ({ ...input, seq: seqs[i] as number, enqueuedAt }));
+    return inputs.map((input, i) => ({ ...input, seq: seqs[i] as number }));
   }
 
   /** The oldest `limit` entries, without removing them. */
   peek(limit: number): QueueEntry[] {
-    this.applyDeferredAcks();
     return (this.stmts.peek.all(limit) as Row[]).map(toEntry);
   }
 
   /** Removes delivered entries by `seq` (unknown seqs, e.g. already dropped, are ignored). */
   ack(seqs: readonly number[]): void {
-    if (seqs.length === 0 && this.deferredAcks.length === 0) return;
-    for (const seq of seqs) this.deferredAcks.push(seq);
-    this.applyDeferredAcks();
+    if (seqs.length === 0) return;
+    // A delete that a power cut rolls back only means one resend (QoS 1 + cloud dedup allow
+    // it), so acks skip the fsync that every enqueue pays: half the write-ahead cost.
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.db.transaction(() => {
+        for (const seq of seqs) this.count -= this.stmts.deleteSeq.run(seq).changes;
+      })();
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
   }
 
-  /**
-   * Marks a delivered entry for removal with the next commit (one transaction for a turn's
-   * acks and publishes); reads (`peek`, `size`) apply pending removals first. A delete that a
-   * crash or power cut loses only means one resend (QoS 1 + cloud dedup allow it), so acks
-   * are never fsynced.
-   */
-  ackLater(seq: number): void {
-    this.deferredAcks.push(seq);
-  }
-
-  /** Makes every commit so far power-safe (a WAL checkpoint fsyncs the WAL, then the file). */
-  sync(): void {
-    this.applyDeferredAcks();
-    this.db.pragma("wal_checkpoint(PASSIVE)");
-  }
-
-  /** Number of stored entries. */
+  /** Number of stored entries: queued, and in flight on a live connection (journal). */
   size(): number {
-    this.applyDeferredAcks();
-    return this.stmts.count.get() as number;
+    return (this.stmts.count.get() as number) + this.journal.size;
   }
 
   /** Entries dropped by overflow since the file was created (persisted across restarts). */
@@ -299,17 +303,8 @@ export class PersistentQueue {
   /** Closes the file (checkpointing the WAL). */
   close(): void {
     if (!this.db.open) return;
-    this.applyDeferredAcks();
+    this.journal.close();
     this.db.close();
-  }
-
-  private applyDeferredAcks(): void {
-    if (this.deferredAcks.length === 0) return;
-    const acks = this.deferredAcks;
-    this.deferredAcks = [];
-    this.db.transaction(() => {
-      for (const seq of acks) this.count -= this.stmts.deleteSeq.run(seq).changes;
-    })();
   }
 }
 

@@ -186,8 +186,8 @@ export class VehicleSession {
     this.metrics = namedMetrics(options.metrics ?? noopMetrics, options.metricNames);
     this.random = options.random ?? Math.random;
     this.queue = options.queue;
-    // A commit whose publishes cannot go on the wire at once is answered "queued": that one
-    // is made power-safe (fsync) before the answer; one that is sent is process-crash-safe.
+    // Publishes that cannot go on the wire at once are answered "queued": they go into the
+    // queue, fsynced; the others into the in-flight journal (process-crash-safe), then the wire.
     this.writeAhead = new WriteAheadBatcher(
       options.queue,
       () => this.closed || !this.live || !this.conn?.alive,
@@ -284,26 +284,26 @@ export class VehicleSession {
     return new Promise<PublishResult>((resolve, reject) => {
       this.writeAhead.enqueue(
         toQueueInput(msg),
-        (entry) => {
+        (ref) => {
           const current = this.conn;
           if (this.closed || !this.live || current === undefined || !current.alive) {
-            // This commit was fsynced (the batcher's durability predicate saw the same state).
+            // In the queue, fsynced (the batcher's durability predicate saw the same state).
             this.metrics.counter(MetricName.publishQueued, { reason: "offline" });
             resolve({ status: "queued", reason: "offline" });
             return;
           }
-          this.sendKept(current, msg, entry.seq, resolve, reject);
+          this.sendKept(current, msg, ref, resolve, reject);
         },
         reject,
       );
     });
   }
 
-  /** Sends a committed write-ahead entry; its PUBACK (or refusal) takes it out of the queue. */
+  /** Sends an in-flight journal entry; its PUBACK (or refusal) takes it out of the journal. */
   private sendKept(
     conn: Connection,
     msg: Outgoing,
-    seq: number,
+    id: number,
     resolve: (r: PublishResult) => void,
     reject: (e: unknown) => void,
   ): void {
@@ -311,31 +311,35 @@ export class VehicleSession {
       new Delivery(msg, (outcome, code) => {
         switch (outcome) {
           case "ack":
-            this.writeAhead.ack(seq);
+            this.writeAhead.ack(id);
             this.metrics.counter(MetricName.publishAcked);
             return resolve(
               msg.qos === 0 ? { status: "sent" } : { status: "acked", reasonCode: code },
             );
           case "lost":
-            // Still in the queue: the next connection's flush sends it.
-            return this.answerQueued("connection-lost", resolve);
+            // Into the queue: the next connection's flush sends it.
+            return this.answerQueued(id, "connection-lost", resolve);
           case "timeout":
             // No PUBACK across every resend: the link is half-open; start over on a new one.
             this.dropConnection(conn);
-            return this.answerQueued("puback-timeout", resolve);
+            return this.answerQueued(id, "puback-timeout", resolve);
           default:
             // Refused by the broker (or too large): resending would fail the same way.
-            this.writeAhead.ack(seq);
+            this.writeAhead.ack(id);
             return reject(this.failure(conn, msg, outcome, code));
         }
       }),
     );
   }
 
-  /** Answers "queued" once the queue file is power-safe (one fsync for all answers of a turn). */
-  private answerQueued(reason: QueuedReason, resolve: (r: PublishResult) => void): void {
+  /** Moves an in-flight message into the queue (one fsync per turn), then answers "queued". */
+  private answerQueued(
+    id: number,
+    reason: QueuedReason,
+    resolve: (r: PublishResult) => void,
+  ): void {
     this.metrics.counter(MetricName.publishQueued, { reason });
-    this.writeAhead.whenDurable(() => resolve({ status: "queued", reason }));
+    this.writeAhead.requeue(id, () => resolve({ status: "queued", reason }));
   }
 
   /** A publish that is not kept offline: written once on the live connection, never queued. */

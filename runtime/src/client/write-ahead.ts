@@ -1,41 +1,52 @@
-import type { QueueEntry, QueueEntryInput } from "./persistent-queue.js";
+import type { QueueEntryInput } from "./persistent-queue.js";
 
 /** The part of the persistent queue the write-ahead batcher needs. */
 export interface GroupCommitQueue {
-  /**
-   * One transaction: the acks deferred so far (`ackLater`) and `inputs`, in order. `durable`:
-   * fsynced before it returns (power-safe); otherwise written to the OS (process-crash-safe).
-   */
-  writeAhead(inputs: readonly QueueEntryInput[], durable: boolean): QueueEntry[];
-  /** Marks an entry delivered; deleted by the next `writeAhead` (or before any read). */
-  ackLater(seq: number): void;
+  /** Durable (fsynced) append to the queue; returns the entries' queue `seq`s in order. */
+  enqueueMany(inputs: readonly QueueEntryInput[]): ReadonlyArray<{ readonly seq: number }>;
+  /** Appends to the in-flight journal (process-crash-safe); returns journal ids in order. */
+  appendInflight(inputs: readonly QueueEntryInput[]): number[];
+  /** Removes an in-flight entry (written with the next append or flush). */
+  ackInflight(id: number): void;
+  /** Writes pending in-flight acks. */
+  flushInflight(): void;
+  /** Moves in-flight entries into the queue, fsynced. */
+  requeue(ids: readonly number[]): void;
 }
 
 interface Pending {
   readonly input: QueueEntryInput;
-  readonly committed: (entry: QueueEntry) => void;
+  readonly committed: (ref: number) => void;
   readonly failed: (err: unknown) => void;
 }
 
+interface Requeue {
+  readonly id: number;
+  readonly done: () => void;
+}
+
 /**
- * Group commit for the write-ahead queue. Everything of one event-loop turn — new publishes
- * (a burst, or the next window after a batch of PUBACKs) and the acks of that turn — is written
- * in one transaction, and none of those publishes is sent before it committed.
+ * Group commit for the write-ahead. Everything of one event-loop turn — new publishes (a
+ * burst, or the next window after a batch of PUBACKs), the acknowledgements of that turn and
+ * the messages whose connection died — is written together, and none of those publishes is
+ * sent before it was written.
  *
- * Two durability levels. A commit whose publishes go on the wire at once is written to the
- * OS without fsync: it survives a crash or SIGKILL of the process (the file is in the kernel),
- * not a power cut — and until its PUBACK nobody has been told anything about such a message.
- * A commit whose publishes will be answered "queued" (`needsDurable()` at commit time), and
- * every later "queued" answer (`whenDurable`: connection lost, PUBACK timeout), is fsynced
- * first: a message the application was told is queued survives a power cut.
+ * Where a publish goes is decided at commit time (`needsDurable()`): on a live connection
+ * into the in-flight journal (one append, no fsync: it survives a crash or SIGKILL of the
+ * process; until its PUBACK nobody has been told anything about it), otherwise into the queue
+ * with an fsync, because it will be answered "queued". A message whose connection dies in
+ * flight is moved from the journal into the queue, fsynced, before its "queued" answer
+ * (`requeue`). So a message the application was told is queued survives a power cut.
  *
- * `committed` runs synchronously inside the commit's turn (not as a promise continuation): the
- * session decides "send now" or "leave it to the queue flush" in the same turn the entry
- * became visible to the flush, so an entry is never sent twice nor left behind.
+ * `committed` runs synchronously inside the commit's turn (not as a promise continuation) with
+ * the journal id (live) or queue seq (queued): the session decides "send now" or "leave it to
+ * the queue flush" in the same turn and from the same state as `needsDurable`, so an entry is
+ * never sent twice nor left behind.
  */
 export class WriteAheadBatcher {
   private pending: Pending[] = [];
-  private durableWaiters: Array<() => void> = [];
+  private requeues: Requeue[] = [];
+  private acks = 0;
   private scheduled = false;
 
   constructor(
@@ -43,25 +54,26 @@ export class WriteAheadBatcher {
     private readonly needsDurable: () => boolean,
   ) {}
 
-  /** Queues `input` for the next group commit; `committed` gets its stored entry. */
+  /** Queues `input` for the next group commit; `committed` gets its journal id or queue seq. */
   enqueue(
     input: QueueEntryInput,
-    committed: (entry: QueueEntry) => void,
+    committed: (ref: number) => void,
     failed: (err: unknown) => void,
   ): void {
     this.pending.push({ input, committed, failed });
     this.schedule();
   }
 
-  /** Takes a delivered entry out of the queue with the next commit. */
-  ack(seq: number): void {
-    this.queue.ackLater(seq);
+  /** The broker has in-flight message `id` (or refused it for good). */
+  ack(id: number): void {
+    this.queue.ackInflight(id);
+    this.acks++;
     this.schedule();
   }
 
-  /** Runs `done` once everything written so far is fsynced (with the next commit). */
-  whenDurable(done: () => void): void {
-    this.durableWaiters.push(done);
+  /** Moves in-flight message `id` into the queue (fsynced) with the next commit, then `done`. */
+  requeue(id: number, done: () => void): void {
+    this.requeues.push({ id, done });
     this.schedule();
   }
 
@@ -69,25 +81,42 @@ export class WriteAheadBatcher {
   commit(): void {
     this.scheduled = false;
     const batch = this.pending;
-    const waiters = this.durableWaiters;
+    const requeues = this.requeues;
+    const acks = this.acks;
     this.pending = [];
-    this.durableWaiters = [];
-    const durable = waiters.length > 0 || (batch.length > 0 && this.needsDurable());
-    let entries: QueueEntry[];
-    try {
-      entries = this.queue.writeAhead(
-        batch.map((p) => p.input),
-        durable,
-      );
-    } catch (err) {
-      for (const p of batch) p.failed(err);
-      // The entries behind these answers were committed earlier; closing the file syncs them.
-      for (const w of waiters) w();
+    this.requeues = [];
+    this.acks = 0;
+    if (requeues.length > 0) {
+      try {
+        this.queue.requeue(requeues.map((r) => r.id));
+      } catch {
+        // Still in the journal: the next open of the queue takes them over.
+      }
+      for (const r of requeues) r.done();
+    }
+    if (batch.length === 0) {
+      if (acks > 0) this.flushAcks();
       return;
     }
-    for (let i = 0; i < batch.length; i++)
-      (batch[i] as Pending).committed(entries[i] as QueueEntry);
-    for (const w of waiters) w();
+    let refs: number[];
+    try {
+      const inputs = batch.map((p) => p.input);
+      refs = this.needsDurable()
+        ? this.queue.enqueueMany(inputs).map((e) => e.seq)
+        : this.queue.appendInflight(inputs);
+    } catch (err) {
+      for (const p of batch) p.failed(err);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) (batch[i] as Pending).committed(refs[i] as number);
+  }
+
+  private flushAcks(): void {
+    try {
+      this.queue.flushInflight();
+    } catch {
+      // A lost ack record only means a resend after a restart (QoS 1 + dedup allow it).
+    }
   }
 
   private schedule(): void {
