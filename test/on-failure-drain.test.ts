@@ -224,6 +224,8 @@ describe("drainFailedInvocations on SQS (fauxqs)", () => {
       waitMs: 0,
     });
     expect(s).toMatchObject({ received: 1, redriven: 0, filed: 1, kept: 0 });
+    const dlqCount = replayRoutes.metrics["dlq-count"]!;
+    expect(rig.metrics.counter(dlqCount, { reason: FAILED_INVOCATION_REASON })).toBe(1);
     expect(await depth(queue)).toBe(0);
     const keys = await rig.ports.dlq.list(`dlq/${FAILED_INVOCATION_REASON}/`);
     expect(keys).toHaveLength(1);

@@ -325,6 +325,10 @@ async function redriveOne(
         }),
       );
       c.filed++;
+      // Counted like every dead letter (the DLQ alarms see it, by its reason).
+      new RoleMetrics(ports.metrics, routes.metrics).count("dlq-count", 1, {
+        reason: FAILED_INVOCATION_REASON,
+      });
       return true;
     } catch (fileErr) {
       logger.error("failed invocation could not be filed, kept", {
