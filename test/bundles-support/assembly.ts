@@ -59,10 +59,14 @@ export function readAssembly(outdir: string): SynthStack {
       environment: (r.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>,
     };
   });
-  const rules = ofType("AWS::IoT::TopicRule").map(([logicalId, r]): SynthRule => {
+  // The handlers' rules (a Lambda action); reply rules queue into SQS and invoke no function.
+  const rules = ofType("AWS::IoT::TopicRule").flatMap(([logicalId, r]): SynthRule[] => {
     const payload = r.Properties!.TopicRulePayload;
-    const arn = payload.Actions[0].Lambda.FunctionArn as { "Fn::GetAtt": [string, string] };
-    return { logicalId, sql: String(payload.Sql), functionLogicalId: arn["Fn::GetAtt"][0] };
+    const lambda = payload.Actions[0].Lambda as
+      { FunctionArn: { "Fn::GetAtt": [string, string] } } | undefined;
+    if (!lambda) return [];
+    const functionLogicalId = lambda.FunctionArn["Fn::GetAtt"][0];
+    return [{ logicalId, sql: String(payload.Sql), functionLogicalId }];
   });
   return { resources, functions, rules, ofType };
 }
