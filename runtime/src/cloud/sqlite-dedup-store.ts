@@ -24,31 +24,43 @@ interface LedgerRow {
 /**
  * Local dedup ledger with the DynamoDB adapter's semantics (see DedupStore): claims are rows
  * keyed by `vehicleId/messageId`; claim is a read + conditional write in one IMMEDIATE
- * transaction (a savepoint inside the handler's unit of work), so concurrent processes race
- * safely.
+ * transaction, so concurrent processes race safely. Inside a transaction that is already open
+ * (the handler's unit of work, a micro-batch) the claim runs in it directly: the enclosing
+ * transaction makes it atomic, and a stale read cannot be upgraded to a write (SQLite refuses
+ * it with SQLITE_BUSY_SNAPSHOT), so two processes never both claim a message.
+ * The ledger is a WITHOUT ROWID table (one B-tree, updated in place: a claim and its
+ * completion are one upsert each, no delete + insert).
  */
 export class SqliteDedupStore implements DedupStore {
   private readonly select: SqliteStatement;
   private readonly upsert: SqliteStatement;
   private readonly remove: SqliteStatement;
+  private readonly db: SqliteDatabase;
+  private readonly claimNow: (key: string, nowMs: number, o: ClaimOptions) => ClaimResult;
   private readonly claimTx: SqliteTransaction<[string, number, ClaimOptions], ClaimResult>;
 
   constructor(options: SqliteDedupStoreOptions) {
     const table = quoteIdent(options.table ?? "dedup_ledger");
+    this.db = options.db;
     options.db.exec(
       `CREATE TABLE IF NOT EXISTS ${table} (
          key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at_ms INTEGER NOT NULL,
-         lease_until_ms INTEGER NOT NULL, window_end_ms INTEGER NOT NULL, done TEXT)`,
+         lease_until_ms INTEGER NOT NULL, window_end_ms INTEGER NOT NULL, done TEXT)
+       WITHOUT ROWID`,
     );
     this.select = options.db.prepare(
       `SELECT state, lease_until_ms, window_end_ms, done FROM ${table} WHERE key = ?`,
     );
+    // An upsert that updates in place (INSERT OR REPLACE would delete and re-insert the row).
     this.upsert = options.db.prepare(
-      `INSERT OR REPLACE INTO ${table} (key, state, claimed_at_ms, lease_until_ms, window_end_ms, done)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO ${table} (key, state, claimed_at_ms, lease_until_ms, window_end_ms, done)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET state = excluded.state,
+         claimed_at_ms = excluded.claimed_at_ms, lease_until_ms = excluded.lease_until_ms,
+         window_end_ms = excluded.window_end_ms, done = excluded.done`,
     );
     this.remove = options.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
-    this.claimTx = options.db.transaction((key: string, nowMs: number, o: ClaimOptions) => {
+    this.claimNow = (key: string, nowMs: number, o: ClaimOptions): ClaimResult => {
       const row = this.select.get(key) as LedgerRow | undefined;
       if (row?.state === "done" && row.window_end_ms >= nowMs) return { status: "duplicate" };
       if (row?.state === "in-progress" && row.lease_until_ms >= nowMs) {
@@ -66,12 +78,16 @@ export class SqliteDedupStore implements DedupStore {
         JSON.stringify(done),
       );
       return { status: "claimed", done };
-    });
+    };
+    this.claimTx = options.db.transaction(this.claimNow);
   }
 
   /** @inheritdoc */
   async claim(key: MessageKey, nowMs: number, options: ClaimOptions): Promise<ClaimResult> {
-    return this.claimTx.immediate(messageKeyId(key), nowMs, options);
+    const id = messageKeyId(key);
+    return this.db.inTransaction
+      ? this.claimNow(id, nowMs, options)
+      : this.claimTx.immediate(id, nowMs, options);
   }
 
   /** @inheritdoc */

@@ -9,7 +9,7 @@ export interface SqliteRecordStoreOptions {
   readonly table?: string;
 }
 
-/** Local RecordStore: one row per key, `INSERT OR REPLACE` (idempotent overwrite). */
+/** Local RecordStore: one row per key, an upsert (idempotent overwrite). */
 export class SqliteRecordStore implements RecordStore {
   private readonly upsert: SqliteStatement;
   private readonly select: SqliteStatement;
@@ -20,7 +20,11 @@ export class SqliteRecordStore implements RecordStore {
     options.db.exec(
       `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, data TEXT NOT NULL)`,
     );
-    this.upsert = options.db.prepare(`INSERT OR REPLACE INTO ${table} (key, data) VALUES (?, ?)`);
+    // Idempotent overwrite in place (INSERT OR REPLACE would delete and re-insert the row).
+    this.upsert = options.db.prepare(
+      `INSERT INTO ${table} (key, data) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET data = excluded.data`,
+    );
     this.select = options.db.prepare(`SELECT data FROM ${table} WHERE key = ?`);
     this.writeMany = options.db.transaction((records: readonly StoredRecord[]) => {
       for (const r of records) this.upsert.run(r.id, JSON.stringify(r.data));

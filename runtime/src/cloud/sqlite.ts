@@ -21,6 +21,10 @@ export interface SqliteDatabase {
   pragma(source: string): unknown;
   transaction<A extends unknown[], R>(fn: (...args: A) => R): SqliteTransaction<A, R>;
   readonly inTransaction: boolean;
+  /** The file name the database was opened with. */
+  readonly name?: string;
+  /** True for an in-memory database. */
+  readonly memory?: boolean;
   close(): unknown;
 }
 

@@ -3,6 +3,7 @@ import { build, type Histogram } from "hdr-histogram-js";
 import type { DeadLetterQueue, DeadLetterType, MetricsSink } from "../cloud/ports.js";
 import { ruleActionDeadLetterEntry } from "../cloud/dlq-entry.js";
 import type { SqliteDatabase } from "../cloud/sqlite.js";
+import { startBackgroundCheckpoint } from "../cloud/sqlite-checkpointer.js";
 import type { InvocationContext, RuleEvent } from "../handlers/event.js";
 import { tapMetrics, type TappedMetric } from "./metric-tap.js";
 import {
@@ -106,7 +107,8 @@ export function sqliteTransactions(
 ): EngineTransactions {
   return {
     async batch(work) {
-      db.exec("BEGIN");
+      // IMMEDIATE: the write lock from the start, so the dedup claims' reads inside are current.
+      db.exec("BEGIN IMMEDIATE");
       try {
         const result = await work();
         db.exec("COMMIT");
@@ -155,6 +157,8 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
   let pendingStored = 0;
   let pendingDuplicates = 0;
   const now = options.now ?? Date.now;
+  // Checkpoints (copy WAL pages back + fsync) off the engine's thread (see the function).
+  const checkpointer = startBackgroundCheckpoint(handlers.ports.db);
   // The handlers' per-invocation unit of work becomes a savepoint of the batch transaction.
   (handlers.ports as { atomic?: unknown }).atomic = savepointUnit(handlers.ports.db);
   tapMetrics(
@@ -236,7 +240,12 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       countDlq([key]);
     },
   });
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (error) {
+    await checkpointer.stop();
+    throw error;
+  }
   return {
     engine,
     counters,
@@ -249,6 +258,7 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
     },
     async stop() {
       await engine.stop();
+      await checkpointer.stop();
       handlers.close();
     },
   };

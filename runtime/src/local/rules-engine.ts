@@ -201,6 +201,10 @@ export class LocalRulesEngine {
       this.stats.batches++;
       this.options.onCommitted?.(batch.length, (this.options.now ?? Date.now)());
       for (const d of batch) this.connection?.ack(d);
+      // Let the event loop turn between batches: the PUBACKs go out now (not after the whole
+      // backlog), the socket is read, timers and keep-alives run. A batch's work is mostly
+      // synchronous (SQLite), so without this a backlog drained as one long macrotask.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.draining = false;
     this.idleWaiters.splice(0).forEach((w) => w());
