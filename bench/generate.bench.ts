@@ -2,13 +2,17 @@
 // Run: npm run bench:generate [-- --runs N] [-- --no-readme]
 //
 // Every sample is the real command as a fresh process on a private "clone": a temp folder with
-// the working tree's generator/, templates/, runtime/, spec sources and generated/ (as committed), and a
-// node_modules/ of links to the installed packages WITHOUT node_modules/.cache — exactly what
-// `git clone && npm ci` leaves. "Fresh clone" samples delete that cache before each run (so
-// the generator bundle is rebuilt too); "edit" samples change one FMEA threshold to a value no
-// earlier sample used, so the whole-run cache can never hit. Baselines (bare `node` and `tsx`
-// startup) are measured in the same run, interleaved with the cases. Results go to stdout and
-// into README.md between the `bench:generate` markers.
+// the working tree's generator/ (without generator/dist), templates/, runtime/, spec sources and
+// generated/ (as committed), and a node_modules/ of links to the installed packages WITHOUT
+// node_modules/.cache — what `git clone && npm ci` leaves, once the clone has run what `npm ci`
+// runs after installing: the `prepare` script (`node generator/launch.mjs --build`, measured as
+// its own case). "Fresh clone" samples delete node_modules/.cache before each run (the step
+// cache, the records-free state of a new checkout); one case also removes generator/dist (a
+// clone whose `prepare` never ran); "edit" samples change one FMEA threshold to a value no
+// earlier sample used, so neither the whole-run cache nor the FMEA validation cache can hit.
+// Baselines (bare `node` and `tsx` startup) are measured in the same run, interleaved with the
+// cases. Results go to stdout and, unless --no-readme, into README.md between the
+// `bench:generate` markers.
 import { spawnSync } from "node:child_process";
 import {
   cpSync,
@@ -17,6 +21,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -39,7 +44,7 @@ const load0 = loadNow();
 
 // ---- the private clone -------------------------------------------------------------------
 const clone = mkdtempSync(join(tmpdir(), "v2c-bench-clone-"));
-const skip = new Set(["node_modules", "render", ".cache"]);
+const skip = new Set(["node_modules", "render", ".cache", "dist"]);
 for (const p of [
   "generator",
   "templates",
@@ -68,7 +73,7 @@ writeFileSync(empty, "export {};\n");
 const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
 /** Wall and CPU milliseconds of one run of `node <args>` in the clone (CPU NaN without GNU time). */
-function run(args: string[]): { wall: number; cpu: number } {
+function run(args: string[], expect?: RegExp): { wall: number; cpu: number } {
   const [cmd, argv] = GNU_TIME
     ? [GNU_TIME, ["-f", "v2c-bench-cpu %U %S", process.execPath, ...args]]
     : [process.execPath, args];
@@ -81,10 +86,14 @@ function run(args: string[]): { wall: number; cpu: number } {
   });
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  if (expect && !expect.test(r.stdout))
+    throw new Error(`${args.join(" ")}: expected ${expect} in its output, got: ${r.stdout}`);
   const m = /v2c-bench-cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
   return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
 }
 
+// What `npm ci` runs after installing (the `prepare` script): the setup-time build.
+run([LAUNCH, "--build"]);
 // The clone's generated/ must match its sources (as a committed clone's does: CI checks it),
 // so one run brings it in sync with the working tree; that state is what every sample starts from.
 run([LAUNCH]);
@@ -109,15 +118,27 @@ const editThreshold = () => {
   writeFileSync(fmeaPath, fmeaText.replace(whole, `${pre}${Number(value) + edits}${post}`));
 };
 const freshCache = () => rmSync(cacheDir, { recursive: true, force: true });
+const dist = join(clone, "generator", "dist");
+const distAside = join(clone, ".dist-aside");
+
+/** Every file identical to what is on disk: a no-change run must say so (else it measured something else). */
+const UNCHANGED = /\(0 written, 0 removed, \d+ unchanged\)/;
 
 interface Case {
   readonly name: string;
   readonly args: string[];
   readonly before?: () => void;
+  readonly after?: () => void;
+  readonly expect?: RegExp;
 }
 const cases: Case[] = [
   { name: "`node` startup, empty script (baseline)", args: ["-e", ""] },
   { name: "`tsx` startup, empty script (baseline)", args: [TSX, empty] },
+  {
+    name: "setup-time build: `node generator/launch.mjs --build` (`npm ci` runs it as `prepare`)",
+    args: [LAUNCH, "--build"],
+    expect: /templates and \d+ schema sets precompiled/,
+  },
   {
     name: "fresh clone: `npm run generate` (nothing changed, cache empty)",
     args: [LAUNCH],
@@ -125,6 +146,7 @@ const cases: Case[] = [
       restore();
       freshCache();
     },
+    expect: UNCHANGED,
   },
   {
     name: "fresh clone: `npm run generate -- --check` (cache empty)",
@@ -133,11 +155,13 @@ const cases: Case[] = [
       restore();
       freshCache();
     },
+    expect: /is up to date/,
   },
   {
     name: "after editing one FMEA threshold (a new value each run)",
     args: [LAUNCH],
     before: editThreshold,
+    expect: /\([1-9]\d* written/,
   },
   {
     name: "fresh clone + one FMEA threshold edited (cache empty)",
@@ -146,11 +170,24 @@ const cases: Case[] = [
       freshCache();
       editThreshold();
     },
+    expect: /\([1-9]\d* written/,
   },
   {
-    name: "everything recomputed: `tsx generator/cli.ts --no-cache`",
-    args: [TSX, join(clone, "generator", "cli.ts"), "--no-cache"],
+    name: "fresh clone without the setup-time build (no generator/dist, cache empty)",
+    args: [LAUNCH],
+    before: () => {
+      restore();
+      freshCache();
+      renameSync(dist, distAside);
+    },
+    after: () => renameSync(distAside, dist),
+    expect: UNCHANGED,
+  },
+  {
+    name: "everything recomputed: `npm run generate -- --no-cache` (parser, prettier, ts-proto)",
+    args: [LAUNCH, "--no-cache"],
     before: restore,
+    expect: UNCHANGED,
   },
 ];
 
@@ -160,7 +197,8 @@ const cpuSamples = cases.map(() => [] as number[]);
 for (let round = 0; round < RUNS; round++)
   cases.forEach((c, i) => {
     c.before?.();
-    const { wall, cpu } = run(c.args);
+    const { wall, cpu } = run(c.args, c.expect);
+    c.after?.();
     samples[i]!.push(wall);
     cpuSamples[i]!.push(cpu);
   });
@@ -188,8 +226,10 @@ const command = `npm run bench:generate -- --runs ${RUNS}`;
 const body = [
   `\`${command}\` — ${machineLine(load0)}. Median of ${RUNS} rounds; each sample is a fresh`,
   "process on a private clone (working tree sources, committed `generated/`, `node_modules/`",
-  "without `.cache`); cases interleave round by round. CPU is the process's user + system time",
-  "(all threads): on a loaded machine wall grows with the load, CPU much less.",
+  "without `.cache`, after the setup-time build that `npm ci` runs); cases interleave round by",
+  "round; an edit case sets an FMEA threshold no earlier sample used (never a cache hit). CPU is",
+  "the process's user + system time (all threads): on a loaded machine wall grows with the load,",
+  "CPU much less.",
   "",
   table,
 ].join("\n");

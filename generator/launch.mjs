@@ -1,10 +1,16 @@
 // The `npm run generate` entry point: runs the generator CLI as compiled JavaScript.
 //
 // generator/cli.ts and everything it imports (generator/**, runtime/src files it reads) is
-// bundled with esbuild (npm packages stay external) into node_modules/.cache/v2c-gen/
-// cli-<hash>.mjs; cli.json beside it lists the files esbuild read and <hash> hashes their
-// contents, so an edited source can never run stale code: it is a rebuild (~0.1 s). Without esbuild (or when the build fails) it falls back to tsx, which runs
-// the same sources more slowly. `--print-bundle` prints the bundle path (building it if needed).
+// bundled with esbuild (npm packages stay external) into cli-<hash>.mjs; cli.json beside it
+// lists the files esbuild read and <hash> hashes their contents, so an edited source can never
+// run stale code: it is a rebuild (~0.1 s). The bundle is looked for in generator/dist/ (built
+// at setup time: `--build`, which `npm ci` runs as the `prepare` script) and then in
+// node_modules/.cache/v2c-gen/ (built on demand). Without esbuild (or when the build fails) it
+// falls back to tsx, which runs the same sources more slowly.
+//
+//   --build         setup-time build into generator/dist/: the bundle, plus every template
+//                   precompiled and the JSON Schemas' validators (generator/compiled/prebuild.ts)
+//   --print-bundle  prints the bundle path (building it if needed)
 //
 // Plain JavaScript on purpose: it must run before anything is compiled.
 import { createHash } from "node:crypto";
@@ -19,17 +25,21 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 
 const GENERATOR = import.meta.dirname;
 const ROOT = resolve(GENERATOR, "..");
-const OUT_DIR = join(ROOT, "node_modules", ".cache", "v2c-gen");
+/** The setup-time build (`--build`); gitignored like every dist/. */
+const DIST_DIR = join(GENERATOR, "dist");
+/** Bundles built on demand. */
+const CACHE_DIR = join(ROOT, "node_modules", ".cache", "v2c-gen");
 /** Bump when the build recipe below changes. */
 const RECIPE = "1";
 
-/** The build's record: the source files esbuild read, and the hash of their contents. */
-const RECORD = join(OUT_DIR, "cli.json");
+/** The build's record in `dir`: the source files esbuild read, and the hash of their contents. */
+const recordOf = (dir) => join(dir, "cli.json");
 
 /** Hash of the recipe, the tool's location and the given source files (relative to ROOT). */
 function sourceHash(inputs) {
@@ -46,11 +56,11 @@ function sourceHash(inputs) {
   return h.digest("hex").slice(0, 16);
 }
 
-/** The current bundle, if the files it was built from are unchanged (a changed file that imports a new one changes too). */
-function currentBundle() {
+/** The bundle in `dir`, if the files it was built from are unchanged (a changed file that imports a new one changes too). */
+function currentBundle(dir) {
   try {
-    const { inputs, hash } = JSON.parse(readFileSync(RECORD, "utf8"));
-    const file = join(OUT_DIR, `cli-${hash}.mjs`);
+    const { inputs, hash } = JSON.parse(readFileSync(recordOf(dir), "utf8"));
+    const file = join(dir, `cli-${hash}.mjs`);
     return hash === sourceHash(inputs) && existsSync(file) ? file : undefined;
   } catch {
     return undefined;
@@ -73,32 +83,40 @@ const keepModuleLocation = {
   },
 };
 
-/** Builds the bundle if it is missing or stale; returns its path, or undefined when esbuild is unavailable. */
-async function ensureBundle() {
-  const current = currentBundle();
-  if (current) return current;
-  let esbuild;
+/** esbuild's options for a bundle of `entry` (npm packages external, module locations kept). */
+function bundleOptions(entry, outfile) {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    metafile: true,
+    platform: "node",
+    format: "esm",
+    target: `node${process.versions.node.split(".")[0]}`,
+    packages: "external",
+    logLevel: "silent",
+    plugins: [keepModuleLocation],
+  };
+}
+
+/** esbuild's API, or undefined when it is not installed. */
+async function loadEsbuild() {
   try {
-    esbuild = await import("esbuild");
+    return await import("esbuild");
   } catch {
     return undefined;
   }
-  mkdirSync(OUT_DIR, { recursive: true });
-  const tmp = join(OUT_DIR, `cli.${process.pid}.tmp`);
+}
+
+/** Builds the CLI bundle into `dir` and records it; returns its path, or undefined when esbuild is unavailable or fails. */
+async function buildBundle(dir) {
+  const esbuild = await loadEsbuild();
+  if (!esbuild) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `cli.${process.pid}.tmp`);
   let result;
   try {
-    result = await esbuild.build({
-      entryPoints: [join(GENERATOR, "cli.ts")],
-      outfile: tmp,
-      bundle: true,
-      metafile: true,
-      platform: "node",
-      format: "esm",
-      target: `node${process.versions.node.split(".")[0]}`,
-      packages: "external",
-      logLevel: "silent",
-      plugins: [keepModuleLocation],
-    });
+    result = await esbuild.build(bundleOptions(join(GENERATOR, "cli.ts"), tmp));
   } catch {
     rmSync(tmp, { force: true });
     return undefined;
@@ -108,27 +126,65 @@ async function ensureBundle() {
     .map((p) => relative(ROOT, resolve(process.cwd(), p)))
     .sort();
   const hash = sourceHash(inputs);
-  const file = join(OUT_DIR, `cli-${hash}.mjs`);
+  const file = join(dir, `cli-${hash}.mjs`);
   renameSync(tmp, file);
-  const recordTmp = `${RECORD}.${process.pid}.tmp`;
+  const recordTmp = `${recordOf(dir)}.${process.pid}.tmp`;
   writeFileSync(recordTmp, JSON.stringify({ inputs, hash }));
-  renameSync(recordTmp, RECORD);
+  renameSync(recordTmp, recordOf(dir));
   // Bundles of older sources are removed (after a minute, in case a concurrent run uses one).
-  for (const old of readdirSync(OUT_DIR)) {
-    const p = join(OUT_DIR, old);
+  for (const old of readdirSync(dir)) {
+    const p = join(dir, old);
     if (p !== file && /^cli-.*\.mjs$/.test(old) && Date.now() - statSync(p).mtimeMs > 60_000)
       rmSync(p, { force: true });
   }
   return file;
 }
 
-const bundle = await ensureBundle();
-if (process.argv[2] === "--print-bundle") {
-  process.stdout.write(`${bundle ?? "(no bundle: esbuild unavailable, tsx fallback)"}\n`);
-} else if (bundle) {
-  await import(pathToFileURL(bundle).href);
+/** The bundle to run: the setup-time build if current, else the cached one, else built now. */
+async function ensureBundle() {
+  return currentBundle(DIST_DIR) ?? currentBundle(CACHE_DIR) ?? (await buildBundle(CACHE_DIR));
+}
+
+/**
+ * `--build`: the CLI bundle into generator/dist/, then the precompiled templates and validators
+ * (generator/compiled/prebuild.ts, bundled and run the same way). Never fails the install that
+ * runs it: without esbuild, or on an error, it says so and the generator compiles on demand.
+ */
+async function setupBuild() {
+  const started = performance.now();
+  try {
+    const bundle = await buildBundle(DIST_DIR);
+    const esbuild = bundle && (await loadEsbuild());
+    if (!esbuild) {
+      process.stdout.write("v2c-gen build: esbuild unavailable; the generator runs through tsx\n");
+      return;
+    }
+    const script = join(DIST_DIR, "prebuild.mjs");
+    await esbuild.build(bundleOptions(join(GENERATOR, "compiled", "prebuild.ts"), script));
+    const { prebuild } = await import(`${pathToFileURL(script).href}?t=${Date.now()}`);
+    const r = prebuild();
+    const ms = (performance.now() - started).toFixed(0);
+    process.stdout.write(
+      `v2c-gen build: ${relative(ROOT, bundle)}, ${r.templates} templates and ${r.schemaSets} schema sets precompiled in ${relative(ROOT, r.dir)}/ (${ms} ms)\n`,
+    );
+  } catch (e) {
+    process.stdout.write(
+      `v2c-gen build: skipped (${e instanceof Error ? e.message : String(e)}); the generator compiles on demand\n`,
+    );
+  }
+}
+
+if (process.argv[2] === "--build") {
+  await setupBuild();
 } else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import(pathToFileURL(join(GENERATOR, "cli.ts")).href);
+  const bundle = await ensureBundle();
+  if (process.argv[2] === "--print-bundle") {
+    process.stdout.write(`${bundle ?? "(no bundle: esbuild unavailable, tsx fallback)"}\n`);
+  } else if (bundle) {
+    await import(pathToFileURL(bundle).href);
+  } else {
+    const { register } = await import("tsx/esm/api");
+    register();
+    await import(pathToFileURL(join(GENERATOR, "cli.ts")).href);
+  }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { StepCache } from "./cache.js";
+import { setCompiledCacheDir } from "./compiled/store.js";
 import { DiagnosticBag } from "./diagnostics.js";
 import { computeCoverage } from "./emit/coverage.js";
 import { emitAll } from "./emit/index.js";
@@ -23,7 +24,8 @@ import type { Model } from "./model/types.js";
 import { formatFiles } from "./output/format.js";
 import { withManifest } from "./output/manifest.js";
 import { NO_RECORDS, readRecords } from "./output/records.js";
-import { runTsProto } from "./protoc/ts-proto.js";
+import { startTsProto, type TsProtoRun } from "./protoc/ts-proto.js";
+import { fillProtoTs, protoTsPlaceholders } from "./emit/deferred-proto.js";
 import { packageVersion } from "./package-version.js";
 
 /**
@@ -33,6 +35,7 @@ import { packageVersion } from "./package-version.js";
  */
 export async function generateUncached(options: GeneratorOptions): Promise<GenerationResult> {
   mark("start");
+  setCompiledCacheDir(options.cacheDir);
   const bag = new DiagnosticBag();
   const cache = new StepCache(options.cacheDir);
   const asyncapi = readAsyncApi(options.root, bag);
@@ -49,16 +52,21 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
     loadFmea(options.root, bag, cache),
   ]);
   mark("proto, fmea loaded");
-  const failed = (): GenerationResult => ({ ok: false, files: [], diagnostics: bag.sorted() });
   if (!asyncapi || !proto || bag.hasErrors) {
     bag.addAll(await official);
-    return failed();
+    return { ok: false, files: [], diagnostics: bag.sorted() };
   }
+  // ts-proto (a worker thread on a cache miss) starts now and runs beside everything below.
+  const tsProto = startTsProto(proto, cache);
+  const failed = (): GenerationResult => {
+    tsProto.cancel();
+    return { ok: false, files: [], diagnostics: bag.sorted() };
+  };
   // Built speculatively while the parser still runs. If the parser finds errors, this work (its
   // diagnostics and even its exceptions) is discarded, exactly as if the model had never been
   // built on a document the specification rejects.
   const ahead = new DiagnosticBag();
-  const speculative = emitFromModel(options, asyncapi, proto, fmea, ahead, cache);
+  const speculative = emitFromModel(options, asyncapi, proto, tsProto, fmea, ahead);
   speculative.catch(() => undefined);
   const officialDiagnostics = await official;
   mark("official parser done");
@@ -99,20 +107,21 @@ interface Emitted {
   readonly files: GeneratedFile[];
 }
 
-/** model -> ts-proto -> emitters. Undefined when the model has errors (they are in `bag`). */
+/**
+ * model -> emitters, with ts-proto's output put in when it arrives (the emitters run meanwhile).
+ * Undefined when the model has errors (they are in `bag`).
+ */
 async function emitFromModel(
   options: GeneratorOptions,
   asyncapi: LoadedAsyncApi,
   proto: LoadedProto,
+  tsProto: TsProtoRun,
   fmea: LoadedFmea | undefined,
   bag: DiagnosticBag,
-  cache: StepCache,
 ): Promise<Emitted | undefined> {
   const model = buildModel(asyncapi, proto, fmea, bag);
   mark("model built");
   if (!model || bag.hasErrors) return undefined;
-  const protoTs = await runTsProto(proto, cache);
-  mark("ts-proto done");
   const protoSources = new Map(
     proto.set.file
       .filter((f) => !isLibraryProto(f.name))
@@ -121,14 +130,22 @@ async function emitFromModel(
           [`proto/${f.name}`, readFileSync(join(options.root, "proto", f.name), "utf8")] as const,
       ),
   );
-  const files = emitAll(
-    { model, protoTs, protoSources, asyncApiText: asyncapi.text },
-    options.templates,
-    {
-      bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
-      runtime: packageVersion("@v2c/runtime"),
-    },
-  );
+  const versions = {
+    bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
+    runtime: packageVersion("@v2c/runtime"),
+  };
+  const emit = (protoTs: ReadonlyMap<string, string>) =>
+    emitAll(
+      { model, protoTs, protoSources, asyncApiText: asyncapi.text },
+      options.templates,
+      versions,
+    );
+  const placeholders = protoTsPlaceholders(tsProto.names);
+  const early = emit(placeholders);
+  mark("emitted (ts-proto output pending)");
+  const protoTs = await tsProto.texts;
+  mark("ts-proto done");
+  const files = fillProtoTs(early, placeholders, protoTs) ?? emit(protoTs);
   // Wire snapshot of the payloads; warns when one changed incompatibly without a schema_version bump.
   files.push(checkSchemaEvolution(options.out, proto, model, bag));
   mark("emitted");

@@ -59,8 +59,9 @@ function runKey(options: GeneratorOptions): string {
     add(options.root, rel);
   const templates = resolve(options.templates);
   for (const rel of listFiles(templates, ".")) add(templates, rel);
+  // generator/dist (the setup-time build) is compiled from the files hashed here: not hashed again.
   for (const rel of [
-    ...listFiles(TOOL_ROOT, "generator"),
+    ...listFiles(TOOL_ROOT, "generator").filter((f) => !f.startsWith("generator/dist/")),
     "package-lock.json",
     ".prettierrc.json",
     "runtime/package.json",

@@ -1,16 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import AjvModule from "ajv";
+import fc from "fast-check";
+import jsYaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as prettier from "prettier";
+import { prebuild } from "../generator/compiled/prebuild.js";
+import { PREBUILT_DIR } from "../generator/compiled/store.js";
+import { AJV_OPTIONS, schemaValidators } from "../generator/compiled/validators.js";
 import { DiagnosticBag } from "../generator/diagnostics.js";
+import { fillProtoTs, protoTsPlaceholders } from "../generator/emit/deferred-proto.js";
 import { rendersFormatted } from "../generator/emit/templates.js";
 import { prettyLiteral } from "../generator/output/literal.js";
 import { loadProto } from "../generator/load/proto.js";
 import { readRecords } from "../generator/output/records.js";
 import { generate } from "../generator/pipeline.js";
 import { runTsProtoChild, tsProtoRequest } from "../generator/protoc/ts-proto.js";
-import { runTsProtoInProcess } from "../generator/protoc/ts-proto-plugin.js";
+import { runTsProtoInProcess, runTsProtoInWorker } from "../generator/protoc/ts-proto-plugin.js";
 import { REPO, specFixture, type SpecFixture } from "./support/spec-fixture.js";
 
 // The shortcuts that keep `npm run generate` fast must never change what it produces.
@@ -28,6 +35,170 @@ describe("ts-proto in process", () => {
     expect(inProcess.length).toBeGreaterThan(0);
     expect(inProcess).toEqual(child);
   }, 60_000);
+
+  it("gives the same files in a worker thread as in this one (as the pipeline runs it)", async () => {
+    const proto = await loadProto(REPO, new DiagnosticBag());
+    const request = tsProtoRequest(proto!);
+    const [here, worker] = await Promise.all([
+      runTsProtoInProcess(request, { dprint: false }),
+      runTsProtoInWorker(request, { dprint: false }),
+    ]);
+    expect(worker.length).toBeGreaterThan(0);
+    expect(worker).toEqual(here);
+  }, 60_000);
+});
+
+describe("ts-proto output put in after the emitters ran (fillProtoTs)", () => {
+  const texts = new Map([
+    ["a/v1/x", "export const x = 1;\n"],
+    ["b/v1/y", "export const y = 2;\n"],
+  ]);
+  const placeholders = protoTsPlaceholders([...texts.keys()]);
+  const emitted = (use: (name: string) => string) => [
+    { path: "pkg/README.md", content: "no ts-proto here\n" },
+    ...[...texts.keys()].map((n) => ({ path: `pkg/${n}.ts`, content: `// header\n${use(n)}` })),
+  ];
+
+  it("gives exactly the files an emitter given the texts gives", () => {
+    expect(
+      fillProtoTs(
+        emitted((n) => placeholders.get(n)!),
+        placeholders,
+        texts,
+      ),
+    ).toEqual(emitted((n) => texts.get(n)!));
+  });
+
+  it("declines when it cannot guarantee that (the caller emits again with the texts)", () => {
+    const twice = emitted((n) => placeholders.get(n)!.repeat(2));
+    expect(fillProtoTs(twice, placeholders, texts)).toBeUndefined();
+    const missing = emitted(() => "");
+    expect(fillProtoTs(missing, placeholders, texts)).toBeUndefined();
+    const other = new Map([["c/v1/z", "export const z = 3;\n"]]);
+    expect(
+      fillProtoTs(
+        emitted((n) => placeholders.get(n)!),
+        placeholders,
+        other,
+      ),
+    ).toBeUndefined();
+    const scoped = new Map([...texts].map(([n, t]) => [n, `import "@v2c/spec";\n${t}`]));
+    expect(
+      fillProtoTs(
+        emitted((n) => placeholders.get(n)!),
+        placeholders,
+        scoped,
+      ),
+    ).toBeUndefined();
+  });
+});
+
+// ajv ships CommonJS with a default export; under ESM interop the class is on `.default`.
+const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
+
+/** Every path to a value inside a JSON-like document. */
+function pathsOf(value: unknown, at: (string | number)[] = []): (string | number)[][] {
+  const out = [at];
+  if (Array.isArray(value)) value.forEach((v, i) => out.push(...pathsOf(v, [...at, i])));
+  else if (value && typeof value === "object")
+    for (const [k, v] of Object.entries(value)) out.push(...pathsOf(v, [...at, k]));
+  return out;
+}
+
+/** The document with one value at `path` deleted, replaced or given an unknown sibling. */
+function mutate(
+  doc: unknown,
+  path: readonly (string | number)[],
+  op: "delete" | "replace" | "extra",
+  value: unknown,
+): unknown {
+  const copy = structuredClone(doc) as Record<string | number, unknown>;
+  if (path.length === 0) return op === "replace" ? value : copy;
+  let parent = copy;
+  for (const seg of path.slice(0, -1)) parent = parent[seg] as Record<string | number, unknown>;
+  const last = path[path.length - 1]!;
+  if (op === "replace") parent[last] = value;
+  else if (op === "extra" && !Array.isArray(parent)) parent["x-unexpected"] = value;
+  else if (Array.isArray(parent)) parent.splice(Number(last), 1);
+  else delete parent[last];
+  return copy;
+}
+
+describe("standalone (precompiled) validators", () => {
+  const cases: [string, string, string, (string | number)[]][] = [
+    ["FMEA failure modes", join(REPO, "fmea", "schema"), "failure-modes", []],
+    ["FMEA metrics", join(REPO, "fmea", "schema"), "metrics", []],
+    ["FMEA alerts", join(REPO, "fmea", "schema"), "alerts", []],
+    ["FMEA runbooks", join(REPO, "fmea", "schema"), "runbooks", []],
+    ["x-v2c extensions", join(REPO, "generator", "model"), "x-v2c", []],
+  ];
+
+  it.each(cases)(
+    "%s: the same verdict and errors as ajv compiling the schemas at run time (fast-check, seeded)",
+    (_name, dir, base) => {
+      const files = readdirSync(dir)
+        .filter((f) => f.endsWith(".schema.json"))
+        .sort();
+      const schemas = files.map((f) => ({ name: f, text: readFileSync(join(dir, f), "utf8") }));
+      const standalone = schemaValidators(schemas).get(`${base}.schema.json`)!;
+      const ajv = new Ajv({ ...AJV_OPTIONS });
+      for (const s of schemas) ajv.addSchema(JSON.parse(s.text) as object);
+      const schema = JSON.parse(schemas.find((s) => s.name === `${base}.schema.json`)!.text) as {
+        $id: string;
+      };
+      const compiled = ajv.getSchema(schema.$id)!;
+      const source =
+        base === "x-v2c" ? join(REPO, "asyncapi.yaml") : join(REPO, "fmea", `${base}.yaml`);
+      const doc = jsYaml.load(readFileSync(source, "utf8"));
+      const paths = pathsOf(doc);
+      const same = (d: unknown) => {
+        const a = standalone(d);
+        const b = compiled(d);
+        expect(a).toBe(b);
+        expect(standalone.errors ?? null).toEqual(compiled.errors ?? null);
+        return a;
+      };
+      expect(same(doc)).toBe(true);
+      let rejected = 0;
+      fc.assert(
+        fc.property(
+          fc.nat(paths.length - 1),
+          fc.constantFrom("delete" as const, "replace" as const, "extra" as const),
+          fc.jsonValue({ maxDepth: 2 }),
+          (i, op, value) => {
+            if (!same(mutate(doc, paths[i]!, op, value))) rejected++;
+          },
+        ),
+        { seed: 14, numRuns: 150 },
+      );
+      expect(rejected).toBeGreaterThan(10); // the mutations do break the documents
+    },
+    60_000,
+  );
+});
+
+describe("the setup-time build (generator/dist/prebuilt)", () => {
+  it("holds what compiling the current templates and schemas gives, deterministically", () => {
+    const a = mkdtempSync(join(tmpdir(), "v2c-prebuilt-"));
+    const b = mkdtempSync(join(tmpdir(), "v2c-prebuilt-"));
+    try {
+      const ra = prebuild(a);
+      prebuild(b);
+      const entries = readdirSync(a).sort();
+      expect(entries.length).toBe(ra.templates + ra.schemaSets);
+      expect(readdirSync(b).sort()).toEqual(entries);
+      for (const e of entries) {
+        const text = readFileSync(join(a, e), "utf8");
+        expect(readFileSync(join(b, e), "utf8"), e).toBe(text);
+        // An entry the repository's own build holds for the same key is the same code.
+        if (existsSync(join(PREBUILT_DIR, e)))
+          expect(readFileSync(join(PREBUILT_DIR, e), "utf8"), e).toBe(text);
+      }
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(b, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe("prettyLiteral", () => {

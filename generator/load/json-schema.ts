@@ -1,23 +1,21 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import AjvModule, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { schemaValidators } from "../compiled/validators.js";
 import type { DiagnosticBag } from "../diagnostics.js";
 import { pointerToPath, type YamlSource } from "./yaml-source.js";
 
-// ajv ships CommonJS with a default export; under ESM interop the class is on `.default`.
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
-
-/** Compiles every `*.schema.json` in a folder (they reference each other by `$id`). */
+/**
+ * Validators for every `*.schema.json` in a folder (they reference each other by `$id`), by
+ * file name: ajv standalone code, compiled once per schema content (compiled/validators.ts).
+ */
 export function compileSchemas(dir: string): Map<string, ValidateFunction> {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".schema.json"))
     .sort();
-  const schemas = files.map((f) => [f, JSON.parse(readFileSync(join(dir, f), "utf8"))] as const);
-  for (const [, schema] of schemas) ajv.addSchema(schema);
-  const out = new Map<string, ValidateFunction>();
-  for (const [file, schema] of schemas) out.set(file, ajv.getSchema(schema.$id)!);
-  return out;
+  return schemaValidators(
+    files.map((f) => ({ name: f, text: readFileSync(join(dir, f), "utf8") })),
+  );
 }
 
 /**

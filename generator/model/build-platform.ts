@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import AjvModule, { type ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
+import { schemaValidators } from "../compiled/validators.js";
 import type { DiagnosticBag } from "../diagnostics.js";
 import type { RawAsyncApi } from "../load/asyncapi-types.js";
 import type { LoadedAsyncApi } from "../load/asyncapi.js";
@@ -8,9 +9,6 @@ import { validateWithSchema } from "../load/json-schema.js";
 import { SourceContext } from "./context.js";
 import type { ParticipantModel, PlatformModel } from "./types.js";
 import { COMPONENT_KINDS, isComponentKind, known } from "./vocabulary.js";
-
-// ajv ships CommonJS with a default export; under ESM interop the class is on `.default`.
-const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
 
 /** The documented defaults of `x-v2c` (README "Vocabulary", root extension). */
 export const X_V2C_DEFAULTS = {
@@ -36,13 +34,15 @@ export const X_V2C_DEFAULTS = {
 
 let compiled: ValidateFunction | undefined;
 
+/** The JSON Schema of the toolchain's AsyncAPI extensions, beside this file. */
+export const EXTENSION_SCHEMA_FILE = "x-v2c.schema.json";
+
 /** The compiled JSON Schema of the toolchain's AsyncAPI extensions (`x-v2c.schema.json`). */
 function extensionSchema(): ValidateFunction {
   if (!compiled) {
-    const schema = JSON.parse(
-      readFileSync(join(import.meta.dirname, "x-v2c.schema.json"), "utf8"),
-    ) as object;
-    compiled = new Ajv({ allErrors: true, verbose: true, strict: false }).compile(schema);
+    const name = EXTENSION_SCHEMA_FILE;
+    const text = readFileSync(join(import.meta.dirname, name), "utf8");
+    compiled = schemaValidators([{ name, text }]).get(name)!;
   }
   return compiled;
 }

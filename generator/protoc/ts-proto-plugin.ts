@@ -1,4 +1,6 @@
-import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 
 /** One generated file, as protoc's CodeGeneratorResponse would carry it. */
 export interface PluginFile {
@@ -6,71 +8,63 @@ export interface PluginFile {
   readonly content: string;
 }
 
-const require = createRequire(import.meta.url);
+/** How ts-proto runs: `dprint: false` skips ts-poet's formatter (the generator formats with prettier). */
+export interface TsProtoRunOptions {
+  readonly dprint?: boolean;
+}
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- ts-proto's internal modules ship no types we can import by path */
+/** The plugin's steps, as plain JavaScript (see ts-proto-core.mjs). */
+const CORE = pathToFileURL(join(import.meta.dirname, "ts-proto-core.mjs")).href;
+
+interface Core {
+  generate(request: Uint8Array, dprint: boolean): Promise<PluginFile[]>;
+}
+
 /**
  * Runs ts-proto's protoc plugin in this process on a serialized CodeGeneratorRequest: the same
- * steps as `protoc-gen-ts_proto` (ts-proto/build/src/plugin.js, version pinned in package.json)
- * without a child process and without re-encoding the response. A test compares the result with
- * the plugin run as a child process, so a ts-proto upgrade that changes these steps fails there.
- * Only the options this generator passes are supported (no type registry, no index files).
+ * steps as `protoc-gen-ts_proto` without a child process. A test compares the result with the
+ * plugin run as a child process, so a ts-proto upgrade that changes these steps fails there.
  * With `dprint: false` the text is not run through ts-poet's formatter (the generator formats
  * it with prettier); the equivalence test runs it with dprint.
  */
 export async function runTsProtoInProcess(
   request: Uint8Array,
-  options: { readonly dprint?: boolean } = {},
+  options: TsProtoRunOptions = {},
 ): Promise<PluginFile[]> {
-  const base = require.resolve("ts-proto");
-  const from = createRequire(base);
-  const { CodeGeneratorRequest } = from("ts-proto-descriptors") as any;
-  const main = from("./main") as any;
-  const types = from("./types") as any;
-  const context = from("./context") as any;
-  const tsPoet = from("./options") as any;
-  const utils = from("./utils") as any;
+  const core = (await import(CORE)) as Core;
+  return core.generate(request, options.dprint !== false);
+}
 
-  const req = CodeGeneratorRequest.decode(request);
-  const { protocVersion, tsProtoVersion } = await utils.getVersions(req);
-  const opts = tsPoet.optionsFromParameter(req.parameter);
-  if (opts.outputTypeRegistry || opts.outputIndex)
-    throw new Error("ts-proto in process: outputTypeRegistry and outputIndex are not supported");
-  const ctx = {
-    typeMap: types.createTypeMap(req, opts),
-    options: opts,
-    utils: main.makeUtils(opts),
-  };
-  const files = opts.emitImportedFiles
-    ? withImports(req, opts.M)
-    : (utils.protoFilesToGenerate(req) as any[]).filter((f) => !opts.M[f.name]);
-  return files.map((file) => {
-    const [path, code] = main.generateFile(
-      { ...ctx, currentFile: context.createFileContext(file) },
-      file,
-    );
-    const content: string = code.toString({
-      ...tsPoet.getTsPoetOpts(opts, tsProtoVersion, protocVersion, file.name),
-      path,
-      // ts-poet formats with dprint (a native module, ~0.2 s to load and run); prettier formats
-      // the file afterwards anyway, so the generator skips it (`dprint: false`).
-      ...(options.dprint === false ? { format: false } : {}),
+/** The worker: loads the core, runs it, posts the files (or the error) back. */
+const WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+import(workerData.core).then((core) => core.generate(workerData.request, workerData.dprint)).then(
+  (files) => parentPort.postMessage({ files }),
+  (e) => parentPort.postMessage({ error: String((e && e.stack) || e) }),
+);`;
+
+/**
+ * {@link runTsProtoInProcess} in a worker thread: the same code and result, while this thread
+ * goes on (loading ts-proto and generating take ~0.3 s of CPU, a second core's work). An aborted
+ * `signal` stops the worker (the promise then rejects).
+ */
+export function runTsProtoInWorker(
+  request: Uint8Array,
+  options: TsProtoRunOptions = {},
+  signal?: AbortSignal,
+): Promise<PluginFile[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { core: CORE, request, dprint: options.dprint !== false },
     });
-    return { name: path as string, content };
+    signal?.addEventListener("abort", () => void worker.terminate(), { once: true });
+    worker.once("message", (m: { files?: PluginFile[]; error?: string }) => {
+      void worker.terminate();
+      if (m.files) resolve(m.files);
+      else reject(new Error(`ts-proto failed: ${m.error}`));
+    });
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`ts-proto worker exited with ${code}`)));
   });
 }
-/** The files to generate plus everything they import, unless mapped elsewhere (plugin.js's order). */
-function withImports(req: any, mapped: Record<string, string>): any[] {
-  const names = new Set<string>();
-  const add = (list: string[]): void => {
-    for (const name of list.filter((n) => !mapped[n])) {
-      if (names.has(name)) continue;
-      names.add(name);
-      const file = req.protoFile.find((f: any) => f.name === name);
-      if (file && file.dependency.length > 0) add(file.dependency);
-    }
-  };
-  add(req.fileToGenerate);
-  return req.protoFile.filter((f: any) => names.has(f.name));
-}
-/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -9,7 +9,7 @@ import { StepCache } from "../cache.js";
 import { run, type LoadedProto } from "../load/proto.js";
 import { isLibraryProto } from "../load/protovalidate.js";
 import { packageVersion } from "../package-version.js";
-import { runTsProtoInProcess, type PluginFile } from "./ts-proto-plugin.js";
+import { runTsProtoInWorker, type PluginFile } from "./ts-proto-plugin.js";
 
 /** ts-proto options: ESM with `.js` import suffixes, numbers for 64-bit fields (timestamps fit in 2^53), typed oneofs. */
 export const TS_PROTO_PARAMETER = [
@@ -30,29 +30,52 @@ const TS_PROTO_RUNNER = `in-process:${JSON.stringify(TS_PROTO_RUNNER_OPTIONS)}`;
 const isPayloadFile = (name: string): boolean =>
   !isLibraryProto(name) && !name.startsWith("v2c/options/");
 
+/** ts-proto's output being computed: the file names it will have, and the texts. */
+export interface TsProtoRun {
+  /** Output names (proto path without extension) of the files ts-proto is asked to generate. */
+  readonly names: readonly string[];
+  /** TypeScript text by output name. */
+  readonly texts: Promise<Map<string, string>>;
+  /** Stops the work when its result is no longer wanted (`texts` then rejects). */
+  cancel(): void;
+}
+
 /**
- * Runs ts-proto (its protoc plugin, in this process) on the payload files. The option
+ * Starts ts-proto (its protoc plugin, in a worker thread) on the payload files. The option
  * import is removed from the request first: the constraints are read by our generator, and
  * without it ts-proto would also emit 270 KB of descriptor.proto types nobody uses.
- * Returns TypeScript text by proto path without extension. Cached by request bytes.
+ * Cached by request bytes; on a miss the caller's thread goes on while ts-proto runs.
  */
-export async function runTsProto(
-  proto: LoadedProto,
-  cache: StepCache,
-): Promise<Map<string, string>> {
+export function startTsProto(proto: LoadedProto, cache: StepCache): TsProtoRun {
   const bytes = tsProtoRequest(proto);
+  const names = proto.set.file
+    .filter((f) => isPayloadFile(f.name))
+    .map((f) => f.name.replace(/\.proto$/, ""))
+    .sort((a, b) => a.localeCompare(b));
   const version = packageVersion("ts-proto");
   // The runner and its options are part of the answer: a cache entry from another way of
   // running ts-proto (e.g. the child process, which formats with dprint) must not be reused.
   const key = StepCache.key("ts-proto", version, TS_PROTO_RUNNER, bytes);
   const cached = cache.get<[string, string][]>("ts-proto", key);
-  if (cached) return new Map(cached);
+  if (cached) return { names, texts: Promise.resolve(new Map(cached)), cancel: () => undefined };
+  const abort = new AbortController();
+  const texts = runTsProtoInWorker(bytes, TS_PROTO_RUNNER_OPTIONS, abort.signal).then((files) => {
+    const out = files
+      .map((f) => [f.name.replace(/\.ts$/, ""), stripVersionHeader(f.content)] as [string, string])
+      .sort((a, b) => a[0].localeCompare(b[0]));
+    cache.set("ts-proto", key, out);
+    return new Map(out);
+  });
+  texts.catch(() => undefined); // awaited by the caller, or cancelled
+  return { names, texts, cancel: () => abort.abort() };
+}
 
-  const out = (await runTsProtoInProcess(bytes, TS_PROTO_RUNNER_OPTIONS))
-    .map((f) => [f.name.replace(/\.ts$/, ""), stripVersionHeader(f.content)] as [string, string])
-    .sort((a, b) => a[0].localeCompare(b[0]));
-  cache.set("ts-proto", key, out);
-  return new Map(out);
+/** ts-proto's output for the payload files: TypeScript text by proto path without extension. */
+export async function runTsProto(
+  proto: LoadedProto,
+  cache: StepCache,
+): Promise<Map<string, string>> {
+  return startTsProto(proto, cache).texts;
 }
 
 /**
