@@ -283,7 +283,7 @@ export class VehicleSession {
     // decided in the commit's own turn, from the connection state at that moment.
     return new Promise<PublishResult>((resolve, reject) => {
       this.writeAhead.enqueue(
-        toQueueInput(msg),
+        msg, // an Outgoing is a QueueEntryInput (no copy)
         (ref) => {
           const current = this.conn;
           if (this.closed || !this.live || current === undefined || !current.alive) {
@@ -459,6 +459,9 @@ export class VehicleSession {
     const ids = new PacketIds();
     const clientOptions: IClientOptions = {
       messageIdProvider: ids,
+      // MQTT.js would re-arm its keep-alive timer on every PUBACK (a clear + set per message);
+      // without it a PINGREQ goes out every keep-alive period even while publishing: the same bound.
+      reschedulePings: false,
       protocolVersion: 5,
       clientId: o.clientId,
       clean: false,
@@ -787,18 +790,6 @@ export class VehicleSession {
       }
     }
   }
-}
-
-function toQueueInput(msg: Outgoing) {
-  return {
-    messageId: msg.messageId,
-    topic: msg.topic,
-    payload: msg.payload,
-    qos: msg.qos,
-    alias: msg.alias,
-    retain: msg.retain,
-    messageExpiryS: msg.messageExpiryS,
-  };
 }
 
 /** Seconds of message expiry left for a queued entry (undefined: it never expires). */

@@ -1,4 +1,4 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, statSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { PersistentQueue, type QueueEntryInput } from "../../src/client/persistent-queue.js";
 import { WriteAheadBatcher } from "../../src/client/write-ahead.js";
@@ -114,5 +114,28 @@ describe("WriteAheadBatcher and the in-flight journal", () => {
     expect(Buffer.from(entries[2]!.payload).toString()).toBe("m-3");
     expect(next.size()).toBe(3);
     void queue;
+  });
+
+  it("the journal is compacted past 1 MiB: the file shrinks to the live entries, which a takeover still finds", async () => {
+    const { path, batcher } = setup(() => false);
+    const big = (id: string): QueueEntryInput => ({ ...input(id), payload: Buffer.alloc(1000, 7) });
+    let previous: number | undefined;
+    for (let round = 0; round < 1200; round++) {
+      const ids: number[] = [];
+      batcher.enqueue(
+        big(`r-${round}`),
+        (ref) => ids.push(ref),
+        () => undefined,
+      );
+      await turn();
+      if (previous !== undefined) batcher.ack(previous);
+      previous = ids[0];
+    }
+    await turn();
+    // 1,200 KiB appended in total; compaction kept it under the threshold plus one turn.
+    expect(statSync(`${path}-inflight`).size).toBeLessThan(1.1 * 1024 * 1024);
+    const next = PersistentQueue.open(path, { policy: QUEUE_POLICY });
+    cleanups.push(() => next.close());
+    expect(next.peek(10).map((e) => e.messageId)).toEqual(["r-1199"]);
   });
 });
