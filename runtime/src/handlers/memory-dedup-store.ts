@@ -8,8 +8,9 @@ const IN_PROGRESS = 1;
 const DONE = 2;
 const FAILED = 3;
 const DELETED = 4;
-/** Int32 fields per slot. */
-const STRIDE = 4;
+/** A slot is 24 bytes: four Int32 fields (hash, state, key start, key lengths), then the expiry as a Float64. */
+const STRIDE = 6;
+const UNTIL = 4;
 /** Characters per arena chunk (256 KiB). */
 const CHUNK = 128 * 1024;
 /** Longest vehicle id or message id held (lengths are packed in 16 bits). */
@@ -33,10 +34,13 @@ const IN_PROGRESS_RESULT: ClaimResult = Object.freeze({ status: "in-progress" })
  */
 export class MemoryDedupStore implements DedupStore {
   private capacity = 1024;
-  /** Per slot, one cache line apart at most: hash, state, key start, key lengths (vehicle << 16 | message). */
+  /**
+   * Per slot, in one place (a claim touches one cache line of the table): hash, state, key
+   * start, key lengths (vehicle << 16 | message), lease or window end (epoch ms, a Float64
+   * over the same bytes).
+   */
   private slots = new Int32Array(this.capacity * STRIDE);
-  /** Per slot: lease or dedup-window end (epoch ms). */
-  private until = new Float64Array(this.capacity);
+  private untils = new Float64Array(this.slots.buffer);
   /** Key characters in fixed chunks (growing never copies): slot start = chunk * CHUNK + offset. */
   private readonly chunks: Uint16Array[] = [];
   private chunkUsed = CHUNK;
@@ -62,11 +66,12 @@ export class MemoryDedupStore implements DedupStore {
       this.insert(key, hash, IN_PROGRESS, nowMs + options.leaseMs);
       return CLAIMED;
     }
-    const state = this.slots[slot * STRIDE + 1]!;
-    if (state === DONE && this.until[slot]! >= nowMs) return DUPLICATE;
-    if (state === IN_PROGRESS && this.until[slot]! >= nowMs) return IN_PROGRESS_RESULT;
-    this.slots[slot * STRIDE + 1] = IN_PROGRESS;
-    this.until[slot] = nowMs + options.leaseMs;
+    const at = slot * STRIDE;
+    const state = this.slots[at + 1]!;
+    if (state === DONE && this.untilOf(at) >= nowMs) return DUPLICATE;
+    if (state === IN_PROGRESS && this.untilOf(at) >= nowMs) return IN_PROGRESS_RESULT;
+    this.slots[at + 1] = IN_PROGRESS;
+    this.setUntil(at, nowMs + options.leaseMs);
     if (state !== FAILED) return CLAIMED;
     const id = messageKeyId(key);
     const done = this.failedDone.get(id) ?? NOTHING_DONE;
@@ -113,12 +118,21 @@ export class MemoryDedupStore implements DedupStore {
     if (slot < 0) this.insert(key, hash, state, until);
     else {
       this.slots[slot * STRIDE + 1] = state;
-      this.until[slot] = until;
+      this.setUntil(slot * STRIDE, until);
     }
   }
 
-  /** The slot holding `key` (a live entry), or -1. */
+  private untilOf(at: number): number {
+    return this.untils[(at + UNTIL) >> 1]!;
+  }
+
+  private setUntil(at: number, until: number): void {
+    this.untils[(at + UNTIL) >> 1] = until;
+  }
+
+  /** The slot holding `key` (a live entry), or -1 (always for a key too long to be held). */
   private find(key: MessageKey, hash: number): number {
+    if (key.vehicleId.length > MAX_PART || key.messageId.length > MAX_PART) return -1;
     const mask = this.capacity - 1;
     const slots = this.slots;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -162,7 +176,7 @@ export class MemoryDedupStore implements DedupStore {
     this.slots[at + 1] = state;
     this.slots[at + 2] = start;
     this.slots[at + 3] = (v.length << 16) | m.length;
-    this.until[slot] = until;
+    this.setUntil(at, until);
     this.occupied++;
     this.live++;
   }
@@ -183,12 +197,12 @@ export class MemoryDedupStore implements DedupStore {
    * re-slotted; their characters stay where they are (a tombstone's are not reclaimed).
    */
   private rebuild(): void {
-    const old = { capacity: this.capacity, slots: this.slots, until: this.until };
+    const old = { capacity: this.capacity, slots: this.slots };
     let capacity = this.capacity;
     while ((this.live + 1) * 4 > capacity) capacity *= 2;
     this.capacity = capacity;
     this.slots = new Int32Array(capacity * STRIDE);
-    this.until = new Float64Array(capacity);
+    this.untils = new Float64Array(this.slots.buffer);
     this.occupied = 0;
     const mask = capacity - 1;
     for (let from = 0; from < old.capacity; from++) {
@@ -198,7 +212,6 @@ export class MemoryDedupStore implements DedupStore {
       let slot = old.slots[at]! & mask;
       while (this.slots[slot * STRIDE + 1] !== EMPTY) slot = (slot + 1) & mask;
       this.slots.set(old.slots.subarray(at, at + STRIDE), slot * STRIDE);
-      this.until[slot] = old.until[from]!;
       this.occupied++;
     }
   }

@@ -170,3 +170,20 @@ describe("claimMessage on a store with a synchronous claim", () => {
     await expect(refused).rejects.toThrow(/circuit open/);
   });
 });
+
+describe("MemoryDedupStore limits", () => {
+  it("refuses a key part longer than 65,535 characters, and never matches one", () => {
+    const store = new MemoryDedupStore();
+    const options = { windowMs: 300_000, leaseMs: 10_000 };
+    const long = { vehicleId: "VIN-A", messageId: "x".repeat(70_000) };
+    expect(() => store.claimNow(long, 1, options)).toThrow(RangeError);
+    expect(
+      store.claimNow({ vehicleId: "VIN-A", messageId: "x".repeat(4_464) }, 1, options),
+    ).toEqual({
+      status: "claimed",
+      done: [],
+    });
+    expect(() => store.claimNow(long, 1, options)).toThrow(RangeError);
+    expect(store.size).toBe(1);
+  });
+});
