@@ -52,16 +52,21 @@ export class InflightJournal {
   private readonly live = new Map<number, Slot>();
   private pendingAcks: number[] = [];
 
-  private constructor(private readonly path: string) {
-    this.fd = openSync(path, "a");
-    this.bytes = fstatSync(this.fd).size;
+  private constructor(private readonly path: string | undefined) {
+    this.fd = path === undefined ? -1 : openSync(path, "a");
+    this.bytes = path === undefined ? 0 : fstatSync(this.fd).size;
   }
 
   /**
    * Opens the journal at `path` and returns the entries a previous process left unacknowledged,
    * in order; `takeOver` must store them durably, after which the file starts empty.
    */
-  static open(path: string, takeOver: (entries: InflightEntry[]) => void): InflightJournal {
+  static open(
+    path: string | undefined,
+    takeOver: (entries: InflightEntry[]) => void,
+  ): InflightJournal {
+    // No file (an in-memory queue): the entries live in memory only, like the queue itself.
+    if (path === undefined) return new InflightJournal(undefined);
     const left = existsSync(path) ? replay(readFileSync(path)) : [];
     if (left.length > 0) takeOver(left);
     // Truncated only after the entries are safe elsewhere (a crash in between replays them again:
@@ -108,12 +113,13 @@ export class InflightJournal {
   /** Flushes and closes the file (entries still live are taken over by the next open). */
   close(): void {
     this.flush();
-    closeSync(this.fd);
+    if (this.fd >= 0) closeSync(this.fd);
   }
 
   private write(entries: readonly Slot[]): void {
     const acks = this.pendingAcks;
     this.pendingAcks = [];
+    if (this.fd < 0) return;
     if (this.bytes > COMPACT_BYTES) this.compact();
     const out = encodeRecords(entries, acks);
     let done = 0;
@@ -123,15 +129,16 @@ export class InflightJournal {
 
   /** Rewrites the file with the live entries only (new file, then an atomic rename). */
   private compact(): void {
-    const tmp = `${this.path}.tmp`;
+    const path = this.path as string;
+    const tmp = `${path}.tmp`;
     const fd = openSync(tmp, "w");
     const out = encodeRecords([...this.live.values()], []);
     let done = 0;
     while (done < out.length) done += writeSync(fd, out, done, out.length - done);
     closeSync(fd);
-    renameSync(tmp, this.path);
+    renameSync(tmp, path);
     closeSync(this.fd);
-    this.fd = openSync(this.path, "a");
+    this.fd = openSync(path, "a");
     this.bytes = out.length;
   }
 }

@@ -158,7 +158,10 @@ export class PersistentQueue {
     };
     this.count = this.stmts.count.get() as number;
     // Messages a killed process had in flight come back into the queue, in order, fsynced.
-    this.journal = InflightJournal.open(`${path}-inflight`, (left) => this.insert(left));
+    const memory = path === "" || path === ":memory:";
+    this.journal = InflightJournal.open(memory ? undefined : `${path}-inflight`, (left) =>
+      this.insert(left),
+    );
   }
 
   /** Opens (or creates) the queue file at `path`; entries of a previous process are kept. */
