@@ -281,7 +281,7 @@ async function main(): Promise<void> {
     if (readme.includes(start) && readme.includes(stop)) {
       writeFileSync(
         "README.md",
-        readme.replace(new RegExp(`${start}[\\s\\S]*${stop}`), `${start}\n${table}\n${stop}`),
+        readme.replace(new RegExp(`${start}[\\s\\S]*${stop}`), `${start}\n\n${table}\n${stop}`),
       );
       console.log("README.md table updated");
     }

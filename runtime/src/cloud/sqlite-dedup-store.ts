@@ -5,6 +5,7 @@ import {
   type DedupStore,
   type MessageKey,
 } from "./ports.js";
+import { SYNC_CLAIM, type SyncClaimStore } from "../handlers/dedup.js";
 import type { SqliteDatabase, SqliteStatement, SqliteTransaction } from "./sqlite.js";
 
 /** Options of SqliteDedupStore. */
@@ -31,7 +32,7 @@ interface LedgerRow {
  * The ledger is a WITHOUT ROWID table (one B-tree, updated in place: a claim and its
  * completion are one upsert each, no delete + insert).
  */
-export class SqliteDedupStore implements DedupStore {
+export class SqliteDedupStore implements DedupStore, SyncClaimStore {
   private readonly select: SqliteStatement;
   private readonly upsert: SqliteStatement;
   private readonly remove: SqliteStatement;
@@ -84,6 +85,11 @@ export class SqliteDedupStore implements DedupStore {
 
   /** @inheritdoc */
   async claim(key: MessageKey, nowMs: number, options: ClaimOptions): Promise<ClaimResult> {
+    return this[SYNC_CLAIM](key, nowMs, options);
+  }
+
+  /** The same claim, answered synchronously (better-sqlite3 is synchronous: nothing to await). */
+  [SYNC_CLAIM](key: MessageKey, nowMs: number, options: ClaimOptions): ClaimResult {
     const id = messageKeyId(key);
     return this.db.inTransaction
       ? this.claimNow(id, nowMs, options)
