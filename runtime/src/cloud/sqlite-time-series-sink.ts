@@ -94,8 +94,16 @@ export class SqliteTimeSeriesSink implements TimeSeriesSink {
   }
 }
 
-// JSON with sorted keys, so equal objects give equal strings. The values are flat (strings,
-// numbers, booleans), so the sorted key list as JSON.stringify's replacer is that order.
+// JSON with sorted keys, so equal objects give equal strings. Keys usually arrive in one fixed
+// order per codec: already sorted, the object is stringified as it is (V8's fast path);
+// otherwise a copy is built in sorted order (a replacer list would leave the fast path).
 function canonicalJson(value: Readonly<Record<string, unknown>>): string {
-  return JSON.stringify(value, Object.keys(value).sort());
+  const keys = Object.keys(value);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
+  if (sorted) return JSON.stringify(value);
+  keys.sort();
+  const copy: Record<string, unknown> = {};
+  for (const k of keys) copy[k] = value[k];
+  return JSON.stringify(copy);
 }
