@@ -4,6 +4,7 @@ import { join } from "node:path";
 import AjvModule from "ajv";
 import fc from "fast-check";
 import jsYaml from "js-yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as prettier from "prettier";
 import { prebuild } from "../generator/compiled/prebuild.js";
@@ -14,6 +15,11 @@ import { fillProtoTs, protoTsPlaceholders } from "../generator/emit/deferred-pro
 import { rendersFormatted } from "../generator/emit/templates.js";
 import { prettyLiteral } from "../generator/output/literal.js";
 import { loadProto } from "../generator/load/proto.js";
+import {
+  positionIndexHere,
+  startPositionIndex,
+  walkIndex,
+} from "../generator/load/yaml-positions.js";
 import { readRecords } from "../generator/output/records.js";
 import { generate } from "../generator/pipeline.js";
 import { runTsProtoChild, tsProtoRequest } from "../generator/protoc/ts-proto.js";
@@ -329,4 +335,74 @@ describe("records of the last run in generated/manifest.json", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe("YAML positions indexed in a worker thread", () => {
+  /** The walk yaml-source.ts did over a `yaml` document before positions were indexed. */
+  const documentWalk = (text: string) => {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    const nodePos = (n: unknown) => {
+      const r = (n as Node | null)?.range;
+      if (!r) return undefined;
+      const p = lineCounter.linePos(r[0]);
+      return { line: p.line, column: p.col };
+    };
+    return (path: readonly (string | number)[], wantKey: boolean) => {
+      let node: unknown = doc.contents;
+      let best = nodePos(node) ?? { line: 0, column: 0 };
+      for (let i = 0; i < path.length; i++) {
+        const seg = path[i]!;
+        if (isMap(node)) {
+          const pair = node.items.find(
+            (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+          );
+          if (!pair) return best;
+          if (i === path.length - 1 && wantKey) return nodePos(pair.key) ?? best;
+          node = pair.value;
+          best = nodePos(node) ?? nodePos(pair.key) ?? best;
+        } else if (isSeq(node)) {
+          const item = node.items[Number(seg)];
+          if (item === undefined) return best;
+          node = item;
+          best = nodePos(node) ?? best;
+        } else return best;
+      }
+      return best;
+    };
+  };
+  const sources = [
+    join(REPO, "asyncapi.yaml"),
+    ...["failure-modes", "metrics", "alerts", "runbooks"].map((f) =>
+      join(REPO, "fmea", `${f}.yaml`),
+    ),
+    ...["variant", "ev-charging"].map((c) =>
+      join(REPO, "test", "cases", c, "input", "asyncapi.yaml"),
+    ),
+  ];
+
+  it.each(sources)(
+    "%s: every value and key (and missing ones) where the document walk puts them",
+    (file) => {
+      const text = readFileSync(file, "utf8");
+      const index = startPositionIndex(text)(); // through the worker, as the generator does
+      expect(index).toEqual(positionIndexHere(text));
+      const walk = documentWalk(text);
+      let checked = 0;
+      const visit = (v: unknown, at: (string | number)[]) => {
+        for (const p of [at, [...at, "missing"], [...at, 99]])
+          for (const wantKey of [false, true]) {
+            expect(walkIndex(index!, p, wantKey), `${JSON.stringify(p)} ${wantKey}`).toEqual(
+              walk(p, wantKey),
+            );
+            checked++;
+          }
+        if (Array.isArray(v)) v.forEach((x, i) => visit(x, [...at, i]));
+        else if (v && typeof v === "object")
+          for (const [k, x] of Object.entries(v)) visit(x, [...at, k]);
+      };
+      visit(jsYaml.load(text), []);
+      expect(checked).toBeGreaterThan(100);
+    },
+  );
 });

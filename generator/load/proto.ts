@@ -11,8 +11,13 @@ import {
   type DescMessage,
   type FileRegistry,
 } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import {
+  FileDescriptorSetSchema,
+  type FileDescriptorProto,
+  type FileDescriptorSet,
+} from "@bufbuild/protobuf/wkt";
 import { NO_POSITION, type DiagnosticBag, type Position } from "../diagnostics.js";
+import { libraryFile } from "./proto-library.js";
 import { bufWorkspace } from "./protovalidate.js";
 
 /** The compiled `proto/` tree: descriptors with source info, plus a registry to query them. */
@@ -45,6 +50,11 @@ export function bufBinary(): string {
 /**
  * Compiles `proto/` with buf into a FileDescriptorSet including source info. Compiler errors
  * (`proto/x.proto:12:3:message`) become diagnostics with their positions.
+ *
+ * buf is asked for the spec's own files only (`--exclude-imports`): the library files they
+ * import (protovalidate's rules, the well-known types) come from the descriptors the npm
+ * packages embed (proto-library.ts), so that their source info — six times the size of the
+ * spec's — is never decoded. An import no package embeds makes buf compile the imports too.
  */
 export async function loadProto(
   root: string,
@@ -52,12 +62,26 @@ export async function loadProto(
 ): Promise<LoadedProto | undefined> {
   // A temp workspace resolves `buf/validate/validate.proto` from the npm package, offline.
   const workspace = bufWorkspace(join(root, "proto"));
-  const { code, stdout, stderr } = await run(
-    bufBinary(),
-    ["build", "proto", "--as-file-descriptor-set", "-o", "-#format=binpb"],
-    workspace.dir,
-  ).finally(() => workspace.dispose());
-  if (code !== 0) {
+  const build = (extra: string[]) =>
+    run(
+      bufBinary(),
+      ["build", "proto", "--as-file-descriptor-set", "-o", "-#format=binpb", ...extra],
+      workspace.dir,
+    );
+  let set: FileDescriptorSet | undefined;
+  let out: Awaited<ReturnType<typeof build>>;
+  try {
+    out = await build(["--exclude-imports"]);
+    if (out.code === 0) set = withLibraries(fromBinary(FileDescriptorSetSchema, out.stdout));
+    if (out.code === 0 && !set) {
+      out = await build([]);
+      if (out.code === 0) set = fromBinary(FileDescriptorSetSchema, out.stdout);
+    }
+  } finally {
+    workspace.dispose();
+  }
+  const { code, stdout, stderr } = out;
+  if (code !== 0 || !set) {
     let reported = false;
     for (const line of stderr.split("\n")) {
       const m = /^(.+?\.proto):(\d+):(\d+):\s*(.*)$/.exec(line.trim());
@@ -70,9 +94,31 @@ export async function loadProto(
       bag.error("proto", NO_POSITION, "proto/compile", stderr.trim() || `buf exited with ${code}`);
     return undefined;
   }
-  const set = fromBinary(FileDescriptorSetSchema, stdout);
   const registry = createFileRegistry(set);
   return { set, registry, bytes: stdout, locate: (desc) => locateDesc(desc) };
+}
+
+/**
+ * The spec's files preceded by every library file they import (directly or not), each after its
+ * own imports, as buf orders a full build; undefined when an import is neither a spec file nor
+ * a library file an npm package embeds.
+ */
+function withLibraries(own: FileDescriptorSet): FileDescriptorSet | undefined {
+  const present = new Set(own.file.map((f) => f.name));
+  const libraries: FileDescriptorProto[] = [];
+  const added = new Set<string>();
+  const add = (name: string): boolean => {
+    if (present.has(name) || added.has(name)) return true;
+    const file = libraryFile(name);
+    if (!file) return false;
+    added.add(name);
+    if (!file.dependency.every(add)) return false;
+    libraries.push(file);
+    return true;
+  };
+  for (const f of own.file) if (!f.dependency.every(add)) return undefined;
+  own.file = [...libraries, ...own.file];
+  return own;
 }
 
 function locateDesc(desc: DescMessage | DescField): { file: string; pos: Position } {

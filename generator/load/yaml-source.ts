@@ -10,6 +10,7 @@ import {
   type Node,
 } from "yaml";
 import { DiagnosticBag, NO_POSITION, type Position } from "../diagnostics.js";
+import { startPositionIndex, walkIndex, type PositionIndex } from "./yaml-positions.js";
 
 /** A parsed YAML file that can answer "where is this value?" for diagnostics. */
 export interface YamlSource {
@@ -26,9 +27,10 @@ export interface YamlSource {
  * Parses YAML text, recording syntax errors with their line and column in `bag`.
  * Duplicate keys are errors, since a silently overwritten key in a spec is a bug.
  *
- * The value comes from js-yaml (fast); the position-keeping `yaml` document is built only when
- * something asks where a value is, i.e. when there is a problem to report. On a syntax error
- * the `yaml` parser reports it, because its messages and positions are the more precise.
+ * The value comes from js-yaml (fast); the position-keeping `yaml` document is built in a
+ * worker thread meanwhile (yaml-positions.ts), and waited for only when something asks where a
+ * value is. On a syntax error the `yaml` parser reports it, because its messages and positions
+ * are the more precise.
  */
 export function parseYamlSource(file: string, text: string, bag: DiagnosticBag): YamlSource {
   let value: unknown;
@@ -44,8 +46,10 @@ export function parseYamlSource(file: string, text: string, bag: DiagnosticBag):
     parsed = { doc, toPos };
     return parsed;
   };
+  let index: (() => PositionIndex | undefined) | undefined;
   try {
     value = jsYaml.load(text, { filename: file, json: false });
+    index = startPositionIndex(text);
   } catch {
     const { doc, toPos } = positions();
     for (const err of doc.errors) {
@@ -56,6 +60,8 @@ export function parseYamlSource(file: string, text: string, bag: DiagnosticBag):
   }
 
   const walk = (path: readonly (string | number)[], wantKey: boolean): Position => {
+    const indexed = index?.();
+    if (indexed) return walkIndex(indexed, path, wantKey);
     const { doc, toPos } = positions();
     let node: unknown = doc.contents;
     let best: Position = NO_POSITION;
