@@ -1,17 +1,18 @@
 /**
  * Handler pipeline benchmark (not a test):
- * `npx tsx --conditions=v2c-source bench/handlers.bench.ts [--runs N] [--no-readme]`.
+ * `npx tsx --conditions=v2c-source bench/handlers.bench.ts [--runs N] [--no-readme] [--hot-only]`.
  * The `v2c-source` condition makes `@v2c/*` resolve to the TypeScript sources of this tree;
  * without it they resolve to whatever `dist/` was last built, so the bench refuses to run.
  *
- * Per-message cost of decode + validate + dedup-check (in-memory and SQLite dedup), of the
+ * Per-message cost of decode + validate + dedup-check (the pipeline's `claimMessage` on the
+ * in-memory store: the hot-path figure; the awaited port call; SQLite dedup), of the
  * whole individual handler on the local adapters (SQLite records + time series), per-batch cost
  * for a 50-record zstd batch, and the raw ts-proto decode measured in the same run as the
  * baseline. Each figure is the median of RUNS runs; ratios are against the decode baseline.
  *
  * The data is what a fleet sends: 200 vehicles, each with its own increasing timestamps one
- * second apart, random UUID v4 message ids, and values that vary inside their ranges (seeded, so
- * every run sees the same data). The handler cases assert that every message was STORED (none
+ * second apart, random UUID v4 message ids (`randomUUID`, new per process), and values that vary
+ * inside their ranges (seeded, the same every run). The handler cases assert that every message was STORED (none
  * dead-lettered or counted as a duplicate), so they measure the success path, not the DLQ.
  * Results go to stdout and into README.md between the `bench:handlers` markers.
  */

@@ -8,13 +8,14 @@ const IN_PROGRESS = 1;
 const DONE = 2;
 const FAILED = 3;
 const DELETED = 4;
-/** A slot is 24 bytes: four Int32 fields (hash, state, key start, key lengths), then the expiry as a Float64. */
-const STRIDE = 6;
-const UNTIL = 4;
-/** Characters per arena chunk (256 KiB). */
+/**
+ * A slot is 32 bytes (aligned, never across two cache lines): Int32 fields hash, state,
+ * message id start, message id length, vehicle number, (unused), then the expiry as a Float64.
+ */
+const STRIDE = 8;
+const UNTIL = 6;
+/** Characters per chunk of message ids (256 KiB); a longer message id is refused. */
 const CHUNK = 128 * 1024;
-/** Longest vehicle id or message id held (lengths are packed in 16 bits). */
-const MAX_PART = 0xffff;
 
 const NOTHING_DONE: readonly string[] = Object.freeze([]);
 const CLAIMED: ClaimResult = Object.freeze({ status: "claimed", done: NOTHING_DONE });
@@ -25,23 +26,20 @@ const IN_PROGRESS_RESULT: ClaimResult = Object.freeze({ status: "in-progress" })
  * An in-process dedup ledger with the adapters' semantics: for benchmarks, tests and local
  * runs of the pipeline's own cost, not for production (claims are per process).
  *
- * It keeps no object per message: an open-addressing table in typed arrays (hash, state,
- * expiry, where the key's characters are) over character chunks holding
- * `vehicleId` + `messageId`. A ledger of many live claims then costs the garbage collector
- * nothing per claim (a `Map` of entry objects and id strings made every young-generation
- * collection copy them), and no `vehicle/message` string is built per claim. Only a released
- * claim that names sinks already written keeps that list, in a side map.
+ * It keeps no object per message: vehicle ids are numbered once (a fleet is small next to
+ * its messages), and each claim is a slot of an open-addressing table in one typed array
+ * (hash, state, where the message id's characters are, the vehicle's number, the expiry) over
+ * chunks of message id characters. A ledger of many live claims then costs the garbage
+ * collector nothing per claim (a `Map` of entry objects and id strings made every
+ * young-generation collection copy them), and no `vehicle/message` string is built per claim.
+ * Only a released claim that names sinks already written keeps that list, in a side map.
  */
 export class MemoryDedupStore implements DedupStore {
   private capacity = 1024;
-  /**
-   * Per slot, in one place (a claim touches one cache line of the table): hash, state, key
-   * start, key lengths (vehicle << 16 | message), lease or window end (epoch ms, a Float64
-   * over the same bytes).
-   */
   private slots = new Int32Array(this.capacity * STRIDE);
   private untils = new Float64Array(this.slots.buffer);
-  /** Key characters in fixed chunks (growing never copies): slot start = chunk * CHUNK + offset. */
+  private readonly vehicles = new Map<string, number>();
+  /** Message id characters in fixed chunks (growing never copies): start = chunk * CHUNK + offset. */
   private readonly chunks: Uint16Array[] = [];
   private chunkUsed = CHUNK;
   /** Slots not EMPTY (live + tombstones): the load that decides a rebuild. */
@@ -60,18 +58,20 @@ export class MemoryDedupStore implements DedupStore {
    * store holds nothing outside this process, so there is nothing to wait for).
    */
   claimNow(key: MessageKey, nowMs: number, options: ClaimOptions): ClaimResult {
-    const hash = hashKey(key.vehicleId, key.messageId);
-    const slot = this.find(key, hash);
+    const vehicle = this.vehicleNumber(key.vehicleId);
+    const hash = hashKey(vehicle, key.messageId);
+    const slot = this.find(vehicle, key.messageId, hash);
     if (slot < 0) {
-      this.insert(key, hash, IN_PROGRESS, nowMs + options.leaseMs);
+      this.insert(vehicle, key.messageId, hash, IN_PROGRESS, nowMs + options.leaseMs);
       return CLAIMED;
     }
     const at = slot * STRIDE;
     const state = this.slots[at + 1]!;
-    if (state === DONE && this.untilOf(at) >= nowMs) return DUPLICATE;
-    if (state === IN_PROGRESS && this.untilOf(at) >= nowMs) return IN_PROGRESS_RESULT;
+    const until = this.untils[(at + UNTIL) >> 1]!;
+    if (state === DONE && until >= nowMs) return DUPLICATE;
+    if (state === IN_PROGRESS && until >= nowMs) return IN_PROGRESS_RESULT;
     this.slots[at + 1] = IN_PROGRESS;
-    this.setUntil(at, nowMs + options.leaseMs);
+    this.untils[(at + UNTIL) >> 1] = nowMs + options.leaseMs;
     if (state !== FAILED) return CLAIMED;
     const id = messageKeyId(key);
     const done = this.failedDone.get(id) ?? NOTHING_DONE;
@@ -92,7 +92,11 @@ export class MemoryDedupStore implements DedupStore {
       this.put(key, FAILED, 0);
       this.failedDone.set(messageKeyId(key), [...done]);
     } else {
-      const slot = this.find(key, hashKey(key.vehicleId, key.messageId));
+      const vehicle = this.vehicles.get(key.vehicleId);
+      const slot =
+        vehicle === undefined
+          ? -1
+          : this.find(vehicle, key.messageId, hashKey(vehicle, key.messageId));
       if (slot >= 0) {
         this.slots[slot * STRIDE + 1] = DELETED;
         this.live--;
@@ -112,62 +116,69 @@ export class MemoryDedupStore implements DedupStore {
     return this.live;
   }
 
+  private vehicleNumber(vehicleId: string): number {
+    let n = this.vehicles.get(vehicleId);
+    if (n === undefined) {
+      n = this.vehicles.size;
+      this.vehicles.set(vehicleId, n);
+    }
+    return n;
+  }
+
   private put(key: MessageKey, state: number, until: number): void {
-    const hash = hashKey(key.vehicleId, key.messageId);
-    const slot = this.find(key, hash);
-    if (slot < 0) this.insert(key, hash, state, until);
+    const vehicle = this.vehicleNumber(key.vehicleId);
+    const hash = hashKey(vehicle, key.messageId);
+    const slot = this.find(vehicle, key.messageId, hash);
+    if (slot < 0) this.insert(vehicle, key.messageId, hash, state, until);
     else {
       this.slots[slot * STRIDE + 1] = state;
-      this.setUntil(slot * STRIDE, until);
+      this.untils[(slot * STRIDE + UNTIL) >> 1] = until;
     }
   }
 
-  private untilOf(at: number): number {
-    return this.untils[(at + UNTIL) >> 1]!;
-  }
-
-  private setUntil(at: number, until: number): void {
-    this.untils[(at + UNTIL) >> 1] = until;
-  }
-
-  /** The slot holding `key` (a live entry), or -1 (always for a key too long to be held). */
-  private find(key: MessageKey, hash: number): number {
-    if (key.vehicleId.length > MAX_PART || key.messageId.length > MAX_PART) return -1;
+  /** The slot holding the key (a live entry), or -1 (always for a message id too long to be held). */
+  private find(vehicle: number, messageId: string, hash: number): number {
+    if (messageId.length > CHUNK) return -1;
     const mask = this.capacity - 1;
     const slots = this.slots;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const at = slot * STRIDE;
       const state = slots[at + 1]!;
       if (state === EMPTY) return -1;
-      if (state !== DELETED && slots[at] === hash && this.holds(at, key)) return slot;
+      if (
+        state !== DELETED &&
+        slots[at] === hash &&
+        slots[at + 4] === vehicle &&
+        this.holds(at, messageId)
+      )
+        return slot;
     }
   }
 
-  private holds(at: number, key: MessageKey): boolean {
-    const v = key.vehicleId;
-    const m = key.messageId;
-    if (this.slots[at + 3] !== ((v.length << 16) | m.length)) return false;
+  private holds(at: number, messageId: string): boolean {
+    if (this.slots[at + 3] !== messageId.length) return false;
     const start = this.slots[at + 2]!;
     const chunk = this.chunks[Math.floor(start / CHUNK)]!;
     let i = start % CHUNK;
-    for (let j = 0; j < v.length; j++) if (chunk[i++] !== v.charCodeAt(j)) return false;
-    for (let j = 0; j < m.length; j++) if (chunk[i++] !== m.charCodeAt(j)) return false;
+    for (let j = 0; j < messageId.length; j++)
+      if (chunk[i++] !== messageId.charCodeAt(j)) return false;
     return true;
   }
 
-  private insert(key: MessageKey, hash: number, state: number, until: number): void {
+  private insert(
+    vehicle: number,
+    messageId: string,
+    hash: number,
+    state: number,
+    until: number,
+  ): void {
+    if (messageId.length > CHUNK)
+      throw new RangeError(`message id of ${messageId.length} characters (max ${CHUNK})`);
     if ((this.occupied + 1) * 2 > this.capacity) this.rebuild();
-    const v = key.vehicleId;
-    const m = key.messageId;
-    if (v.length > MAX_PART || m.length > MAX_PART)
-      throw new RangeError(
-        `dedup key parts of ${v.length} and ${m.length} characters (max ${MAX_PART})`,
-      );
-    const start = this.reserve(v.length + m.length);
+    const start = this.reserve(messageId.length);
     const chunk = this.chunks[this.chunks.length - 1]!;
     let i = start % CHUNK;
-    for (let j = 0; j < v.length; j++) chunk[i++] = v.charCodeAt(j);
-    for (let j = 0; j < m.length; j++) chunk[i++] = m.charCodeAt(j);
+    for (let j = 0; j < messageId.length; j++) chunk[i++] = messageId.charCodeAt(j);
     const mask = this.capacity - 1;
     let slot = hash & mask;
     while (this.slots[slot * STRIDE + 1] !== EMPTY) slot = (slot + 1) & mask;
@@ -175,8 +186,9 @@ export class MemoryDedupStore implements DedupStore {
     this.slots[at] = hash;
     this.slots[at + 1] = state;
     this.slots[at + 2] = start;
-    this.slots[at + 3] = (v.length << 16) | m.length;
-    this.setUntil(at, until);
+    this.slots[at + 3] = messageId.length;
+    this.slots[at + 4] = vehicle;
+    this.untils[(at + UNTIL) >> 1] = until;
     this.occupied++;
     this.live++;
   }
@@ -217,11 +229,9 @@ export class MemoryDedupStore implements DedupStore {
   }
 }
 
-/** FNV-1a over the key's two parts (a separator between them), finished with a murmur mix. */
-function hashKey(vehicleId: string, messageId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < vehicleId.length; i++) h = Math.imul(h ^ vehicleId.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 0x2f, 0x01000193);
+/** FNV-1a over the message id, seeded with the vehicle's number, finished with a murmur mix. */
+function hashKey(vehicle: number, messageId: string): number {
+  let h = Math.imul(0x811c9dc5 ^ vehicle, 0x01000193);
   for (let i = 0; i < messageId.length; i++) h = Math.imul(h ^ messageId.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
