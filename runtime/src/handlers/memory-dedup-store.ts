@@ -205,13 +205,14 @@ export class MemoryDedupStore implements DedupStore {
   }
 
   /**
-   * A table twice as large (or as large, when tombstones fill it), with the live entries
+   * A table four times as large (or as large, when tombstones fill it), with the live entries
    * re-slotted; their characters stay where they are (a tombstone's are not reclaimed).
    */
   private rebuild(): void {
     const old = { capacity: this.capacity, slots: this.slots };
     let capacity = this.capacity;
-    while ((this.live + 1) * 4 > capacity) capacity *= 2;
+    // Four times the live entries at least: a growing ledger is re-slotted rarely.
+    while ((this.live + 1) * 4 > capacity) capacity *= 4;
     this.capacity = capacity;
     this.slots = new Int32Array(capacity * STRIDE);
     this.untils = new Float64Array(this.slots.buffer);
@@ -223,7 +224,8 @@ export class MemoryDedupStore implements DedupStore {
       if (state === EMPTY || state === DELETED) continue;
       let slot = old.slots[at]! & mask;
       while (this.slots[slot * STRIDE + 1] !== EMPTY) slot = (slot + 1) & mask;
-      this.slots.set(old.slots.subarray(at, at + STRIDE), slot * STRIDE);
+      const to = slot * STRIDE;
+      for (let i = 0; i < STRIDE; i++) this.slots[to + i] = old.slots[at + i]!;
       this.occupied++;
     }
   }
