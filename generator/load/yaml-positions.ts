@@ -66,71 +66,88 @@ export function walkIndex(
   return best;
 }
 
-/** The worker: indexes each text it is sent, replies on the port, then wakes the waiting thread. */
+/**
+ * The worker: indexes each text it is sent, replies on the port, then counts the reply in
+ * shared memory and wakes a thread waiting on the count.
+ */
 const WORKER = `
 const { workerData } = require("node:worker_threads");
-const { port, core, flags } = workerData;
-const slots = new Int32Array(flags);
-port.on("message", ({ slot, text }) => {
+const { port, core, counter } = workerData;
+const count = new Int32Array(counter);
+port.on("message", ({ id, text }) => {
   let reply;
   try {
-    reply = { slot, index: require(core).positionIndex(text) ?? null };
+    reply = { id, index: require(core).positionIndex(text) ?? null };
   } catch (e) {
-    reply = { slot, error: String(e) };
+    reply = { id, error: String(e) };
   }
   port.postMessage(reply);
-  Atomics.store(slots, slot, 1);
-  Atomics.notify(slots, slot);
+  Atomics.add(count, 0, 1);
+  Atomics.notify(count, 0);
 });`;
 
-const SLOTS = 16;
-let pool: { port: MessagePort; slots: Int32Array; next: number } | undefined;
-const replies = new Map<number, { index?: PositionIndex | null; error?: string }>();
+interface Reply {
+  readonly id: number;
+  readonly index?: PositionIndex | null;
+  readonly error?: string;
+}
+
+let pool: { port: MessagePort; count: Int32Array; next: number } | undefined | null;
+const replies = new Map<number, Reply>();
 
 /** The positions worker, started on first use (unreferenced: it never keeps the process alive). */
 function positionsWorker(): typeof pool {
-  if (pool) return pool;
+  if (pool !== undefined) return pool;
   try {
     const { port1, port2 } = new MessageChannel();
-    const flags = new SharedArrayBuffer(4 * SLOTS);
+    const counter = new SharedArrayBuffer(4);
     const worker = new Worker(WORKER, {
       eval: true,
-      workerData: { port: port2, core: CORE, flags },
+      workerData: { port: port2, core: CORE, counter },
       transferList: [port2],
     });
     worker.unref();
-    worker.on("error", () => undefined); // a failed worker: the waits time out, this thread indexes
+    worker.on("error", () => undefined); // a failed worker: the wait times out, this thread indexes
     port1.unref();
-    pool = { port: port1, slots: new Int32Array(flags), next: 0 };
+    pool = { port: port1, count: new Int32Array(counter), next: 0 };
   } catch {
-    pool = undefined;
+    pool = null;
   }
   return pool;
+}
+
+/** Moves every reply the worker has sent so far into `replies`. */
+function drain(port: MessagePort): void {
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+    const reply = m.message as Reply;
+    replies.set(reply.id, reply);
+  }
 }
 
 /**
  * Starts indexing `text` in a worker thread (the `yaml` document takes ~0.1–0.3 s to build on
  * a cold start; this thread goes on meanwhile) and returns a function that gives the index,
- * waiting for the worker if it is not done, or indexing here if the worker cannot answer.
+ * waiting for the worker if it is not done (Atomics.wait on the worker's reply count, then the
+ * reply taken synchronously from the port), or indexing here if the worker cannot answer.
  */
 export function startPositionIndex(text: string): () => PositionIndex | undefined {
   const w = positionsWorker();
-  if (!w || w.next >= SLOTS) return () => positionIndexHere(text);
-  const slot = w.next++;
-  w.port.postMessage({ slot, text });
+  if (!w) return () => positionIndexHere(text);
+  const id = w.next++;
+  w.port.postMessage({ id, text });
   let result: PositionIndex | undefined | null;
   let done = false;
   return () => {
     if (done) return result ?? undefined;
     done = true;
-    while (!replies.has(slot)) {
-      if (Atomics.wait(w.slots, slot, 0, 10_000) === "timed-out") break;
-      for (let m = receiveMessageOnPort(w.port); m; m = receiveMessageOnPort(w.port)) {
-        const reply = m.message as { slot: number; index?: PositionIndex | null; error?: string };
-        replies.set(reply.slot, reply);
-      }
+    for (;;) {
+      const seen = Atomics.load(w.count, 0);
+      drain(w.port);
+      if (replies.has(id)) break;
+      if (Atomics.wait(w.count, 0, seen, 10_000) === "timed-out") break;
     }
-    const reply = replies.get(slot);
+    const reply = replies.get(id);
+    replies.delete(id);
     result = reply && reply.error === undefined ? reply.index : positionIndexHere(text);
     return result ?? undefined;
   };
