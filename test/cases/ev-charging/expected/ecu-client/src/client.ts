@@ -14,6 +14,7 @@ import {
   type SessionTimeouts,
   VehicleSession,
   noopMetrics,
+  reusingEncoder,
 } from "@v2c/runtime/client/index";
 import {
   ChargeRequest,
@@ -159,6 +160,12 @@ export class VehicleClient {
   private readonly clock: () => number;
   private readonly newId: () => string;
   private readonly seen = new Map<string, number>();
+  /** Protobuf encoders that reuse one writer each (a fresh writer per message costs more than the encoding). */
+  private readonly encoders = {
+    ChargeResponse: reusingEncoder(ChargeResponse),
+    ChargeStatus: reusingEncoder(ChargeStatus),
+    SessionSummary: reusingEncoder(SessionSummary),
+  };
 
   constructor(config: VehicleClientConfig) {
     const server = servers[config.server];
@@ -259,7 +266,7 @@ export class VehicleClient {
     const messageId = message.sampleId;
     const result = await this.session.publish(
       this.topics.chargeStatus,
-      ChargeStatus.encode(message).finish(),
+      this.encoders.ChargeStatus(message),
       {
         messageId,
         ...{ qos: 0, retain: false, offline: "drop", messageExpiryS: 30 },
@@ -279,7 +286,7 @@ export class VehicleClient {
     const messageId = message.sessionId;
     const result = await this.session.publish(
       this.topics.sessionSummary,
-      SessionSummary.encode(message).finish(),
+      this.encoders.SessionSummary(message),
       {
         messageId,
         ...{ qos: 1, retain: false, offline: "queue", messageExpiryS: 86400 },
@@ -303,7 +310,7 @@ export class VehicleClient {
   }
 
   private encodeChargeResponse(snapshot: ChargeResponseSnapshot): Uint8Array {
-    return ChargeResponse.encode(this.buildChargeResponse(snapshot)).finish();
+    return this.encoders.ChargeResponse(this.buildChargeResponse(snapshot));
   }
 
   /** A complete, validated `ChargeStatus` from a snapshot (throws `MessageValidationError`). */
@@ -321,7 +328,7 @@ export class VehicleClient {
   }
 
   private encodeChargeStatus(snapshot: ChargeStatusSnapshot): Uint8Array {
-    return ChargeStatus.encode(this.buildChargeStatus(snapshot)).finish();
+    return this.encoders.ChargeStatus(this.buildChargeStatus(snapshot));
   }
 
   /** A complete, validated `SessionSummary` from a snapshot (throws `MessageValidationError`). */
@@ -339,7 +346,7 @@ export class VehicleClient {
   }
 
   private encodeSessionSummary(snapshot: SessionSummarySnapshot): Uint8Array {
-    return SessionSummary.encode(this.buildSessionSummary(snapshot)).finish();
+    return this.encoders.SessionSummary(this.buildSessionSummary(snapshot));
   }
 
   /**
@@ -384,7 +391,7 @@ export class VehicleClient {
     const messageId = message.responseId;
     const result = await this.session.publish(
       this.topics.chargeControlAck,
-      ChargeResponse.encode(message).finish(),
+      this.encoders.ChargeResponse(message),
       { messageId, qos: 1, retain: false },
     );
     return { ...result, messageId };

@@ -107,6 +107,26 @@ export function applyNagSuppressions(pipeline: TelemetryPipeline): void {
       },
     ]);
   }
+  const replyRole = pipeline.topicRules.node.tryFindChild("ReplyActionRole");
+  const replyBucket = Object.values(pipeline.storage.buckets)[0];
+  if (replyRole && replyBucket) {
+    acknowledge(replyRole, [
+      {
+        id: `AwsSolutions-IAM5[Resource::${tokenOf(replyBucket.node.defaultChild as CfnElement, "Arn")}/${RULE_ERROR_PREFIX}/*]`,
+        reason:
+          "The reply rules' error action writes one object per failed reply under the rule-error prefix.",
+      },
+    ]);
+  }
+  for (const queue of Object.values(pipeline.topicRules.replyQueues)) {
+    acknowledge(queue, [
+      {
+        id: "AwsSolutions-SQS3",
+        reason:
+          "A reply queue is read by the request's caller; a reply nobody reads (its request timed out) only expires, so a dead-letter queue would hold nothing of use.",
+      },
+    ]);
+  }
   for (const queue of Object.values(pipeline.onFailure.queues)) {
     acknowledge(queue!, [
       {

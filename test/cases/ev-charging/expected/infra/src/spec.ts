@@ -4,6 +4,7 @@ import type {
   DashboardSpec,
   FunctionSpec,
   IotPolicySpec,
+  ReplyRuleSpec,
   StoreSpec,
   TopicRuleSpec,
 } from "./types.js";
@@ -115,6 +116,20 @@ export const topicRules = [
     sql: "SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientId, timestamp() AS receivedAt FROM 'evc/+/+/charging/sessions'",
   },
 ] as const satisfies readonly TopicRuleSpec[];
+
+/**
+ * One IoT topic rule per reply channel (a vehicle `receive` operation's AsyncAPI `reply`): the
+ * vehicle's answers, routed to the cloud's reply queue. Typed by its interface: a spec without
+ * request/reply has none.
+ */
+export const replyRules: readonly ReplyRuleSpec[] = [
+  {
+    operationId: "handleChargeRequest",
+    channelId: "chargeControlAck",
+    filter: "evc/+/+/charging/control/ack",
+    sql: "SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientId, timestamp() AS receivedAt FROM 'evc/+/+/charging/control/ack'",
+  },
+];
 
 /** Who gets told: one SNS topic per audience. */
 export const audiences = [

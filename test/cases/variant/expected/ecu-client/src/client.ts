@@ -18,6 +18,7 @@ import {
   type SessionTimeouts,
   VehicleSession,
   noopMetrics,
+  reusingEncoder,
 } from "@v2c/runtime/client/index";
 import {
   CommandResult,
@@ -162,6 +163,11 @@ export class VehicleClient {
   private readonly publishBatchTelemetryPublisher: BatchPublisher;
   private readonly publishBatchTelemetryPending: BatchAccumulator;
   private readonly seen = new Map<string, number>();
+  /** Protobuf encoders that reuse one writer each (a fresh writer per message costs more than the encoding). */
+  private readonly encoders = {
+    VehicleTelemetry: reusingEncoder(VehicleTelemetry),
+    CommandResult: reusingEncoder(CommandResult),
+  };
 
   constructor(config: VehicleClientConfig) {
     const server = servers[config.server];
@@ -280,7 +286,7 @@ export class VehicleClient {
     const messageId = message.messageId;
     const result = await this.session.publish(
       this.topics.vehicleTelemetry,
-      VehicleTelemetry.encode(message).finish(),
+      this.encoders.VehicleTelemetry(message),
       {
         messageId,
         ...{ qos: 1, retain: false, offline: "queue" },
@@ -305,7 +311,7 @@ export class VehicleClient {
   }
 
   private encodeVehicleTelemetry(snapshot: VehicleTelemetrySnapshot): Uint8Array {
-    return VehicleTelemetry.encode(this.buildVehicleTelemetry(snapshot)).finish();
+    return this.encoders.VehicleTelemetry(this.buildVehicleTelemetry(snapshot));
   }
 
   /** A complete, validated `CommandResult` from a snapshot (throws `MessageValidationError`). */
@@ -323,7 +329,7 @@ export class VehicleClient {
   }
 
   private encodeCommandResult(snapshot: CommandResultSnapshot): Uint8Array {
-    return CommandResult.encode(this.buildCommandResult(snapshot)).finish();
+    return this.encoders.CommandResult(this.buildCommandResult(snapshot));
   }
 
   /**
@@ -400,7 +406,7 @@ export class VehicleClient {
     const messageId = message.resultId;
     const result = await this.session.publish(
       this.topics.commandResult,
-      CommandResult.encode(message).finish(),
+      this.encoders.CommandResult(message),
       { messageId, qos: 1, retain: false },
     );
     return { ...result, messageId };

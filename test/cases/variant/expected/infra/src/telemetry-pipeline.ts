@@ -65,6 +65,11 @@ export interface TelemetryPipelineProps {
   readonly runbookBaseUrl?: string;
   /** Dashboard resolution; default one minute. */
   readonly dashboardPeriod?: Duration;
+  /**
+   * How long an unread vehicle reply (request/reply) stays in its reply queue; default one day.
+   * A reply read after its request timed out is discarded by the caller anyway.
+   */
+  readonly replyRetention?: Duration;
 }
 
 /** What a stage may be: it prefixes alarm and dashboard names. */
@@ -72,7 +77,7 @@ export const STAGE_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
 
 /**
  * The pipeline of the spec: an IoT topic rule per handled operation into its function (with an
- * on-failure queue and alarm), a table, bucket or Timestream table per store participant by its
+ * on-failure queue and alarm), an IoT topic rule per reply channel into its reply queue, a table, bucket or Timestream table per store participant by its
  * kind, SNS topics per audience, the vehicle IoT policy, one alarm per FMEA detection and alert
  * trigger, and the dashboard.
  */
@@ -123,6 +128,7 @@ export class TelemetryPipeline extends Construct {
     this.topicRules = new PipelineTopicRules(this, "TopicRules", {
       functions: this.functions,
       buckets: this.storage.buckets,
+      replyRetention: props.replyRetention ?? Duration.days(1),
     });
     this.vehiclePolicy = new VehicleIotPolicy(this, "VehiclePolicy", {});
     this.alarms = new PipelineAlarms(this, "Alarms", {

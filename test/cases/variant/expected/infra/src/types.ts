@@ -42,6 +42,14 @@ export interface TopicRuleSpec {
   readonly sql: string;
 }
 
+/** One IoT topic rule of a reply channel: the vehicle's answers to a request operation. */
+export interface ReplyRuleSpec {
+  readonly operationId: string;
+  readonly channelId: string;
+  readonly filter: string;
+  readonly sql: string;
+}
+
 /** One CloudWatch metric with its statistic. */
 export interface MetricStatSpec {
   readonly namespace: string;

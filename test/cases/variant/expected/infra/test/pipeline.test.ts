@@ -4,6 +4,7 @@ import {
   type AudienceId,
   DEDUP_PARTITION_KEY,
   type FunctionName,
+  ON_FAILURE_QUEUES_ENV,
   RECORDS_PARTITION_KEY,
   type StoreId,
   TelemetryPipeline,
@@ -422,6 +423,17 @@ describe("stages", () => {
   });
 });
 
+/** The statements of every IAM policy attached to the role of logical id `roleId`. */
+function roleStatements(roleId: string): { Action: string | string[]; Resource: unknown }[] {
+  return ofType("AWS::IAM::Policy")
+    .filter(([, r]) =>
+      (r.Properties.Roles as unknown[]).some(
+        (x) => JSON.stringify(x) === JSON.stringify({ Ref: roleId }),
+      ),
+    )
+    .flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+}
+
 describe("functions and topic rules", () => {
   const fns = () => ofType("AWS::Lambda::Function").map(([, r]) => r.Properties);
 
@@ -466,6 +478,72 @@ describe("functions and topic rules", () => {
       );
     }
   });
+
+  it("lets the replay function drain every on-failure queue, named in its environment", () => {
+    const replay = functions.find((f) => f.role === "replay")!;
+    const fn = fnOf(replay.name)!;
+    const asyncFns = functions.filter((f) => f.async);
+    const queues = JSON.stringify(fn.Environment.Variables[ON_FAILURE_QUEUES_ENV]);
+    const statements = roleStatements(fn.Role["Fn::GetAtt"][0]);
+    for (const f of asyncFns) {
+      const queue = pipeline.onFailure.queues[f.name as FunctionName]!;
+      expect(queues, f.name).toContain(f.name);
+      expect(queues, f.name).toContain(JSON.stringify(stack.resolve(queue.queueUrl)).slice(1, -1));
+      const arn = JSON.stringify(stack.resolve(queue.queueArn));
+      const actions = statements
+        .filter((st) => JSON.stringify(st.Resource).includes(arn))
+        .flatMap((st) => [st.Action].flat());
+      for (const action of [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+      ])
+        expect(actions, `${replay.name} on ${f.name}'s queue`).toContain(action);
+    }
+  });
+
+  // Request/reply: the vehicle answers a `receive` operation on its reply channel.
+  const replies = Object.entries(operations).flatMap(([id, o]) => {
+    const reply = (o as { reply?: { channelId: string } }).reply;
+    return o.action === "receive" && reply ? [{ id, channelId: reply.channelId }] : [];
+  });
+  if (replies.length === 0) {
+    it.todo(
+      "routes each reply channel to a reply queue: no receive operation of the spec declares a reply",
+    );
+  } else {
+    it("routes each reply channel with the runtime's rule SQL into its own reply queue", () => {
+      const queues = new Set<string>();
+      for (const r of replies) {
+        const filter = (channels as Record<string, { filter: string }>)[r.channelId]!.filter;
+        const rules = ofType("AWS::IoT::TopicRule").filter(
+          ([, x]) => x.Properties.TopicRulePayload.Sql === ruleSql(filter),
+        );
+        expect(rules, r.id).toHaveLength(1);
+        const payload = rules[0]![1].Properties.TopicRulePayload;
+        const queue = pipeline.topicRules.replyQueues[r.id]!;
+        expect(queue, r.id).toBeDefined();
+        expect(payload.Actions).toEqual([
+          {
+            Sqs: {
+              QueueUrl: stack.resolve(queue.queueUrl),
+              RoleArn: expect.anything(),
+              UseBase64: false,
+            },
+          },
+        ]);
+        // The rule's role may send to that queue.
+        const sends = roleStatements(payload.Actions[0].Sqs.RoleArn["Fn::GetAtt"][0]).filter((st) =>
+          [st.Action].flat().includes("sqs:SendMessage"),
+        );
+        expect(JSON.stringify(sends.map((st) => st.Resource)), r.id).toContain(
+          JSON.stringify(stack.resolve(queue.queueArn)),
+        );
+        queues.add(JSON.stringify(stack.resolve(queue.queueUrl)));
+      }
+      expect(queues.size).toBe(replies.length);
+    });
+  }
 
   for (const op of Object.values(operations)) {
     if (op.action !== "send" || !("handler" in op)) continue;
