@@ -11,7 +11,7 @@
 //
 // Run: npx tsx --conditions=v2c-source bench/pipeline.bench.ts --help
 import { fork } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +28,7 @@ import {
   type PublisherInit,
 } from "./pipeline-publisher.js";
 import { tsExecArgv } from "../runtime/src/local/fleet.js";
+import { writeReadmeSection } from "../scripts/bench-readme.js";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -41,7 +42,7 @@ if (process.argv.includes("--help")) {
   --vehicles 200            vehicle connections (each its own certificate)
   --publishers 2            publisher processes sharing the vehicles and the rate
   --max-batch N             messages per SQLite transaction at most (engine default)
-  --readme                  rewrite the table between the pipeline-bench markers of README.md`);
+  --readme                  rewrite the table between the bench:pipeline markers of README.md`);
   process.exit(0);
 }
 
@@ -275,15 +276,8 @@ async function main(): Promise<void> {
   ].join("\n");
   console.log(`\n${table}`);
   if (process.argv.includes("--readme")) {
-    const readme = readFileSync("README.md", "utf8");
-    const start = "<!-- pipeline-bench:start -->";
-    const stop = "<!-- pipeline-bench:end -->";
-    if (readme.includes(start) && readme.includes(stop)) {
-      writeFileSync(
-        "README.md",
-        readme.replace(new RegExp(`${start}[\\s\\S]*${stop}`), `${start}\n\n${table}\n${stop}`),
-      );
-      console.log("README.md table updated");
-    }
+    // The shared writer formats the README with prettier (the lint checks it).
+    if (await writeReadmeSection("pipeline", table)) console.log("README.md table updated");
+    else console.log("README.md has no bench:pipeline markers; nothing written");
   }
 }
