@@ -70,6 +70,12 @@ export function emitClientClass(ctx: EmitContext, templatesRoot: string): Genera
       kind: "mitigation",
       symbol: "VehicleClient.certificate",
     },
+    {
+      failureMode: r.failover.id,
+      kind: "mitigation",
+      symbol:
+        "VehicleClient (failoverChain after a full reconnect schedule; useServer to fail back)",
+    },
     ...view.batches.map((b) => ({
       failureMode: r.split.id,
       kind: "mitigation" as const,

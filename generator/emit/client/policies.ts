@@ -27,6 +27,8 @@ export interface ClientPolicyRows {
   readonly checksum?: FailureModeModel;
   /** Clock skew tolerance: `clock-skew` that uses `x-v2c.timestamps.max-clock-skew`. */
   readonly clockSkew?: FailureModeModel;
+  /** Server failover (`x-failover-to`) after a full reconnect schedule: `region-unavailable` with `failover`. */
+  readonly failover?: FailureModeModel;
 }
 
 /**
@@ -76,6 +78,7 @@ export function clientPolicyRows(model: Model): ClientPolicyRows {
     clockSkew: bySignal(model, "clock-skew", (_p, fm) =>
       fm.mitigation.uses.some((u) => u.ref === CLOCK_SKEW_REF),
     ),
+    failover: bySignal(model, "region-unavailable", (p) => p.failover !== undefined),
   };
 }
 

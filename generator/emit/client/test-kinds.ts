@@ -11,7 +11,8 @@ export type ClientTestKind =
   | "puback"
   | "split"
   | "checksum"
-  | "clock-skew";
+  | "clock-skew"
+  | "failover";
 
 /** The test for one row, or the reason it cannot run here (printed as `it.todo`). */
 export type ClientTestPlan =
@@ -44,6 +45,7 @@ export function clientTestPlan(fm: FailureModeModel, rows: ClientPolicyRows): Cl
   if (fm.id === rows.split?.id) return { kind: "split" };
   if (fm.id === rows.checksum?.id) return { kind: "checksum" };
   if (fm.id === rows.clockSkew?.id) return { kind: "clock-skew" };
+  if (fm.id === rows.failover?.id) return { kind: "failover" };
   return {
     kind: "todo",
     reason: `no client-side mitigation to exercise for ${fm.id} (${fm.mitigation.description})`,

@@ -27,7 +27,7 @@ type SendView = ClientView["sends"][number];
 /** Test kinds whose signal is a PUBACK reason (or its absence): they need a QoS >= 1 send. */
 const ACKED_KINDS: ReadonlySet<string> = new Set(["puback", "unauthorized"]);
 /** Test kinds that check a message waits in the local queue while offline. */
-const QUEUED_KINDS: ReadonlySet<string> = new Set(["credential", "reconnect"]);
+const QUEUED_KINDS: ReadonlySet<string> = new Set(["credential", "reconnect", "failover"]);
 
 /** The send the row's alarm `operation` dimension names among `accepted`, else the first one. */
 function sendFor(
@@ -163,6 +163,17 @@ function importsOf(
         CFG,
         [VITEST, "beforeAll"],
         [VITEST, "afterAll"],
+      ];
+    case "failover":
+      return [
+        ...H("Cleanups", "makeClient", "ScriptedPeer", "SERVER"),
+        ...(acked ? sample : []),
+        ...R("ReasonCode"),
+        ...RT("FailoverEvent"),
+        CFG,
+        [SPEC, "servers"],
+        [SPEC, "ServerId", true],
+        ...(acked ? ([[SPEC, acked.type]] as Use[]) : []),
       ];
     case "clock-skew":
       return [
@@ -302,8 +313,13 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         kind: "todo",
         reason: `no send operation with QoS >= 1: ${fm.detection.signal.name} is a PUBACK outcome and QoS 0 has no PUBACK`,
       };
-    const usesRow =
-      plan.kind !== "todo" && plan.kind !== "clock-skew" && plan.kind !== "credential";
+    const target = m.servers[0]!.failoverTo;
+    if (plan.kind === "failover" && !target)
+      plan = {
+        kind: "todo",
+        reason: `server ${m.servers[0]!.id} declares no x-failover-to: there is no endpoint to fail over to`,
+      };
+    const usesRow = !["todo", "clock-skew", "credential", "failover"].includes(plan.kind);
     const ownSend =
       ACKED_KINDS.has(plan.kind) || QUEUED_KINDS.has(plan.kind) || plan.kind === "size";
     const imports = common(plan.kind, usesRow ? fm.key : undefined, [], acked);

@@ -97,6 +97,7 @@ export function clientView(model: Model) {
       reconnect: {
         ...row(rows.reconnect),
         figures: `${reconnect.attempts} attempts after ${msList(reconnect.delaysMs)}, jitter ${reconnect.jitter}`,
+        attempts: reconnect.attempts,
         expr: rows.reconnect
           ? `${rows.reconnect.key}.mitigation.policy.retry`
           : literal(CLIENT_DEFAULTS.reconnect),
@@ -132,6 +133,7 @@ export function clientView(model: Model) {
       split: { ...row(rows.split), split: p(rows.split)?.split ?? "halves" },
       checksum: { ...row(rows.checksum), checksum: p(rows.checksum)?.checksum ?? "crc32" },
       clockSkew: row(rows.clockSkew),
+      failover: { ...row(rows.failover), present: rows.failover !== undefined },
     },
     sends,
     batches,

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { CredentialError, V2cClientError } from "./errors.js";
+import type { FailoverEvent } from "./failover.js";
 
 /** What the broker granted on CONNACK, after the client honoured it. */
 export interface ConnectedEvent {
@@ -93,6 +94,8 @@ export interface ClientEventMap {
   messageRejected: [MessageRejectedEvent];
   queueFlushed: [{ readonly sent: number }];
   publishWritten: [PublishWrittenEvent];
+  /** The session moved to another endpoint (failover after failures, or a requested fail-back). */
+  failover: [FailoverEvent];
 }
 
 type Listener<A extends unknown[]> = (...args: A) => void;

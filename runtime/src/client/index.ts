@@ -26,6 +26,12 @@ export {
 export { ClockSkewDetector, type ClockSkewOptions, type ClockSkewSample } from "./clock-skew.js";
 export { classifyConnectError, type ConnectFailure } from "./connect-errors.js";
 export {
+  EndpointRing,
+  type FailoverEvent,
+  type FailoverOptions,
+  type SessionEndpoint,
+} from "./failover.js";
+export {
   ConnectionRefusedError,
   CredentialError,
   NetworkTimeoutError,

@@ -21,6 +21,7 @@ import {
   V2cClientError,
 } from "./errors.js";
 import { ClientEvents, type ConnectedEvent, type DisconnectedEvent } from "./events.js";
+import { EndpointRing, type FailoverOptions } from "./failover.js";
 import {
   MetricName,
   namedMetrics,
@@ -60,6 +61,10 @@ export interface SessionTimeouts {
 export interface VehicleSessionOptions {
   /** `mqtts://host:port` (or `mqtt://` for tests without TLS). */
   readonly url: string;
+  /** Name of `url` in events (the spec's server id); default `primary`. */
+  readonly endpointName?: string;
+  /** Endpoints to fail over to when `url` keeps failing (see `EndpointRing`). */
+  readonly failover?: FailoverOptions;
   /** The vehicle id (VIN-based). */
   readonly clientId: string;
   readonly tls?: SessionTlsOptions;
@@ -169,6 +174,7 @@ export class VehicleSession {
   private readonly subscriptions = new Map<string, MessageHandler>();
   private readonly subscriptionQos = new Map<string, 0 | 1 | 2>();
   private readonly closing = new AbortController();
+  private readonly endpoints: EndpointRing;
   private conn: Connection | undefined;
   /** Connected and the queue has been flushed: new publishes may go straight to the wire. */
   private live = false;
@@ -186,6 +192,10 @@ export class VehicleSession {
     this.metrics = namedMetrics(options.metrics ?? noopMetrics, options.metricNames);
     this.random = options.random ?? Math.random;
     this.queue = options.queue;
+    this.endpoints = new EndpointRing(
+      { name: options.endpointName ?? "primary", url: options.url },
+      options.failover,
+    );
     // Publishes that cannot go on the wire at once are answered "queued": they go into the
     // queue, fsynced; the others into the in-flight journal (process-crash-safe), then the wire.
     this.writeAhead = new WriteAheadBatcher(
@@ -204,6 +214,23 @@ export class VehicleSession {
   /** Whether the session is connected with its queue flushed. */
   get isLive(): boolean {
     return this.live;
+  }
+
+  /** Name of the endpoint the session is connected to, or connects to next. */
+  get endpoint(): string {
+    return this.endpoints.current.name;
+  }
+
+  /**
+   * Moves the session to the endpoint `name` (a fail-back after a regional outage): the next
+   * attempt goes there, and a live connection elsewhere is closed so that it reconnects there.
+   * Throws RangeError for a name that is not one of the session's endpoints.
+   */
+  useEndpoint(name: string): void {
+    const moved = this.endpoints.select(name);
+    if (!moved) return;
+    this.events.emit("failover", moved);
+    if (this.conn?.alive) this.dropConnection(this.conn);
   }
 
   /** The credential problem that stopped the session, if any. */
@@ -422,9 +449,13 @@ export class VehicleSession {
           this.stop(failure.error);
           return;
         }
-        // 0x97: the broker's rate window must pass; backing off faster would only be refused again.
-        delay =
-          failure.action === "quota-wait"
+        // 0x97: the broker is up but its rate window must pass; backing off faster would only
+        // be refused again. Any other failure counts towards moving to the next endpoint, which
+        // is tried at once on its own fresh schedule.
+        const moved = failure.action === "quota-wait" ? undefined : this.endpoints.failed();
+        delay = moved
+          ? 0
+          : failure.action === "quota-wait"
             ? this.options.quotaWindowMs
             : (retryDelayMs(this.options.reconnect, failures - 1, this.random, true) ?? 0);
         this.events.emit("connectFailed", {
@@ -433,12 +464,17 @@ export class VehicleSession {
           attempt: failures,
           nextDelayMs: delay,
         });
+        if (moved) {
+          failures = 0;
+          this.events.emit("failover", moved);
+        }
         continue;
       }
       if (this.closed) {
         await endClient(conn.client, true, this.options.timeouts.endMs);
         break;
       }
+      this.endpoints.connected();
       await this.runConnection(conn);
       // A lost connection counts as the first failure, so the next waits follow the schedule
       // from its start (never a hot loop against a broker that accepts and drops at once).
@@ -456,6 +492,8 @@ export class VehicleSession {
 
   private connectOnce(): Promise<Connection> {
     const o = this.options;
+    const endpoint = this.endpoints.current;
+    const servername = endpoint.servername ?? o.tls?.servername;
     const ids = new PacketIds();
     const clientOptions: IClientOptions = {
       messageIdProvider: ids,
@@ -475,13 +513,13 @@ export class VehicleSession {
             ca: o.tls.ca,
             ...(o.tls.cert ? { cert: o.tls.cert } : {}),
             ...(o.tls.key ? { key: o.tls.key } : {}),
-            ...(o.tls.servername ? { servername: o.tls.servername } : {}),
+            ...(servername ? { servername } : {}),
             rejectUnauthorized: true,
           }
         : {}),
     };
     return new Promise<Connection>((resolve, reject) => {
-      const client = connect(o.url, clientOptions);
+      const client = connect(endpoint.url, clientOptions);
       let settled = false;
       const fail = (err: Error): void => {
         if (settled) return;
