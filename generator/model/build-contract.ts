@@ -5,6 +5,7 @@ import { collectFieldRules } from "../load/protovalidate-rules.js";
 import type { DiagnosticBag } from "../diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { buildEnvelope, checkEnvelopeUses, type EnvelopeSite } from "./build-envelope.js";
+import { collectEnumFields } from "./enum-fields.js";
 import { buildOperations, checkReplies } from "./build-operations.js";
 import { SourceContext, refSegments, resolveLocalRef } from "./context.js";
 import { attachHandlers } from "./build-handlers.js";
@@ -326,6 +327,7 @@ function buildMessages(
       minSupportedSchemaVersion:
         versions?.minSupportedSchemaVersion ?? versions?.schemaVersion ?? 1,
       constraints: collectFieldRules(proto, desc, ctx.bag),
+      enumFields: collectEnumFields(desc),
       envelope,
     });
   }

@@ -101,6 +101,24 @@ export interface EnvelopeModel {
   readonly recordMessage?: { readonly protoName: string; readonly messageId: string };
 }
 
+/**
+ * A field of a message type that holds enum values or leads to some (see
+ * model/enum-fields.ts); the handlers check decoded records against these lists.
+ */
+export interface EnumFieldModel {
+  /** The ts-proto property (for a oneof member, the oneof's union property). */
+  readonly key: string;
+  /** The JSON name, where it differs from `key`. */
+  readonly name?: string;
+  /** A oneof member: its case name in the union. */
+  readonly case?: string;
+  readonly each?: "list" | "map";
+  /** An enum field: the numbers its enum defines. */
+  readonly values?: readonly number[];
+  /** A message field: the type whose enum fields apply inside it. */
+  readonly type?: string;
+}
+
 export interface MessageModel {
   readonly id: string;
   readonly title: string;
@@ -116,6 +134,8 @@ export interface MessageModel {
   readonly schemaVersion: number;
   readonly minSupportedSchemaVersion: number;
   readonly constraints: readonly FieldConstraintModel[];
+  /** Enum fields of this message and the types it contains, by type name (absent: none). */
+  readonly enumFields?: Readonly<Record<string, readonly EnumFieldModel[]>>;
   /** Envelope roles from `(v2c.options.v1.envelope)`; `{}` when the message declares none. */
   readonly envelope: EnvelopeModel;
 }

@@ -114,6 +114,7 @@ export function emitHandlerCodecs(ctx: EmitContext, t: TemplateSet): GeneratedFi
   if (records.length + batches.length > 0) imports.use(SPEC, "messages");
   if (records.length > 0) {
     imports.use(`${H}/codec`, "toTimeSeriesRecord");
+    imports.use(`${H}/codec`, "EnumCheck");
     imports.use(`${H}/codec`, "RecordCodec", true);
   }
   if (batches.length > 0) imports.use(`${H}/codec`, "BatchCodec", true);
@@ -128,6 +129,8 @@ export function emitHandlerCodecs(ctx: EmitContext, t: TemplateSet): GeneratedFi
       ...r,
       idLiteral: lit(r.message.id),
       paramLiteral: lit(r.param),
+      enumRoot: lit(r.message.protoName),
+      enumTable: JSON.stringify(r.message.enumFields ?? {}),
     })),
     batches: batches.map((b) => ({ ...b, idLiteral: lit(b.message.id) })),
   });

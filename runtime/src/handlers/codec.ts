@@ -1,5 +1,8 @@
 import type { ConstraintChecker } from "../constraints.js";
 import type { TimeSeriesRecord } from "../cloud/ports.js";
+import type { EnumCheck } from "./enum-fields.js";
+
+export { EnumCheck, type EnumField, type EnumFieldTable } from "./enum-fields.js";
 
 /**
  * How the pipeline reads one record type. Generated per proto message: `decode` is
@@ -15,6 +18,8 @@ export interface RecordCodec<T> {
   vehicleId(record: T): string;
   timestampMs(record: T): number;
   schemaVersion(record: T): number;
+  /** The record type's enum fields (generated from the protos): values outside their enums. */
+  readonly enums: EnumCheck;
   /** The JSON document stored in key-value stores (keyed by vehicle id + message id). */
   toStored(record: T): Readonly<Record<string, unknown>>;
   /** The point written to time-series stores. */

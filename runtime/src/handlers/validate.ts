@@ -82,50 +82,27 @@ export function checkFreshness(timestampMs: number, nowMs: number, policy: Fresh
   }
 }
 
-/** What the JSON mapping writes for an enum number the enum does not define (ts-proto). */
-const UNRECOGNIZED = "UNRECOGNIZED";
-
-/**
- * Finds enum values outside their enum: where the decoded message holds a number and its JSON
- * document the unrecognized marker. Storing the document would lose the number.
- */
-export function unknownEnumPaths(decoded: unknown, json: unknown, path = ""): string[] {
-  const found: string[] = [];
-  collectUnknownEnums(decoded, json, path, found);
-  return found;
-}
-
-/**
- * The walk behind `unknownEnumPaths`. It runs on every record, so it allocates nothing on the
- * common path: no entry arrays, and a path string only for nested objects and for hits.
- */
-function collectUnknownEnums(decoded: unknown, json: unknown, path: string, found: string[]): void {
-  if (json === UNRECOGNIZED) {
-    if (typeof decoded === "number") found.push(`${path} = ${decoded}`);
-    return;
-  }
-  if (json === null || typeof json !== "object" || decoded === null || typeof decoded !== "object")
-    return;
-  const inner = decoded as Record<string, unknown>;
-  if (Array.isArray(json)) {
-    for (let i = 0; i < json.length; i++) {
-      const v: unknown = json[i];
-      if (v === UNRECOGNIZED || (v !== null && typeof v === "object"))
-        collectUnknownEnums(inner[i], v, `${path}[${i}]`, found);
-    }
-    return;
-  }
-  for (const k in json as Record<string, unknown>) {
-    const v = (json as Record<string, unknown>)[k];
-    if (v === UNRECOGNIZED || (v !== null && typeof v === "object"))
-      collectUnknownEnums(inner[k], v, path ? `${path}.${k}` : k, found);
-  }
-}
-
 /** A validated record and the document the key-value stores receive. */
 export interface ValidRecord<T> {
   readonly record: T;
   readonly document: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A validated record whose JSON document is built on first use: a record the pipeline drops
+ * (a duplicate, a failed claim) never pays for it, and validation no longer needs it.
+ */
+class Validated<T> implements ValidRecord<T> {
+  private stored: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    readonly record: T,
+    private readonly codec: RecordCodec<T>,
+  ) {}
+
+  get document(): Readonly<Record<string, unknown>> {
+    return (this.stored ??= this.codec.toStored(this.record));
+  }
 }
 
 /**
@@ -143,19 +120,21 @@ export function validateRecord<T>(
   const record = decodeOrFail(codec, bytes, codec.message);
   checkSchemaVersion(codec.checker, codec.schemaVersion(record));
   checkConstraints(codec.checker, record as object);
-  const document = codec.toStored(record);
-  const unknown = unknownEnumPaths(record, document);
-  if (unknown.length > 0) {
-    throw new PipelineFailure(
-      "range-violation",
-      `enum value outside its enum: ${unknown.join("; ")}`,
-    );
-  }
+  checkEnums(codec, record);
   if (codec.messageId(record) === "") {
     // The dedup and storage key: a message without one cannot be told from any other.
     throw new PipelineFailure("range-violation", `${codec.message} has an empty message id`);
   }
   checkVehicle(topicVehicleId, codec.vehicleId(record));
   checkFreshness(codec.timestampMs(record), nowMs, policy);
-  return { record, document };
+  return new Validated(record, codec);
+}
+
+/** Enum numbers outside their enums (the codec's generated enum fields, read on the record). */
+export function checkEnums<T>(codec: RecordCodec<T>, record: T): void {
+  if (codec.enums.allKnown(record as object)) return;
+  throw new PipelineFailure(
+    "range-violation",
+    `enum value outside its enum: ${codec.enums.unknownPaths(record as object).join("; ")}`,
+  );
 }

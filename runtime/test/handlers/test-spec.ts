@@ -10,7 +10,7 @@ import { compress } from "@mongodb-js/zstd";
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { ConstraintChecker } from "../../src/constraints.js";
 import type { BatchCodec, RecordCodec } from "../../src/handlers/codec.js";
-import { toTimeSeriesRecord } from "../../src/handlers/codec.js";
+import { EnumCheck, toTimeSeriesRecord } from "../../src/handlers/codec.js";
 import type { RuleEvent } from "../../src/handlers/event.js";
 import type { HandlerMetricNames } from "../../src/handlers/metric-roles.js";
 import type {
@@ -160,6 +160,10 @@ export const readingCodec: RecordCodec<Reading> = {
   vehicleId: (r) => r.vehicleId,
   timestampMs: (r) => r.timeMs,
   schemaVersion: (r) => r.schemaVersion,
+  // As a generator would list it from the proto: `mode` holds a `Mode` (0 OFF, 1 ON, 2 STANDBY).
+  enums: new EnumCheck("test.v1.Reading", {
+    "test.v1.Reading": [{ key: "mode", values: [0, 1, 2] }],
+  }),
   toStored: readingToJson,
   toTimeSeries: (r) =>
     toTimeSeriesRecord(readingToJson(r), {
