@@ -1,20 +1,28 @@
 import type { ClaimOptions, ClaimResult, DedupStore, MessageKey } from "../cloud/ports.js";
 import { messageKeyId } from "../cloud/ports.js";
 import { SYNC_CLAIM } from "./dedup.js";
+import { readUuid, UUID_WORDS } from "./uuid-words.js";
 
-/** Slot states (0: never used). A released claim leaves a tombstone until the next rebuild. */
-const EMPTY = 0;
+/** Entry states. */
 const IN_PROGRESS = 1;
 const DONE = 2;
 const FAILED = 3;
-const DELETED = 4;
+/** A table slot's entry reference: 0 never used, -1 a released entry (probing goes on), else entry + 1. */
+const EMPTY = 0;
+const TOMBSTONE = -1;
 /**
- * A slot is 32 bytes (aligned, never across two cache lines): Int32 fields hash, state,
- * message id start, message id length, vehicle number, (unused), then the expiry as a Float64.
+ * An entry is 32 bytes (Int32 fields): the message id (a UUID's four words, or where its
+ * characters start), the vehicle's number, `state | idCode << 3` (idCode 0: a UUID; else the
+ * id's length + 1), then the expiry as a Float64.
  */
-const STRIDE = 8;
+const ENTRY = 8;
+const VEHICLE = 4;
+const META = 5;
 const UNTIL = 6;
-/** Characters per chunk of message ids (256 KiB); a longer message id is refused. */
+/** Entries per block (256 KiB): blocks are never copied, only added. */
+const BLOCK_SHIFT = 13;
+const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
+/** Characters per chunk of non-UUID message ids (256 KiB); a longer message id is refused. */
 const CHUNK = 128 * 1024;
 
 const NOTHING_DONE: readonly string[] = Object.freeze([]);
@@ -26,20 +34,25 @@ const IN_PROGRESS_RESULT: ClaimResult = Object.freeze({ status: "in-progress" })
  * An in-process dedup ledger with the adapters' semantics: for benchmarks, tests and local
  * runs of the pipeline's own cost, not for production (claims are per process).
  *
- * It keeps no object per message: vehicle ids are numbered once (a fleet is small next to
- * its messages), and each claim is a slot of an open-addressing table in one typed array
- * (hash, state, where the message id's characters are, the vehicle's number, the expiry) over
- * chunks of message id characters. A ledger of many live claims then costs the garbage
- * collector nothing per claim (a `Map` of entry objects and id strings made every
- * young-generation collection copy them), and no `vehicle/message` string is built per claim.
+ * It keeps no object per message. Vehicle ids are numbered once (a fleet is small next to its
+ * messages). Each claim is an entry in blocks of one typed array each, appended (a released
+ * entry is reused); a message id that is a canonical UUID — what the clients send — is held as
+ * its 16 bytes, hashed and compared as four numbers without a string operation; any other id
+ * keeps its characters in chunks. The open-addressing index holds only a hash and an entry
+ * number per slot (8 bytes), so a growing ledger re-slots little and moves no entry. A `Map`
+ * of entry objects and id strings made every young-generation collection copy them.
  * Only a released claim that names sinks already written keeps that list, in a side map.
  */
 export class MemoryDedupStore implements DedupStore {
   private capacity = 1024;
-  private slots = new Int32Array(this.capacity * STRIDE);
-  private untils = new Float64Array(this.slots.buffer);
+  /** Per slot: hash, entry reference (see EMPTY / TOMBSTONE). */
+  private table = new Int32Array(this.capacity * 2);
+  private readonly blocks: Int32Array[] = [];
+  private readonly untils: Float64Array[] = [];
+  private entries = 0;
+  private readonly free: number[] = [];
   private readonly vehicles = new Map<string, number>();
-  /** Message id characters in fixed chunks (growing never copies): start = chunk * CHUNK + offset. */
+  /** Non-UUID message id characters: start = chunk * CHUNK + offset. */
   private readonly chunks: Uint16Array[] = [];
   private chunkUsed = CHUNK;
   /** Slots not EMPTY (live + tombstones): the load that decides a rebuild. */
@@ -59,23 +72,29 @@ export class MemoryDedupStore implements DedupStore {
    */
   claimNow(key: MessageKey, nowMs: number, options: ClaimOptions): ClaimResult {
     const vehicle = this.vehicleNumber(key.vehicleId);
-    const hash = hashKey(vehicle, key.messageId);
-    const slot = this.find(vehicle, key.messageId, hash);
+    const id = key.messageId;
+    const uuid = readUuid(id);
+    const hash = uuid ? hashWords(vehicle) : hashChars(vehicle, id);
+    const slot = this.find(vehicle, id, uuid, hash);
     if (slot < 0) {
-      this.insert(vehicle, key.messageId, hash, IN_PROGRESS, nowMs + options.leaseMs);
+      this.insert(vehicle, id, uuid, hash, IN_PROGRESS, nowMs + options.leaseMs);
       return CLAIMED;
     }
-    const at = slot * STRIDE;
-    const state = this.slots[at + 1]!;
-    const until = this.untils[(at + UNTIL) >> 1]!;
+    const e = this.table[slot * 2 + 1]! - 1;
+    const block = this.blocks[e >>> BLOCK_SHIFT]!;
+    const at = (e & BLOCK_MASK) * ENTRY;
+    const untils = this.untils[e >>> BLOCK_SHIFT]!;
+    const meta = block[at + META]!;
+    const state = meta & 7;
+    const until = untils[(at + UNTIL) >> 1]!;
     if (state === DONE && until >= nowMs) return DUPLICATE;
     if (state === IN_PROGRESS && until >= nowMs) return IN_PROGRESS_RESULT;
-    this.slots[at + 1] = IN_PROGRESS;
-    this.untils[(at + UNTIL) >> 1] = nowMs + options.leaseMs;
+    block[at + META] = (meta & ~7) | IN_PROGRESS;
+    untils[(at + UNTIL) >> 1] = nowMs + options.leaseMs;
     if (state !== FAILED) return CLAIMED;
-    const id = messageKeyId(key);
-    const done = this.failedDone.get(id) ?? NOTHING_DONE;
-    this.failedDone.delete(id);
+    const keyId = messageKeyId(key);
+    const done = this.failedDone.get(keyId) ?? NOTHING_DONE;
+    this.failedDone.delete(keyId);
     return done.length === 0 ? CLAIMED : { status: "claimed", done };
   }
 
@@ -93,12 +112,10 @@ export class MemoryDedupStore implements DedupStore {
       this.failedDone.set(messageKeyId(key), [...done]);
     } else {
       const vehicle = this.vehicles.get(key.vehicleId);
-      const slot =
-        vehicle === undefined
-          ? -1
-          : this.find(vehicle, key.messageId, hashKey(vehicle, key.messageId));
+      const slot = vehicle === undefined ? -1 : this.lookup(vehicle, key.messageId);
       if (slot >= 0) {
-        this.slots[slot * STRIDE + 1] = DELETED;
+        this.free.push(this.table[slot * 2 + 1]! - 1);
+        this.table[slot * 2 + 1] = TOMBSTONE;
         this.live--;
       }
       this.failedDone.delete(messageKeyId(key));
@@ -125,72 +142,113 @@ export class MemoryDedupStore implements DedupStore {
     return n;
   }
 
+  /** The slot of a key (hashing it), or -1. */
+  private lookup(vehicle: number, id: string): number {
+    const uuid = readUuid(id);
+    return this.find(vehicle, id, uuid, uuid ? hashWords(vehicle) : hashChars(vehicle, id));
+  }
+
   private put(key: MessageKey, state: number, until: number): void {
     const vehicle = this.vehicleNumber(key.vehicleId);
-    const hash = hashKey(vehicle, key.messageId);
-    const slot = this.find(vehicle, key.messageId, hash);
-    if (slot < 0) this.insert(vehicle, key.messageId, hash, state, until);
+    const id = key.messageId;
+    const uuid = readUuid(id);
+    const hash = uuid ? hashWords(vehicle) : hashChars(vehicle, id);
+    const slot = this.find(vehicle, id, uuid, hash);
+    if (slot < 0) this.insert(vehicle, id, uuid, hash, state, until);
     else {
-      this.slots[slot * STRIDE + 1] = state;
-      this.untils[(slot * STRIDE + UNTIL) >> 1] = until;
+      const e = this.table[slot * 2 + 1]! - 1;
+      const block = this.blocks[e >>> BLOCK_SHIFT]!;
+      const at = (e & BLOCK_MASK) * ENTRY;
+      block[at + META] = (block[at + META]! & ~7) | state;
+      this.untils[e >>> BLOCK_SHIFT]![(at + UNTIL) >> 1] = until;
     }
   }
 
-  /** The slot holding the key (a live entry), or -1 (always for a message id too long to be held). */
-  private find(vehicle: number, messageId: string, hash: number): number {
-    if (messageId.length > CHUNK) return -1;
+  /**
+   * The slot holding the key (a live entry), or -1 (always for a message id too long to be
+   * held). With `uuid`, the id's words are in UUID_WORDS.
+   */
+  private find(vehicle: number, id: string, uuid: boolean, hash: number): number {
+    if (id.length > CHUNK) return -1;
     const mask = this.capacity - 1;
-    const slots = this.slots;
+    const table = this.table;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const at = slot * STRIDE;
-      const state = slots[at + 1]!;
-      if (state === EMPTY) return -1;
-      if (
-        state !== DELETED &&
-        slots[at] === hash &&
-        slots[at + 4] === vehicle &&
-        this.holds(at, messageId)
-      )
+      const ref = table[slot * 2 + 1]!;
+      if (ref === EMPTY) return -1;
+      if (ref > 0 && table[slot * 2] === hash && this.holds(ref - 1, vehicle, id, uuid))
         return slot;
     }
   }
 
-  private holds(at: number, messageId: string): boolean {
-    if (this.slots[at + 3] !== messageId.length) return false;
-    const start = this.slots[at + 2]!;
+  private holds(e: number, vehicle: number, id: string, uuid: boolean): boolean {
+    const block = this.blocks[e >>> BLOCK_SHIFT]!;
+    const at = (e & BLOCK_MASK) * ENTRY;
+    if (block[at + VEHICLE] !== vehicle) return false;
+    const idCode = block[at + META]! >>> 3;
+    if (uuid)
+      return (
+        idCode === 0 &&
+        block[at] === UUID_WORDS[0] &&
+        block[at + 1] === UUID_WORDS[1] &&
+        block[at + 2] === UUID_WORDS[2] &&
+        block[at + 3] === UUID_WORDS[3]
+      );
+    if (idCode !== id.length + 1) return false;
+    const start = block[at]!;
     const chunk = this.chunks[Math.floor(start / CHUNK)]!;
     let i = start % CHUNK;
-    for (let j = 0; j < messageId.length; j++)
-      if (chunk[i++] !== messageId.charCodeAt(j)) return false;
+    for (let j = 0; j < id.length; j++) if (chunk[i++] !== id.charCodeAt(j)) return false;
     return true;
   }
 
   private insert(
     vehicle: number,
-    messageId: string,
+    id: string,
+    uuid: boolean,
     hash: number,
     state: number,
     until: number,
   ): void {
-    if (messageId.length > CHUNK)
-      throw new RangeError(`message id of ${messageId.length} characters (max ${CHUNK})`);
+    if (id.length > CHUNK)
+      throw new RangeError(`message id of ${id.length} characters (max ${CHUNK})`);
     if ((this.occupied + 1) * 2 > this.capacity) this.rebuild();
-    const start = this.reserve(messageId.length);
-    const chunk = this.chunks[this.chunks.length - 1]!;
-    let i = start % CHUNK;
-    for (let j = 0; j < messageId.length; j++) chunk[i++] = messageId.charCodeAt(j);
+    const e = this.free.pop() ?? this.newEntry();
+    const block = this.blocks[e >>> BLOCK_SHIFT]!;
+    const at = (e & BLOCK_MASK) * ENTRY;
+    if (uuid) {
+      block[at] = UUID_WORDS[0]!;
+      block[at + 1] = UUID_WORDS[1]!;
+      block[at + 2] = UUID_WORDS[2]!;
+      block[at + 3] = UUID_WORDS[3]!;
+      block[at + META] = state;
+    } else {
+      const start = this.reserve(id.length);
+      const chunk = this.chunks[this.chunks.length - 1]!;
+      let i = start % CHUNK;
+      for (let j = 0; j < id.length; j++) chunk[i++] = id.charCodeAt(j);
+      block[at] = start;
+      block[at + META] = state | ((id.length + 1) << 3);
+    }
+    block[at + VEHICLE] = vehicle;
+    this.untils[e >>> BLOCK_SHIFT]![(at + UNTIL) >> 1] = until;
     const mask = this.capacity - 1;
     let slot = hash & mask;
-    while (this.slots[slot * STRIDE + 1] !== EMPTY) slot = (slot + 1) & mask;
-    const at = slot * STRIDE;
-    this.slots[at] = hash;
-    this.slots[at + 1] = state;
-    this.slots[at + 2] = start;
-    this.slots[at + 3] = messageId.length;
-    this.slots[at + 4] = vehicle;
-    this.untils[(at + UNTIL) >> 1] = until;
+    while (this.table[slot * 2 + 1] !== EMPTY) slot = (slot + 1) & mask;
+    this.table[slot * 2] = hash;
+    this.table[slot * 2 + 1] = e + 1;
     this.occupied++;
     this.live++;
+  }
+
+  /** A new entry number (a new block when the last is full). */
+  private newEntry(): number {
+    const e = this.entries++;
+    if ((e & BLOCK_MASK) === 0) {
+      const block = new Int32Array((BLOCK_MASK + 1) * ENTRY);
+      this.blocks.push(block);
+      this.untils.push(new Float64Array(block.buffer));
+    }
+    return e;
   }
 
   /** Room for `n` characters in the last chunk (a new chunk when it is full); the global start. */
@@ -205,34 +263,56 @@ export class MemoryDedupStore implements DedupStore {
   }
 
   /**
-   * A table four times as large (or as large, when tombstones fill it), with the live entries
-   * re-slotted; their characters stay where they are (a tombstone's are not reclaimed).
+   * An index four times as large (or as large, when tombstones fill it), with the live
+   * entries re-slotted by their hash; entries themselves never move.
    */
   private rebuild(): void {
-    const old = { capacity: this.capacity, slots: this.slots };
+    const old = this.table;
+    const oldCapacity = this.capacity;
     let capacity = this.capacity;
     // Four times the live entries at least: a growing ledger is re-slotted rarely.
     while ((this.live + 1) * 4 > capacity) capacity *= 4;
-    this.capacity = capacity;
-    this.slots = new Int32Array(capacity * STRIDE);
-    this.untils = new Float64Array(this.slots.buffer);
-    this.occupied = 0;
+    const table = new Int32Array(capacity * 2);
     const mask = capacity - 1;
-    for (let from = 0; from < old.capacity; from++) {
-      const at = from * STRIDE;
-      const state = old.slots[at + 1]!;
-      if (state === EMPTY || state === DELETED) continue;
-      let slot = old.slots[at]! & mask;
-      while (this.slots[slot * STRIDE + 1] !== EMPTY) slot = (slot + 1) & mask;
-      const to = slot * STRIDE;
-      for (let i = 0; i < STRIDE; i++) this.slots[to + i] = old.slots[at + i]!;
-      this.occupied++;
+    for (let from = 0; from < oldCapacity; from++) {
+      const ref = old[from * 2 + 1]!;
+      if (ref <= 0) continue;
+      const hash = old[from * 2]!;
+      let slot = hash & mask;
+      while (table[slot * 2 + 1] !== EMPTY) slot = (slot + 1) & mask;
+      table[slot * 2] = hash;
+      table[slot * 2 + 1] = ref;
     }
+    this.capacity = capacity;
+    this.table = table;
+    this.occupied = this.live;
   }
 }
 
-/** FNV-1a over the message id, seeded with the vehicle's number, finished with a murmur mix. */
-function hashKey(vehicle: number, messageId: string): number {
+/** The UUID in UUID_WORDS with the vehicle's number, mixed (murmur3's finaliser per word). */
+function hashWords(vehicle: number): number {
+  let h = Math.imul(0x811c9dc5 ^ vehicle, 0x01000193);
+  h = mixWord(h, UUID_WORDS[0]!);
+  h = mixWord(h, UUID_WORDS[1]!);
+  h = mixWord(h, UUID_WORDS[2]!);
+  h = mixWord(h, UUID_WORDS[3]!);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+function mixWord(h: number, w: number): number {
+  let k = Math.imul(w, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** FNV-1a over a non-UUID message id, seeded with the vehicle's number, finished with a murmur mix. */
+function hashChars(vehicle: number, messageId: string): number {
   let h = Math.imul(0x811c9dc5 ^ vehicle, 0x01000193);
   for (let i = 0; i < messageId.length; i++) h = Math.imul(h ^ messageId.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;

@@ -4,6 +4,7 @@
  * rebuild the table several times; and the pipeline's synchronous claim through the dedup
  * participant's circuit (`claimMessage`).
  */
+import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ClaimResult, MessageKey } from "../../src/cloud/ports.js";
@@ -13,6 +14,7 @@ import { stepContext } from "../../src/handlers/context.js";
 import { Deadline } from "../../src/handlers/deadline.js";
 import { claimMessage, SYNC_CLAIM } from "../../src/handlers/dedup.js";
 import { MemoryDedupStore } from "../../src/handlers/memory-dedup-store.js";
+import { readUuid, UUID_WORDS } from "../../src/handlers/uuid-words.js";
 import { PipelineFailure } from "../../src/handlers/failure.js";
 import type { HandlerPolicy } from "../../src/handlers/policy.js";
 
@@ -45,11 +47,26 @@ class ReferenceLedger {
   }
 }
 
+const UUIDS = [
+  "0f8e5a4c-2b1d-4e6f-9a8b-7c6d5e4f3a2b",
+  "0F8E5A4C-2B1D-4E6F-9A8B-7C6D5E4F3A2B",
+  "0f8e5a4c-2b1d-4e6f-9a8b-7c6d5e4f3a2g",
+  "0f8e5a4c2b1d-4e6f-9a8b-7c6d5e4f3a2b-",
+  "ffffffff-ffff-ffff-ffff-ffffffffffff",
+  "00000000-0000-0000-0000-000000000000",
+];
 const LEASE = 10;
 const WINDOW = 50;
 const key = fc.record({
   vehicleId: fc.constantFrom("VIN-A", "VIN-B", "v/é", "😀"),
-  messageId: fc.oneof(fc.constantFrom("m1", "m2", "", "é", "VIN-A"), fc.string({ maxLength: 5 })),
+  messageId: fc.oneof(
+    fc.constantFrom("m1", "m2", "", "é", "VIN-A"),
+    fc.string({ maxLength: 5 }),
+    // UUIDs are held as 16 bytes: the same UUID in capitals, with a non-hex digit or without a
+    // dash is another message id (kept as characters), never the packed one.
+    fc.constantFrom(...UUIDS),
+    fc.uuid(),
+  ),
 });
 const op = fc.oneof(
   fc.record({ kind: fc.constant("claim" as const), key, dt: fc.integer({ min: 0, max: 30 }) }),
@@ -109,6 +126,51 @@ describe("MemoryDedupStore", () => {
       "claimed",
     );
     expect(store.size).toBe(50_001);
+  });
+});
+
+describe("UUID message ids", () => {
+  it("reads a canonical lowercase UUID as its four big-endian words, and nothing else", () => {
+    fc.assert(
+      fc.property(fc.uuid(), (id) => {
+        expect(readUuid(id)).toBe(true);
+        const bytes = Buffer.from(id.replaceAll("-", ""), "hex");
+        expect([...UUID_WORDS]).toEqual([0, 4, 8, 12].map((i) => bytes.readInt32BE(i)));
+        expect(readUuid(id.toUpperCase())).toBe(id.toUpperCase() === id);
+        expect(readUuid(`${id.slice(0, 8)}x${id.slice(9)}`)).toBe(false);
+        expect(readUuid(`${id.slice(0, 35)}g`)).toBe(false);
+        expect(readUuid(`${id.slice(0, 35)}\u0660`)).toBe(false);
+        expect(readUuid(`${id} `)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps 60,000 random UUID claims across rebuilds, releases and reused entries", () => {
+    const store = new MemoryDedupStore();
+    const options = { windowMs: 300_000, leaseMs: 10_000 };
+    const keys = Array.from({ length: 60_000 }, (_, i) => ({
+      vehicleId: `VIN-${i % 200}`,
+      messageId: randomUUID(),
+    }));
+    expect(keys.every((k) => store.claimNow(k, 1, options).status === "claimed")).toBe(true);
+    for (let i = 0; i < keys.length; i += 3) void store.release(keys[i]!, []);
+    expect(store.size).toBe(40_000);
+    const fresh = Array.from({ length: 20_000 }, () => ({
+      vehicleId: "VIN-7",
+      messageId: randomUUID(),
+    }));
+    expect(fresh.every((k) => store.claimNow(k, 2, options).status === "claimed")).toBe(true);
+    const again = keys.map((k) => store.claimNow(k, 2, options).status);
+    expect(again.filter((s, i) => s !== (i % 3 === 0 ? "claimed" : "in-progress"))).toEqual([]);
+    expect(fresh.every((k) => store.claimNow(k, 3, options).status === "in-progress")).toBe(true);
+    // The same UUID under another vehicle, or in capitals, is another message.
+    const k0 = keys[1]!;
+    expect(store.claimNow({ ...k0, vehicleId: "VIN-other" }, 3, options).status).toBe("claimed");
+    expect(
+      store.claimNow({ ...k0, messageId: k0.messageId.toUpperCase() }, 3, options).status,
+    ).toBe("claimed");
+    expect(store.size).toBe(80_002);
   });
 });
 
