@@ -13,6 +13,7 @@
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +43,7 @@ if (process.argv.includes("--help")) {
   --vehicles 200            vehicle connections (each its own certificate)
   --publishers 2            publisher processes sharing the vehicles and the rate
   --max-batch N             messages per SQLite transaction at most (engine default)
+  --pipeline-only           skip the bare-subscriber baseline (quick engine CPU measurements)
   --readme                  rewrite the table between the bench:pipeline markers of README.md`);
   process.exit(0);
 }
@@ -115,6 +117,29 @@ interface Row {
   /** The publishers' CPU per message sent (µs). */
   publisherCpuUs: number;
   batches?: number;
+  /** Pipeline: the receiver's CPU per stored message on its main thread / all other threads. */
+  mainThreadUs?: number;
+  otherThreadsUs?: number;
+}
+
+/**
+ * CPU time (µs) of this process's main thread and of all its other threads (the WAL
+ * checkpointer worker, GC helpers, libuv), from /proc (Linux; zeros elsewhere).
+ */
+function threadCpu(): { main: number; others: number } {
+  const out = { main: 0, others: 0 };
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const us = ((Number(f[11]) + Number(f[12])) * 1_000_000) / 100; // utime + stime, ticks
+      if (Number(tid) === process.pid) out.main += us;
+      else out.others += us;
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -153,51 +178,53 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     for (const rate of rates) {
-      // Baseline: the same broker, the same publishers, a subscriber that only acknowledges.
-      const hist = build({
-        lowestDiscernibleValue: 1,
-        highestTrackableValue: 3_600_000,
-        numberOfSignificantValueDigits: 3,
-      });
-      let got = 0;
-      const bare: EngineConnection = new EngineConnection({
-        url: broker.url,
-        clientId: engineIdentity,
-        filters: [vehicleTelemetryTopic.filter],
-        tls: engineTls,
-        onDelivery: (d) => {
-          got++;
-          hist.recordValue(
-            Math.max(1, Date.now() - Number(VehicleTelemetry.decode(d.payload).timestampMs)),
-          );
-          bare.ack(d);
-        },
-      });
-      await bare.start();
-      let cpu = process.cpuUsage();
-      const b = await runPublishers(
-        { url: broker.url, pkiDir: broker.pki.dir, seconds, region },
-        ids,
-        rate,
-        publishers,
-      );
-      await until(() => got >= b.acked, 30_000);
-      const bareCpu = process.cpuUsage(cpu);
-      await bare.stop();
-      rows.push({
-        offered: rate,
-        kind: "bare subscriber",
-        achieved: b.achievedRate,
-        delivered: got,
-        sent: b.sent,
-        lost: b.sent - got,
-        dlq: 0,
-        p50: hist.getValueAtPercentile(50),
-        p99: hist.getValueAtPercentile(99),
-        cpuUs: Math.round((bareCpu.user + bareCpu.system) / Math.max(1, got)),
-        publisherCpuUs: b.cpuUs,
-      });
-      console.log(JSON.stringify(rows.at(-1)));
+      if (!process.argv.includes("--pipeline-only")) {
+        // Baseline: the same broker, the same publishers, a subscriber that only acknowledges.
+        const hist = build({
+          lowestDiscernibleValue: 1,
+          highestTrackableValue: 3_600_000,
+          numberOfSignificantValueDigits: 3,
+        });
+        let got = 0;
+        const bare: EngineConnection = new EngineConnection({
+          url: broker.url,
+          clientId: engineIdentity,
+          filters: [vehicleTelemetryTopic.filter],
+          tls: engineTls,
+          onDelivery: (d) => {
+            got++;
+            hist.recordValue(
+              Math.max(1, Date.now() - Number(VehicleTelemetry.decode(d.payload).timestampMs)),
+            );
+            bare.ack(d);
+          },
+        });
+        await bare.start();
+        const cpu = process.cpuUsage();
+        const b = await runPublishers(
+          { url: broker.url, pkiDir: broker.pki.dir, seconds, region },
+          ids,
+          rate,
+          publishers,
+        );
+        await until(() => got >= b.acked, 30_000);
+        const bareCpu = process.cpuUsage(cpu);
+        await bare.stop();
+        rows.push({
+          offered: rate,
+          kind: "bare subscriber",
+          achieved: b.achievedRate,
+          delivered: got,
+          sent: b.sent,
+          lost: b.sent - got,
+          dlq: 0,
+          p50: hist.getValueAtPercentile(50),
+          p99: hist.getValueAtPercentile(99),
+          cpuUs: Math.round((bareCpu.user + bareCpu.system) / Math.max(1, got)),
+          publisherCpuUs: b.cpuUs,
+        });
+        console.log(JSON.stringify(rows.at(-1)));
+      }
 
       // The pipeline: decoded, validated, deduplicated, written to SQLite in micro-batches.
       const data = join(dir, `data-${rate}`);
@@ -208,7 +235,8 @@ async function main(): Promise<void> {
         clientId: engineIdentity,
         ...(maxBatch > 0 ? { maxBatch } : {}),
       });
-      cpu = process.cpuUsage();
+      const cpu = process.cpuUsage();
+      const threads = threadCpu();
       const p = await runPublishers(
         { url: broker.url, pkiDir: broker.pki.dir, seconds, region },
         ids,
@@ -221,6 +249,8 @@ async function main(): Promise<void> {
       );
       await pipeline.engine.idle();
       const pipeCpu = process.cpuUsage(cpu);
+      const threadsAfter = threadCpu();
+      const perStored = (us: number) => Math.round(us / Math.max(1, pipeline.counters.stored));
       rows.push({
         offered: rate,
         kind: "pipeline",
@@ -234,6 +264,8 @@ async function main(): Promise<void> {
         cpuUs: Math.round((pipeCpu.user + pipeCpu.system) / Math.max(1, pipeline.counters.stored)),
         publisherCpuUs: p.cpuUs,
         batches: pipeline.engine.stats.batches,
+        mainThreadUs: perStored(threadsAfter.main - threads.main),
+        otherThreadsUs: perStored(threadsAfter.others - threads.others),
       });
       console.log(JSON.stringify({ ...rows.at(-1), dlqByReason: pipeline.counters.dlqByReason }));
       await pipeline.stop();

@@ -24,7 +24,9 @@ export interface SqliteTimeSeriesSinkOptions {
 
 /**
  * Local TimeSeriesSink on SQLite (a rowid table: measured, a WITHOUT ROWID table clustered by
- * series cost ~3x per insert, its page splits land mid-tree) with Timestream's acceptance rules: a point is identified by
+ * series cost ~3x per insert, its page splits land mid-tree; the point's key is indexed time
+ * first, so new points land at the index's right edge — keyed series first, each commit
+ * dirtied one index page per series, ~7 µs a point) with Timestream's acceptance rules: a point is identified by
  * dimensions + measure name + time; rewriting it with the same measures is accepted
  * (idempotent), with different measures rejected ("conflicting-version"); out-of-window
  * times are rejected per record while the rest of the write is stored.
@@ -40,7 +42,7 @@ export class SqliteTimeSeriesSink implements TimeSeriesSink {
       `CREATE TABLE IF NOT EXISTS ${table} (
          series TEXT NOT NULL, measure_name TEXT NOT NULL, time_ms INTEGER NOT NULL,
          dimensions TEXT NOT NULL, measures TEXT NOT NULL,
-         PRIMARY KEY (series, measure_name, time_ms))`,
+         PRIMARY KEY (time_ms, measure_name, series))`,
     );
     this.insert = options.db.prepare(
       `INSERT OR IGNORE INTO ${table} (series, measure_name, time_ms, dimensions, measures)

@@ -44,12 +44,18 @@ export const SQLITE_SYNC_LOCK_WAIT_MS = 10;
 
 /**
  * Opens (or creates) a SQLite file for the local adapters, in WAL mode so a local pipeline
- * can read while a handler writes. Several adapters may share one database.
+ * can read while a handler writes. Several adapters may share one database. `pageSize`
+ * applies when the file is created.
  */
-export function openSqlite(filename: string): SqliteDatabase {
+export function openSqlite(
+  filename: string,
+  options: { readonly pageSize?: number } = {},
+): SqliteDatabase {
   const Database = require("better-sqlite3") as SqliteConstructor;
   const db = new Database(filename);
   db.pragma(`busy_timeout = ${SQLITE_SYNC_LOCK_WAIT_MS}`);
+  // Takes effect on a new (empty) file only, so before WAL mode is set; ignored afterwards.
+  if (options.pageSize !== undefined) db.pragma(`page_size = ${Math.trunc(options.pageSize)}`);
   db.pragma("journal_mode = WAL");
   return db;
 }

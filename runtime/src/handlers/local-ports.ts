@@ -48,10 +48,16 @@ export function localTableName(kind: "key-value-store" | "time-series-store", id
  */
 export function createLocalPorts(options: LocalPortsOptions): LocalPorts {
   mkdirSync(options.directory, { recursive: true });
-  const db = openSqlite(join(options.directory, "handlers.sqlite"));
+  // 16 KiB pages: a row keyed by a random id dirties one page per commit whatever its size,
+  // and a WAL frame costs about the same at 4 or 16 KiB — bigger pages, fewer distinct pages
+  // per micro-batch (measured: commit + checkpoint ~30 -> ~19 µs per message).
+  const db = openSqlite(join(options.directory, "handlers.sqlite"), { pageSize: 16_384 });
   // WAL + synchronous=NORMAL: no fsync per commit (durable across a process crash, not a
   // power cut) — a local stand-in for the cloud stores, measured at ~10x the throughput.
   db.pragma("synchronous = NORMAL");
+  // The hot B-trees (dedup ledger and record keys are random ids) stay in memory: with the
+  // default 2 MB cache a micro-batch's dirty pages spilled to the WAL before its commit.
+  db.pragma("cache_size = -65536");
   const downstreams: Record<string, DownstreamPort> = {};
   for (const [id, spec] of Object.entries(options.downstream.downstreams)) {
     downstreams[id] =

@@ -36,7 +36,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: "port", default: 8883, help: "broker TLS port on 127.0.0.1" },
   { name: "metrics-port", default: 9464, help: "Prometheus /metrics port (0 = off)" },
   { name: "mosquitto", default: undefined, help: "path of the mosquitto binary" },
-  { name: "max-batch", default: 500, help: "messages per SQLite transaction at most" },
+  { name: "max-batch", default: 2000, help: "messages per SQLite transaction at most" },
   ...FLEET_OPTIONS,
   {
     name: "kill-broker-at",

@@ -55,6 +55,16 @@ export interface LocalFlowOptions extends Omit<
   readonly ruleActionReason?: string;
   /** Every handler metric, with its time (alarms, Prometheus). */
   readonly onMetric?: (m: TappedMetric) => void;
+  /**
+   * Each invocation's unit of work (claim + writes + completion) as a savepoint of the batch
+   * transaction, so a unit that throws leaves none of its writes. Off by default: a savepoint
+   * copies every page the unit touches into the statement journal (measured ~9 µs a message
+   * with 4 KiB pages, ~57 with 16 KiB), and the pipeline does not need it — without it a unit
+   * behaves as in AWS, where the stores are not transactional either: writes are idempotent
+   * by key, a failed record is released with the sinks that hold it, and the batch as a whole
+   * still commits or rolls back at once.
+   */
+  readonly atomicMessages?: boolean;
 }
 
 /** A running local flow: engine + handlers + counters + publish→stored latency. */
@@ -159,8 +169,11 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
   const now = options.now ?? Date.now;
   // Checkpoints (copy WAL pages back + fsync) off the engine's thread (see the function).
   const checkpointer = startBackgroundCheckpoint(handlers.ports.db);
-  // The handlers' per-invocation unit of work becomes a savepoint of the batch transaction.
-  (handlers.ports as { atomic?: unknown }).atomic = savepointUnit(handlers.ports.db);
+  // The handlers' per-invocation unit of work runs inside the batch transaction (its own
+  // BEGIN cannot nest): directly, or as a savepoint when asked (`atomicMessages`).
+  (handlers.ports as { atomic?: unknown }).atomic = options.atomicMessages
+    ? savepointUnit(handlers.ports.db)
+    : <T>(work: () => Promise<T>): Promise<T> => work();
   tapMetrics(
     handlers.ports.metrics,
     (m) => {

@@ -54,6 +54,15 @@ export interface LocalRulesEngineOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * Messages per transaction at most, by default. A backlog drains in batches this large: a
+ * commit's cost is mostly the pages it dirties (random-id B-trees: about one per message until
+ * the batch outgrows the tree's pages), so bigger batches catch up faster (measured: commit
+ * ~15 -> ~7 µs a message from 500 to 2000). At a steady rate batches stay small (what arrived
+ * during the previous one).
+ */
+export const DEFAULT_MAX_BATCH = 2000;
+
 /** Counters of what the engine did. */
 export interface RulesEngineStats {
   received: number;
@@ -181,7 +190,7 @@ export class LocalRulesEngine {
   }
 
   private async drain(): Promise<void> {
-    const max = this.options.maxBatch ?? 500;
+    const max = this.options.maxBatch ?? DEFAULT_MAX_BATCH;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, max);
       const tx = this.options.transactions;
