@@ -35,7 +35,7 @@ const IN_PROGRESS_RESULT: ClaimResult = Object.freeze({ status: "in-progress" })
  * runs of the pipeline's own cost, not for production (claims are per process).
  *
  * It keeps no object per message. Vehicle ids are numbered once (a fleet is small next to its
- * messages). Each claim is an entry in blocks of one typed array each, appended (a released
+ * messages), in a small hash table of their own. Each claim is an entry in blocks of one typed array each, appended (a released
  * entry is reused); a message id that is a canonical UUID — what the clients send — is held as
  * its 16 bytes, hashed and compared as four numbers without a string operation; any other id
  * keeps its characters in chunks. The open-addressing index holds only a hash and an entry
@@ -51,7 +51,9 @@ export class MemoryDedupStore implements DedupStore {
   private readonly untils: Float64Array[] = [];
   private entries = 0;
   private readonly free: number[] = [];
-  private readonly vehicles = new Map<string, number>();
+  /** Vehicle ids by number, and their open-addressing index (hash, number + 1 per slot). */
+  private readonly vehicleIds: string[] = [];
+  private vehicleIndex = new Int32Array(256 * 2);
   /** Non-UUID message id characters: start = chunk * CHUNK + offset. */
   private readonly chunks: Uint16Array[] = [];
   private chunkUsed = CHUNK;
@@ -111,8 +113,8 @@ export class MemoryDedupStore implements DedupStore {
       this.put(key, FAILED, 0);
       this.failedDone.set(messageKeyId(key), [...done]);
     } else {
-      const vehicle = this.vehicles.get(key.vehicleId);
-      const slot = vehicle === undefined ? -1 : this.lookup(vehicle, key.messageId);
+      const vehicle = this.vehicleNumber(key.vehicleId, false);
+      const slot = vehicle < 0 ? -1 : this.lookup(vehicle, key.messageId);
       if (slot >= 0) {
         this.free.push(this.table[slot * 2 + 1]! - 1);
         this.table[slot * 2 + 1] = TOMBSTONE;
@@ -133,13 +135,40 @@ export class MemoryDedupStore implements DedupStore {
     return this.live;
   }
 
-  private vehicleNumber(vehicleId: string): number {
-    let n = this.vehicles.get(vehicleId);
-    if (n === undefined) {
-      n = this.vehicles.size;
-      this.vehicles.set(vehicleId, n);
+  /**
+   * The vehicle's number, `add`ing it when new (else -1). A small table of its own rather than
+   * a `Map`: the id is a fresh string per message, which a `Map` hashes in the runtime.
+   */
+  private vehicleNumber(vehicleId: string, add = true): number {
+    const hash = hashChars(0, vehicleId);
+    const index = this.vehicleIndex;
+    const mask = (index.length >> 1) - 1;
+    let slot = hash & mask;
+    for (; ; slot = (slot + 1) & mask) {
+      const ref = index[slot * 2 + 1]!;
+      if (ref === 0) break;
+      if (index[slot * 2] === hash && this.vehicleIds[ref - 1] === vehicleId) return ref - 1;
     }
+    if (!add) return -1;
+    const n = this.vehicleIds.push(vehicleId) - 1;
+    index[slot * 2] = hash;
+    index[slot * 2 + 1] = n + 1;
+    if (this.vehicleIds.length * 2 > mask + 1) this.growVehicles();
     return n;
+  }
+
+  private growVehicles(): void {
+    const old = this.vehicleIndex;
+    const index = new Int32Array(old.length * 4);
+    const mask = (index.length >> 1) - 1;
+    for (let from = 0; from < old.length; from += 2) {
+      if (old[from + 1] === 0) continue;
+      let slot = old[from]! & mask;
+      while (index[slot * 2 + 1] !== 0) slot = (slot + 1) & mask;
+      index[slot * 2] = old[from]!;
+      index[slot * 2 + 1] = old[from + 1]!;
+    }
+    this.vehicleIndex = index;
   }
 
   /** The slot of a key (hashing it), or -1. */
@@ -311,7 +340,7 @@ function mixWord(h: number, w: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-/** FNV-1a over a non-UUID message id, seeded with the vehicle's number, finished with a murmur mix. */
+/** FNV-1a over a string (a vehicle id, a non-UUID message id), seeded with the vehicle's number, finished with a murmur mix. */
 function hashChars(vehicle: number, messageId: string): number {
   let h = Math.imul(0x811c9dc5 ^ vehicle, 0x01000193);
   for (let i = 0; i < messageId.length; i++) h = Math.imul(h ^ messageId.charCodeAt(i), 0x01000193);
