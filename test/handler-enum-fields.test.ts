@@ -1,6 +1,8 @@
 /**
  * The enum fields the generator lists for a handled record (model/enum-fields.ts), from a proto
- * compiled by buf, and the generated codec's check built from them.
+ * compiled by buf, and the generated codec's check built from them; and, on this repository's
+ * generated handlers (real ts-proto code), the same rejection detail as the former check (the
+ * JSON document walked for "UNRECOGNIZED").
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +11,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DiagnosticBag } from "../generator/diagnostics.js";
 import { loadProto } from "../generator/load/proto.js";
 import { collectEnumFields } from "../generator/model/enum-fields.js";
-import { EnumCheck } from "../runtime/src/handlers/codec.js";
+import * as handlers from "@v2c/handlers";
+import * as spec from "@v2c/spec";
+import { EnumCheck, type EnumFieldTable, type RecordCodec } from "../runtime/src/handlers/codec.js";
+import { PipelineFailure } from "../runtime/src/handlers/failure.js";
+import { validateRecord } from "../runtime/src/handlers/validate.js";
+import { sampleVehicleTelemetry } from "../generated/handlers/test/samples.js";
+import { REPO } from "./support/spec-fixture.js";
 
 const PROTO = `syntax = "proto3";
 
@@ -112,5 +120,72 @@ describe("enum fields of a handled record (generator)", () => {
       "next.mode = 4",
       "next.byName.x.kindJson = 1",
     ]);
+  }, 60_000);
+});
+
+/** The former check: where the JSON document says "UNRECOGNIZED" and the record holds a number. */
+function formerUnknownPaths(decoded: unknown, json: unknown, path = ""): string[] {
+  if (json === "UNRECOGNIZED") return typeof decoded === "number" ? [`${path} = ${decoded}`] : [];
+  if (json === null || typeof json !== "object" || decoded === null || typeof decoded !== "object")
+    return [];
+  const inner = decoded as Record<string, unknown>;
+  if (Array.isArray(json))
+    return json.flatMap((v, i) => formerUnknownPaths(inner[i], v, `${path}[${i}]`));
+  return Object.entries(json).flatMap(([k, v]) =>
+    formerUnknownPaths(inner[k], v, path ? `${path}.${k}` : k),
+  );
+}
+
+/** Every single-valued enum field reachable through single-valued sub-messages: its keys and numbers. */
+function enumLeaves(
+  table: EnumFieldTable,
+  type: string,
+  depth = 0,
+): { keys: string[]; values: readonly number[] }[] {
+  if (depth > 4) return [];
+  return (table[type] ?? []).flatMap((f) => {
+    if (f.each !== undefined || f.case !== undefined) return [];
+    if (f.values) return [{ keys: [f.key], values: f.values }];
+    return enumLeaves(table, f.type!, depth + 1).map((l) => ({ ...l, keys: [f.key, ...l.keys] }));
+  });
+}
+
+describe("the generated handlers' unknown-enum check (this repository's spec, ts-proto)", () => {
+  it("rejects every enum field set outside its enum with the detail the JSON walk gave", async () => {
+    const codec = handlers.vehicleTelemetryCodec as RecordCodec<unknown>;
+    const bag = new DiagnosticBag();
+    const proto = await loadProto(REPO, bag);
+    const table = collectEnumFields(proto!.registry.getMessage(codec.message)!);
+    const leaves = enumLeaves(table, codec.message);
+    expect(leaves.length).toBeGreaterThan(0);
+    const type = spec.VehicleTelemetry;
+    const vin = "VIN-1HGCM82633A004352";
+    const now = Date.now();
+    const record = type.decode(sampleVehicleTelemetry(vin, now - 1000).bytes) as unknown as Record<
+      string,
+      unknown
+    >;
+    // Every leaf one past its enum's largest number (sub-messages created where unset).
+    for (const leaf of leaves) {
+      let at = record;
+      for (const k of leaf.keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+      at[leaf.keys.at(-1)!] = Math.max(...leaf.values) + 1;
+    }
+    const mutated = type.fromPartial(record as never);
+    const bytes = type.encode(mutated).finish();
+    const decoded = type.decode(bytes);
+    const former = formerUnknownPaths(decoded, type.toJSON(decoded));
+    expect(former).toHaveLength(leaves.length);
+    let failure: unknown;
+    try {
+      validateRecord(codec, bytes, vin, now, handlers.telemetryProcessorPolicy);
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(PipelineFailure);
+    expect((failure as PipelineFailure).signal).toBe("range-violation");
+    expect((failure as PipelineFailure).detail).toBe(
+      `enum value outside its enum: ${former.join("; ")}`,
+    );
   }, 60_000);
 });
