@@ -11,25 +11,22 @@ export interface Diagnostic {
   readonly message: string;
 }
 
-/** Collects diagnostics from every stage so that all of them are reported at once. */
+/**
+ * Collects diagnostics from every stage so that all of them are reported at once. A position
+ * is read when the diagnostics are (`sorted()`), not when one is recorded: a YAML position may
+ * be lazy (load/yaml-source.ts), computed in a worker thread while the run goes on.
+ */
 export class DiagnosticBag {
   private readonly items: Diagnostic[] = [];
 
   /** Records an error at a location. */
   error(file: string, pos: Position, code: string, message: string): void {
-    this.items.push({ severity: "error", file, line: pos.line, column: pos.column, code, message });
+    this.items.push(recorded("error", file, pos, code, message));
   }
 
   /** Records a warning at a location. */
   warning(file: string, pos: Position, code: string, message: string): void {
-    this.items.push({
-      severity: "warning",
-      file,
-      line: pos.line,
-      column: pos.column,
-      code,
-      message,
-    });
+    this.items.push(recorded("warning", file, pos, code, message));
   }
 
   /** Adds already-built diagnostics (from a sub-loader). */
@@ -43,13 +40,15 @@ export class DiagnosticBag {
 
   /** All diagnostics, sorted by file, line, column, then message, for stable output. */
   sorted(): Diagnostic[] {
-    return [...this.items].sort(
-      (a, b) =>
-        a.file.localeCompare(b.file) ||
-        a.line - b.line ||
-        a.column - b.column ||
-        a.message.localeCompare(b.message),
-    );
+    return this.items
+      .map((d) => ({ ...d }))
+      .sort(
+        (a, b) =>
+          a.file.localeCompare(b.file) ||
+          a.line - b.line ||
+          a.column - b.column ||
+          a.message.localeCompare(b.message),
+      );
   }
 }
 
@@ -60,6 +59,62 @@ export interface Position {
 }
 
 export const NO_POSITION: Position = { line: 0, column: 0 };
+
+/** A diagnostic whose line and column are read from `pos` when asked. */
+function recorded(
+  severity: Diagnostic["severity"],
+  file: string,
+  pos: Position,
+  code: string,
+  message: string,
+): Diagnostic {
+  return {
+    severity,
+    file,
+    get line() {
+      return pos.line;
+    },
+    get column() {
+      return pos.column;
+    },
+    code,
+    message,
+  };
+}
+
+/**
+ * A position computed by `compute` the first time its line or column is read (then kept): what
+ * a YAML source's `locate` returns, so that finding where a value is waits for nobody until a
+ * diagnostic is reported.
+ */
+export function lazyPosition(compute: () => Position): Position {
+  let pos: Position | undefined;
+  const get = () => (pos ??= compute());
+  return {
+    get line() {
+      return get().line;
+    },
+    get column() {
+      return get().column;
+    },
+  };
+}
+
+/** `{ file, line, column }` with the line and column read from `pos` when asked. */
+export function fileLocation(
+  file: string,
+  pos: Position,
+): { readonly file: string; readonly line: number; readonly column: number } {
+  return {
+    file,
+    get line() {
+      return pos.line;
+    },
+    get column() {
+      return pos.column;
+    },
+  };
+}
 
 /** Formats one diagnostic as `file:line:col: severity: message [code]`, the shape editors link. */
 export function formatDiagnostic(d: Diagnostic): string {

@@ -28,6 +28,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
+import { startEarlyBufBuild } from "./load/buf-build.mjs";
 
 const GENERATOR = import.meta.dirname;
 const ROOT = resolve(GENERATOR, "..");
@@ -174,9 +175,34 @@ async function setupBuild() {
   }
 }
 
+/**
+ * Starts the spec's `buf build` before anything else (generator/load/buf-build.mjs): buf runs
+ * beside the bundle's loading, and the pipeline takes the running build over. Only for a
+ * command line the generator accepts as a run (`--root` read as the CLI reads it).
+ */
+function startBufFirst(argv) {
+  let root = process.cwd();
+  let cache = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--root" || a === "--out") {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) return;
+      if (a === "--root") root = resolve(v);
+    } else if (a === "--no-cache") cache = false;
+    else if (a !== "--check" && a !== "--strict") return;
+  }
+  startEarlyBufBuild({
+    toolRoot: ROOT,
+    root,
+    cacheDir: cache ? join(ROOT, "node_modules", ".cache", "v2c-gen") : undefined,
+  });
+}
+
 if (process.argv[2] === "--build") {
   await setupBuild();
 } else {
+  startBufFirst(process.argv.slice(2));
   const bundle = await ensureBundle();
   if (process.argv[2] === "--print-bundle") {
     process.stdout.write(`${bundle ?? "(no bundle: esbuild unavailable, tsx fallback)"}\n`);

@@ -25,7 +25,13 @@ import { formatFiles } from "./output/format.js";
 import { withManifest } from "./output/manifest.js";
 import { NO_RECORDS, readRecords } from "./output/records.js";
 import { startTsProto, type TsProtoRun } from "./protoc/ts-proto.js";
-import { fillProtoTs, protoTsPlaceholders } from "./emit/deferred-proto.js";
+import {
+  BUNDLED_PLACEHOLDER,
+  fillBundledAsyncApi,
+  fillProtoTs,
+  protoTsPlaceholders,
+} from "./emit/deferred-proto.js";
+import { startBundleAsyncApi } from "./emit/docs/asyncapi-bundle.js";
 import { packageVersion } from "./package-version.js";
 
 /**
@@ -48,7 +54,7 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
     : Promise.resolve([]);
   official.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
   const [proto, fmea] = await Promise.all([
-    loadProto(options.root, bag),
+    loadProto(options.root, bag, options.cacheDir),
     loadFmea(options.root, bag, cache),
   ]);
   mark("proto, fmea loaded");
@@ -134,18 +140,24 @@ async function emitFromModel(
     bufbuildProtobuf: packageVersion("@bufbuild/protobuf"),
     runtime: packageVersion("@v2c/runtime"),
   };
-  const emit = (protoTs: ReadonlyMap<string, string>) =>
+  // The bundled contract's YAML is edited and printed in the YAML worker (which parsed the
+  // contract already) while the emitters run here with a placeholder in its place.
+  const bundled = startBundleAsyncApi(asyncapi.text, model, protoSources);
+  const emit = (protoTs: ReadonlyMap<string, string>, bundledAsyncApi?: string) =>
     emitAll(
-      { model, protoTs, protoSources, asyncApiText: asyncapi.text },
+      { model, protoTs, protoSources, asyncApiText: asyncapi.text, bundledAsyncApi },
       options.templates,
       versions,
     );
   const placeholders = protoTsPlaceholders(tsProto.names);
-  const early = emit(placeholders);
+  const early = emit(placeholders, BUNDLED_PLACEHOLDER);
   mark("emitted (ts-proto output pending)");
   const protoTs = await tsProto.texts;
   mark("ts-proto done");
-  const files = fillProtoTs(early, placeholders, protoTs) ?? emit(protoTs);
+  const contract = bundled();
+  mark("bundled contract done");
+  const filled = fillProtoTs(early, placeholders, protoTs);
+  const files = (filled && fillBundledAsyncApi(filled, contract)) ?? emit(protoTs, contract);
   // Wire snapshot of the payloads; warns when one changed incompatibly without a schema_version bump.
   files.push(checkSchemaEvolution(options.out, proto, model, bag));
   mark("emitted");

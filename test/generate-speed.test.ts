@@ -11,7 +11,6 @@ import { prebuild } from "../generator/compiled/prebuild.js";
 import { PREBUILT_DIR } from "../generator/compiled/store.js";
 import { AJV_OPTIONS, schemaValidators } from "../generator/compiled/validators.js";
 import { DiagnosticBag } from "../generator/diagnostics.js";
-import { fillProtoTs, protoTsPlaceholders } from "../generator/emit/deferred-proto.js";
 import { rendersFormatted } from "../generator/emit/templates.js";
 import { prettyLiteral } from "../generator/output/literal.js";
 import { loadProto } from "../generator/load/proto.js";
@@ -21,10 +20,31 @@ import {
   walkIndex,
 } from "../generator/load/yaml-positions.js";
 import { readRecords } from "../generator/output/records.js";
+import { createRequire } from "node:module";
+import {
+  startBufBuild,
+  startEarlyBufBuild,
+  takeEarlyBufBuild,
+} from "../generator/load/buf-build.mjs";
+import {
+  materialiseProtovalidate,
+  prebuildProtovalidate,
+} from "../generator/load/protovalidate.js";
+import { startYamlBundle } from "../generator/load/yaml-positions.js";
+import {
+  BUNDLED_PLACEHOLDER,
+  fillBundledAsyncApi,
+  fillProtoTs,
+  protoTsPlaceholders,
+} from "../generator/emit/deferred-proto.js";
+import { PROTOBUF_SCHEMA_FORMAT } from "../generator/emit/docs/asyncapi-bundle.js";
 import { generate } from "../generator/pipeline.js";
 import { runTsProtoChild, tsProtoRequest } from "../generator/protoc/ts-proto.js";
 import { runTsProtoInProcess, runTsProtoInWorker } from "../generator/protoc/ts-proto-plugin.js";
 import { REPO, specFixture, type SpecFixture } from "./support/spec-fixture.js";
+
+const requireCjs = createRequire(import.meta.url);
+const BUNDLE_CORE = join(REPO, "generator", "emit", "docs", "asyncapi-bundle-core.cjs");
 
 // The shortcuts that keep `npm run generate` fast must never change what it produces.
 
@@ -405,4 +425,140 @@ describe("YAML positions indexed in a worker thread", () => {
       expect(checked).toBeGreaterThan(100);
     },
   );
+});
+
+describe("bundled contract printed in the YAML worker", () => {
+  const contracts = [
+    join(REPO, "asyncapi.yaml"),
+    ...["variant", "ev-charging"].map((c) =>
+      join(REPO, "test", "cases", c, "input", "asyncapi.yaml"),
+    ),
+  ];
+  const job = (text: string) => {
+    const messages = Object.keys(
+      ((jsYaml.load(text) as { components?: { messages?: object } }).components?.messages ??
+        {}) as object,
+    );
+    return {
+      core: BUNDLE_CORE,
+      schemaFormat: PROTOBUF_SCHEMA_FORMAT,
+      payloads: messages.map((id, i) => ({
+        id,
+        schema: `syntax = "proto3";\n\npackage p.v${i};\n\nmessage ${id.replace(/\W/g, "")} {\n  string a = 1;\n}\n`,
+      })),
+    };
+  };
+  const bundleHere = (text: string) => {
+    const j = job(text);
+    return requireCjs(BUNDLE_CORE).bundleContract(text, j.payloads, j.schemaFormat) as string;
+  };
+
+  it.each(contracts)(
+    "%s: the worker's text, on the document it indexed or parsed afresh, is this thread's",
+    (file) => {
+      const text = readFileSync(file, "utf8");
+      const here = bundleHere(text);
+      expect(here).toContain("schemaFormat:");
+      expect(startPositionIndex(text)()).toBeDefined(); // the worker keeps this parse
+      expect(startYamlBundle(text, job(text))()).toBe(here);
+      expect(startYamlBundle(text, job(text))()).toBe(here); // parsed afresh
+    },
+  );
+
+  it("an error in the worker's job gives undefined (the caller reruns it here, where it throws)", () => {
+    const text = "components:\n  messages:\n    a: 1\n";
+    const j = { ...job(text), payloads: [{ id: "a", schema: "x" }] };
+    expect(startYamlBundle(text, j)()).toBeUndefined();
+    expect(() => requireCjs(BUNDLE_CORE).bundleContract(text, j.payloads, j.schemaFormat)).toThrow(
+      /not a map/,
+    );
+  });
+
+  it("fills the placeholder only when it stands exactly once in the output", () => {
+    const files = [
+      { path: "a.yaml", content: `# head\n${BUNDLED_PLACEHOLDER}\n` },
+      { path: "b.txt", content: "other\n" },
+    ];
+    expect(fillBundledAsyncApi(files, "body: 1")).toEqual([
+      { path: "a.yaml", content: "# head\nbody: 1\n" },
+      files[1],
+    ]);
+    expect(fillBundledAsyncApi([...files, files[0]!], "body: 1")).toBeUndefined();
+    expect(fillBundledAsyncApi([files[1]!], "body: 1")).toBeUndefined();
+    expect(fillBundledAsyncApi(files, "a\u0000b")).toBeUndefined();
+  });
+});
+
+describe("buf build started before the bundle, answered from the step cache", () => {
+  let fixture: SpecFixture;
+  let cacheDir: string;
+  beforeAll(() => {
+    fixture = specFixture();
+    cacheDir = mkdtempSync(join(tmpdir(), "v2c-buf-cache-"));
+  });
+  afterAll(() => {
+    fixture.cleanup();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+  const build = (cache: string | undefined) =>
+    startBufBuild({
+      toolRoot: REPO,
+      root: fixture.root,
+      library: materialiseProtovalidate(),
+      extra: ["--exclude-imports"],
+      cacheDir: cache,
+    }).result;
+  const cached = () => readdirSync(cacheDir).filter((f) => f.startsWith("buf-build-"));
+
+  it("gives buf's bytes again from the cache, and builds anew when a proto file changes", async () => {
+    const fresh = await build(undefined);
+    expect(fresh.code).toBe(0);
+    const first = await build(cacheDir);
+    expect(first.stdout).toEqual(fresh.stdout);
+    expect(cached()).toHaveLength(1);
+    const again = await build(cacheDir);
+    expect(again.stdout).toEqual(fresh.stdout);
+    expect(cached()).toHaveLength(1); // a hit: nothing new written
+    const protoFile = readdirSync(join(fixture.root, "proto"), { recursive: true })
+      .map(String)
+      .find((f) => f.endsWith(".proto"))!;
+    fixture.write(
+      `proto/${protoFile}`,
+      `${fixture.read(`proto/${protoFile}`)}\nmessage CacheProbe {}\n`,
+    );
+    const edited = await build(cacheDir);
+    expect(edited.code).toBe(0);
+    expect(edited.stdout).not.toEqual(fresh.stdout);
+    expect(cached()).toHaveLength(2);
+  }, 60_000);
+
+  it("a failed build is not cached and keeps buf's located message", async () => {
+    const protoFile = readdirSync(join(fixture.root, "proto"), { recursive: true })
+      .map(String)
+      .find((f) => f.endsWith(".proto"))!;
+    fixture.write(`proto/${protoFile}`, `${fixture.read(`proto/${protoFile}`)}\nmessage {\n`);
+    const before = cached().length;
+    const r = await build(cacheDir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/proto\/.+\.proto:\d+:\d+/);
+    expect(cached()).toHaveLength(before);
+  }, 60_000);
+
+  it("the early build launch.mjs starts is the one loadProto takes over (same descriptors)", async () => {
+    const spec = specFixture();
+    try {
+      const direct = await loadProto(spec.root, new DiagnosticBag());
+      prebuildProtovalidate(); // what the setup-time build leaves for launch.mjs
+      startEarlyBufBuild({ toolRoot: REPO, root: spec.root, cacheDir: undefined });
+      const early = await loadProto(spec.root, new DiagnosticBag());
+      expect(early?.bytes).toEqual(direct?.bytes);
+      const started = (globalThis as Record<symbol, { taken: boolean } | undefined>)[
+        Symbol.for("v2c-gen.early-buf")
+      ];
+      expect(started?.taken).toBe(true);
+      expect(takeEarlyBufBuild(spec.root)).toBeUndefined(); // taken once
+    } finally {
+      spec.cleanup();
+    }
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { templateFiles, templateSpec } from "../emit/templates.js";
+import { prebuildProtovalidate } from "../load/protovalidate.js";
 import { EXTENSION_SCHEMA_FILE } from "../model/build-platform.js";
 import { PREBUILT_DIR, setPrebuildDir } from "./store.js";
 import { schemaValidators } from "./validators.js";
@@ -19,7 +20,7 @@ export interface PrebuildResult {
  * `prepare` script): every Handlebars template under templates/ precompiled, and standalone
  * validators for the toolchain's JSON Schemas — the `x-v2c` extension schema and the FMEA
  * schemas of the repository's spec (`fmea/schema/`; a spec with other schemas gets them
- * compiled on its first run). The prebuilt folder is emptied first. Entries are keyed by content,
+ * compiled on its first run), and buf's `buf/validate/validate.proto` printed from its package. The prebuilt folder is emptied first. Entries are keyed by content,
  * so an entry whose source was edited since is simply not found, and compiled on demand.
  */
 export function prebuild(dir: string = PREBUILT_DIR): PrebuildResult {
@@ -49,6 +50,8 @@ export function prebuild(dir: string = PREBUILT_DIR): PrebuildResult {
       );
       schemaSets++;
     }
+    // buf's protovalidate import, printed once (and what lets launch.mjs start buf first thing).
+    if (dir === PREBUILT_DIR) prebuildProtovalidate();
     return { dir, templates, schemaSets };
   } finally {
     setPrebuildDir(undefined);

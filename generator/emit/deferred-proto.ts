@@ -42,3 +42,26 @@ export function fillProtoTs(
   if (out.some((f) => f.content.includes("\u0000v2c-gen ts-proto output"))) return undefined;
   return out;
 }
+
+/** Stand-in for the bundled contract's body while the YAML worker prints it. */
+export const BUNDLED_PLACEHOLDER = "\u0000v2c-gen bundled contract\u0000";
+
+/**
+ * The emitted files with {@link BUNDLED_PLACEHOLDER} replaced by the contract's text, or
+ * undefined when that cannot be guaranteed to equal emitting with the text (the placeholder is
+ * not in the output exactly once, or the text holds a NUL); the caller then emits again.
+ */
+export function fillBundledAsyncApi(
+  files: readonly GeneratedFile[],
+  text: string,
+): GeneratedFile[] | undefined {
+  if (text.includes("\u0000")) return undefined;
+  let seen = 0;
+  const out = files.map((f) => {
+    const parts = f.content.split(BUNDLED_PLACEHOLDER);
+    if (parts.length === 1) return f;
+    seen += parts.length - 1;
+    return { ...f, content: parts.join(text) };
+  });
+  return seen === 1 ? out : undefined;
+}

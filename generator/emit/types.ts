@@ -32,6 +32,11 @@ export interface EmitContext {
   readonly protoSources?: ReadonlyMap<string, string>;
   /** The raw text of `asyncapi.yaml` (the bundled contract is a copy of it; always set by the pipeline). */
   readonly asyncApiText?: string;
+  /**
+   * The contract with payloads inlined (the bundled contract's body), when the pipeline computed
+   * it ahead (in the YAML worker) or stands a placeholder in for it; else the emitter computes it.
+   */
+  readonly bundledAsyncApi?: string;
 }
 
 /** An emitter is a pure function from the model to files. */

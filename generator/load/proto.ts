@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { resolve } from "node:path";
 import {
   createFileRegistry,
   fromBinary,
@@ -18,7 +17,8 @@ import {
 } from "@bufbuild/protobuf/wkt";
 import { NO_POSITION, type DiagnosticBag, type Position } from "../diagnostics.js";
 import { libraryFile } from "./proto-library.js";
-import { bufWorkspace } from "./protovalidate.js";
+import { bufBinaryPath, startBufBuild, takeEarlyBufBuild } from "./buf-build.mjs";
+import { materialiseProtovalidate } from "./protovalidate.js";
 
 /** The compiled `proto/` tree: descriptors with source info, plus a registry to query them. */
 export interface LoadedProto {
@@ -30,21 +30,11 @@ export interface LoadedProto {
   locate(desc: DescMessage | DescField): { file: string; pos: Position };
 }
 
-const require = createRequire(import.meta.url);
+const TOOL_ROOT = resolve(import.meta.dirname, "..", "..");
 
 /** Path of the `buf` binary shipped inside the @bufbuild/buf npm package (no download). */
 export function bufBinary(): string {
-  const pkg = require.resolve("@bufbuild/buf/package.json");
-  const platform = `@bufbuild/buf-${process.platform}-${process.arch === "x64" ? "x64" : process.arch}`;
-  try {
-    return join(
-      dirname(require.resolve(`${platform}/package.json`, { paths: [dirname(pkg)] })),
-      "bin",
-      "buf",
-    );
-  } catch {
-    return join(dirname(pkg), "bin", "buf");
-  }
+  return bufBinaryPath(TOOL_ROOT);
 }
 
 /**
@@ -59,26 +49,24 @@ export function bufBinary(): string {
 export async function loadProto(
   root: string,
   bag: DiagnosticBag,
+  cacheDir?: string,
 ): Promise<LoadedProto | undefined> {
   // A temp workspace resolves `buf/validate/validate.proto` from the npm package, offline.
-  const workspace = bufWorkspace(join(root, "proto"));
+  // The first build is usually running already: launch.mjs starts it (load/buf-build.mjs).
   const build = (extra: string[]) =>
-    run(
-      bufBinary(),
-      ["build", "proto", "--as-file-descriptor-set", "-o", "-#format=binpb", ...extra],
-      workspace.dir,
-    );
+    startBufBuild({
+      toolRoot: TOOL_ROOT,
+      root,
+      library: materialiseProtovalidate(),
+      extra,
+      cacheDir,
+    }).result;
   let set: FileDescriptorSet | undefined;
-  let out: Awaited<ReturnType<typeof build>>;
-  try {
-    out = await build(["--exclude-imports"]);
-    if (out.code === 0) set = withLibraries(fromBinary(FileDescriptorSetSchema, out.stdout));
-    if (out.code === 0 && !set) {
-      out = await build([]);
-      if (out.code === 0) set = fromBinary(FileDescriptorSetSchema, out.stdout);
-    }
-  } finally {
-    workspace.dispose();
+  let out = await (takeEarlyBufBuild(root) ?? build(["--exclude-imports"]));
+  if (out.code === 0) set = withLibraries(fromBinary(FileDescriptorSetSchema, out.stdout));
+  if (out.code === 0 && !set) {
+    out = await build([]);
+    if (out.code === 0) set = fromBinary(FileDescriptorSetSchema, out.stdout);
   }
   const { code, stdout, stderr } = out;
   if (code !== 0 || !set) {

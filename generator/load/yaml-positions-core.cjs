@@ -6,6 +6,13 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, see above
 const { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair } = require("yaml");
 
+/** `text` parsed as the index reads it: the `yaml` document and its line counter. */
+function parsePositioned(text) {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  return { doc, lineCounter };
+}
+
 /**
  * The position index of `text`: `{ p, m, s }` per node — `p` its [line, column] (absent when the
  * node has no range), `m` for a map its pairs as [key text or null when the key is not a scalar,
@@ -13,8 +20,11 @@ const { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair } = require("
  * YAML errors (the caller reports them from its own parse).
  */
 function positionIndex(text) {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  return indexOf(parsePositioned(text));
+}
+
+/** The position index of a parse by {@link parsePositioned}. */
+function indexOf({ doc, lineCounter }) {
   if (doc.errors.length > 0) return undefined;
   const pos = (n) => {
     const range = n && n.range;
@@ -37,4 +47,4 @@ function positionIndex(text) {
   return { root: index(doc.contents) };
 }
 
-module.exports = { positionIndex };
+module.exports = { positionIndex, parsePositioned, indexOf };

@@ -68,16 +68,34 @@ export function walkIndex(
 
 /**
  * The worker: indexes each text it is sent, replies on the port, then counts the reply in
- * shared memory and wakes a thread waiting on the count.
+ * shared memory and wakes a thread waiting on the count. It keeps the last parse of each text,
+ * so that a later edit-and-print job on the same text (`bundle`: the bundled contract, see
+ * emit/docs/asyncapi-bundle.ts) reuses the document instead of parsing it again.
  */
 const WORKER = `
 const { workerData } = require("node:worker_threads");
 const { port, core, counter } = workerData;
 const count = new Int32Array(counter);
-port.on("message", ({ id, text }) => {
+const parsed = new Map();
+port.on("message", ({ id, text, bundle }) => {
   let reply;
   try {
-    reply = { id, index: require(core).positionIndex(text) ?? null };
+    if (bundle) {
+      const { bundleDocument, bundleContract } = require(bundle.core);
+      const doc = parsed.get(text)?.doc;
+      parsed.delete(text);
+      reply = {
+        id,
+        text: doc
+          ? bundleDocument(doc, bundle.payloads, bundle.schemaFormat)
+          : bundleContract(text, bundle.payloads, bundle.schemaFormat),
+      };
+    } else {
+      const c = require(core);
+      const p = c.parsePositioned(text);
+      parsed.set(text, p);
+      reply = { id, index: c.indexOf(p) ?? null };
+    }
   } catch (e) {
     reply = { id, error: String(e) };
   }
@@ -89,7 +107,16 @@ port.on("message", ({ id, text }) => {
 interface Reply {
   readonly id: number;
   readonly index?: PositionIndex | null;
+  readonly text?: string;
   readonly error?: string;
+}
+
+/** An edit-and-print job on a YAML text (see the worker above). */
+export interface BundleJob {
+  /** Path of a CommonJS module exporting `bundleDocument(doc, payloads, schemaFormat)` and `bundleContract(text, payloads, schemaFormat)`. */
+  readonly core: string;
+  readonly payloads: readonly { readonly id: string; readonly schema: string }[];
+  readonly schemaFormat: string;
 }
 
 let pool: { port: MessagePort; count: Int32Array; next: number } | undefined | null;
@@ -125,21 +152,17 @@ function drain(port: MessagePort): void {
 }
 
 /**
- * Starts indexing `text` in a worker thread (the `yaml` document takes ~0.1–0.3 s to build on
- * a cold start; this thread goes on meanwhile) and returns a function that gives the index,
- * waiting for the worker if it is not done (Atomics.wait on the worker's reply count, then the
- * reply taken synchronously from the port), or indexing here if the worker cannot answer.
+ * Sends `message` to the worker and returns a function that gives its reply, waiting for the
+ * worker if it is not done (Atomics.wait on the worker's reply count, then the reply taken
+ * synchronously from the port); undefined when the worker failed or did not answer in time.
  */
-export function startPositionIndex(text: string): () => PositionIndex | undefined {
-  const w = positionsWorker();
-  if (!w) return () => positionIndexHere(text);
+function request(
+  w: NonNullable<typeof pool>,
+  message: { text: string; bundle?: BundleJob },
+): () => Reply | undefined {
   const id = w.next++;
-  w.port.postMessage({ id, text });
-  let result: PositionIndex | undefined | null;
-  let done = false;
+  w.port.postMessage({ id, ...message });
   return () => {
-    if (done) return result ?? undefined;
-    done = true;
     for (;;) {
       const seen = Atomics.load(w.count, 0);
       drain(w.port);
@@ -148,7 +171,39 @@ export function startPositionIndex(text: string): () => PositionIndex | undefine
     }
     const reply = replies.get(id);
     replies.delete(id);
-    result = reply && reply.error === undefined ? reply.index : positionIndexHere(text);
+    return reply && reply.error === undefined ? reply : undefined;
+  };
+}
+
+/**
+ * Starts indexing `text` in a worker thread (the `yaml` document takes ~0.1–0.3 s to build on
+ * a cold start; this thread goes on meanwhile) and returns a function that gives the index,
+ * waiting for the worker if it is not done, or indexing here if the worker cannot answer.
+ */
+export function startPositionIndex(text: string): () => PositionIndex | undefined {
+  const w = positionsWorker();
+  if (!w) return () => positionIndexHere(text);
+  const reply = request(w, { text });
+  let result: PositionIndex | undefined | null;
+  let done = false;
+  return () => {
+    if (done) return result ?? undefined;
+    done = true;
+    const r = reply();
+    result = r ? r.index : positionIndexHere(text);
     return result ?? undefined;
   };
+}
+
+/**
+ * Starts `job` on `text` in the YAML worker — on the document it already parsed for
+ * {@link startPositionIndex}, if it did — and returns a function that gives the printed text,
+ * waiting for the worker if it is not done, or undefined when the worker cannot answer or the
+ * job threw there (the caller then runs the job in this thread, where it throws the same).
+ */
+export function startYamlBundle(text: string, job: BundleJob): () => string | undefined {
+  const w = positionsWorker();
+  if (!w) return () => undefined;
+  const reply = request(w, { text, bundle: job });
+  return () => reply()?.text;
 }

@@ -9,7 +9,7 @@ import {
   type Document,
   type Node,
 } from "yaml";
-import { DiagnosticBag, NO_POSITION, type Position } from "../diagnostics.js";
+import { DiagnosticBag, lazyPosition, NO_POSITION, type Position } from "../diagnostics.js";
 import { startPositionIndex, walkIndex, type PositionIndex } from "./yaml-positions.js";
 
 /** A parsed YAML file that can answer "where is this value?" for diagnostics. */
@@ -96,8 +96,15 @@ export function parseYamlSource(file: string, text: string, bag: DiagnosticBag):
   return {
     file,
     value,
-    locate: (path) => walk(path, false),
-    locateKey: (path) => walk(path, true),
+    // Lazy: the position index (a worker's) is waited for only when a position is read.
+    locate: (path) => {
+      const at = [...path];
+      return lazyPosition(() => walk(at, false));
+    },
+    locateKey: (path) => {
+      const at = [...path];
+      return lazyPosition(() => walk(at, true));
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { LoadedFmea } from "../load/fmea.js";
 import type { RawAlarm, RawPolicy } from "../load/fmea-types.js";
-import type { DiagnosticBag } from "../diagnostics.js";
+import { fileLocation, type DiagnosticBag } from "../diagnostics.js";
 import type { RawAsyncApi } from "../load/asyncapi-types.js";
 import { SourceContext } from "./context.js";
 import { formatDuration } from "./duration.js";
@@ -279,7 +279,7 @@ export function buildFmea(
             };
     return {
       id: r.id,
-      location: { file: fctx.source.file, ...fctx.source.locate([...base, "id"]) },
+      location: fileLocation(fctx.source.file, fctx.source.locate([...base, "id"])),
       key: /^[A-Za-z_]/.test(r.id) ? r.id.replace(/[^A-Za-z0-9_]/g, "_") : `_${r.id}`,
       name: r.name,
       slug: r.name

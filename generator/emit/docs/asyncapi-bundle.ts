@@ -1,4 +1,6 @@
-import { isMap, parseDocument, Scalar, YAMLMap } from "yaml";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { startYamlBundle, type BundleJob } from "../../load/yaml-positions.js";
 import type { Model } from "../../model/types.js";
 import { sourceList } from "../names.js";
 import { loadTemplates } from "../templates.js";
@@ -16,6 +18,22 @@ function localName(protoName: string): string {
   return protoName.slice(protoName.lastIndexOf(".") + 1);
 }
 
+/** The edit-and-print code shared with the YAML worker (plain CommonJS). */
+const CORE = join(import.meta.dirname, "asyncapi-bundle-core.cjs");
+const requireHere = createRequire(import.meta.url);
+
+/** What the contract's edit needs: each message's inline schema, and where the code is. */
+function bundleJob(model: Model, protoSources: ReadonlyMap<string, string>): BundleJob {
+  return {
+    core: CORE,
+    schemaFormat: PROTOBUF_SCHEMA_FORMAT,
+    payloads: model.messages.map((message) => ({
+      id: message.id,
+      schema: bundleProto(message.protoFile, protoSources, localName(message.protoName)),
+    })),
+  };
+}
+
 /**
  * The contract text with `components.messages.<id>.payload` set, for every message of the
  * model, to `{ schemaFormat: protobuf 3, schema: <self-contained proto text> }`. Comments and
@@ -26,23 +44,25 @@ export function bundleAsyncApi(
   model: Model,
   protoSources: ReadonlyMap<string, string>,
 ): string {
-  const doc = parseDocument(asyncApiText);
-  if (doc.errors.length > 0)
-    throw new Error(`asyncapi text does not parse: ${doc.errors[0]!.message}`);
-  for (const message of model.messages) {
-    const node = doc.getIn(["components", "messages", message.id], true);
-    if (!isMap(node))
-      throw new Error(`components.messages.${message.id} is not a map in the contract`);
-    const schema = new Scalar(
-      bundleProto(message.protoFile, protoSources, localName(message.protoName)),
-    );
-    schema.type = Scalar.BLOCK_LITERAL;
-    const payload = new YAMLMap();
-    payload.set("schemaFormat", PROTOBUF_SCHEMA_FORMAT);
-    payload.set("schema", schema);
-    node.set("payload", payload);
-  }
-  return doc.toString({ lineWidth: 0 });
+  const job = bundleJob(model, protoSources);
+  const core = requireHere(CORE) as {
+    bundleContract(text: string, payloads: BundleJob["payloads"], schemaFormat: string): string;
+  };
+  return core.bundleContract(asyncApiText, job.payloads, job.schemaFormat);
+}
+
+/**
+ * {@link bundleAsyncApi}, started in the YAML worker thread on the document it parsed to locate
+ * diagnostics (this thread goes on meanwhile): a function that gives the text, waiting for the
+ * worker if need be, and computing it here when the worker cannot (same code, same result).
+ */
+export function startBundleAsyncApi(
+  asyncApiText: string,
+  model: Model,
+  protoSources: ReadonlyMap<string, string>,
+): () => string {
+  const fromWorker = startYamlBundle(asyncApiText, bundleJob(model, protoSources));
+  return () => fromWorker() ?? bundleAsyncApi(asyncApiText, model, protoSources);
 }
 
 /** `docs/asyncapi.bundled.yaml`: the contract with protobuf payloads inlined. */
@@ -56,7 +76,7 @@ export function emitBundledAsyncApi(ctx: EmitContext, templatesRoot: string): Ge
   const content = loadTemplates(templatesRoot, "docs").render("asyncapi.bundled.yaml", {
     sources: sourceList(["asyncapi.yaml", ...protoFiles]),
     schemaFormat: PROTOBUF_SCHEMA_FORMAT,
-    body: bundleAsyncApi(ctx.asyncApiText, ctx.model, ctx.protoSources),
+    body: ctx.bundledAsyncApi ?? bundleAsyncApi(ctx.asyncApiText, ctx.model, ctx.protoSources),
   });
   return { path: BUNDLED_ASYNCAPI_PATH, content };
 }
