@@ -70,7 +70,7 @@ function payloads(): Buffer[] {
     const m = VehicleTelemetry.fromPartial(fleet.sample as Partial<VehicleTelemetry>);
     m.messageId = randomUUID();
     m.vehicleId = ids[k % ids.length]!;
-    m.timestampMs = now + k; // distinct points per series
+    m.timestampMs = now - Math.floor(k / ids.length); // distinct points per series, none ahead
     m.schemaVersion = 1;
     m.sequence = k;
     out.push(Buffer.from(VehicleTelemetry.encode(m).finish()));

@@ -92,8 +92,30 @@ export class DownstreamCircuitBreaker {
     return this.cockatiel.onStateChange((s) => listener(STATE_NAMES[s]));
   }
 
-  /** Runs `fn` through the circuit. */
-  async execute<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` through the circuit. While closed, `fn` is called directly and only a failure
+   * goes through cockatiel (counted, maybe opening the circuit) — what cockatiel's own closed
+   * path does (a success while closed changes nothing), without its executor's promises on
+   * every call (three calls a message in the local pipeline).
+   */
+  execute<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.cockatiel.state !== CircuitState.Closed) return this.guarded(fn);
+    let pending: Promise<T>;
+    try {
+      pending = fn();
+    } catch (error) {
+      return this.failed(error);
+    }
+    return pending.catch((error: unknown) => this.failed(error));
+  }
+
+  // A failure of a direct call: counted by the circuit as its execute would, then rethrown.
+  private async failed(error: unknown): Promise<never> {
+    await this.cockatiel.execute(() => Promise.reject(error)).catch(() => undefined);
+    throw error;
+  }
+
+  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
     if (this.wouldProbe() && this.random() >= this.halfOpenTraffic) {
       // Not in the half-open share: fail fast without touching the downstream.
       throw this.openError();

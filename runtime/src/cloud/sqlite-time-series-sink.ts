@@ -35,6 +35,7 @@ export class SqliteTimeSeriesSink implements TimeSeriesSink {
   private readonly insert: SqliteStatement;
   private readonly existing: SqliteStatement;
   private readonly now: () => number;
+  private readonly measureOrder: SortMemo = { keys: [], sorted: [] };
 
   constructor(private readonly options: SqliteTimeSeriesSinkOptions) {
     const table = quoteIdent(options.table ?? "time_series");
@@ -78,7 +79,7 @@ export class SqliteTimeSeriesSink implements TimeSeriesSink {
         return;
       }
       const series = canonicalJson(record.dimensions);
-      const measures = canonicalJson(record.measures);
+      const measures = canonicalJson(record.measures, this.measureOrder);
       const time = Math.trunc(record.timeMs);
       const { changes } = this.insert.run(series, record.measureName, time, series, measures);
       if (changes === 0) {
@@ -96,16 +97,38 @@ export class SqliteTimeSeriesSink implements TimeSeriesSink {
   }
 }
 
+// The last key order seen unsorted and its sorted form (one per sink is enough: a codec
+// emits its measures in one fixed order).
+interface SortMemo {
+  keys: readonly string[];
+  sorted: readonly string[];
+}
+
 // JSON with sorted keys, so equal objects give equal strings. Keys usually arrive in one fixed
 // order per codec: already sorted, the object is stringified as it is (V8's fast path);
-// otherwise a copy is built in sorted order (a replacer list would leave the fast path).
-function canonicalJson(value: Readonly<Record<string, unknown>>): string {
+// otherwise a copy is built in sorted order (a replacer list would leave the fast path), the
+// sort itself remembered for the next object with the same key order.
+function canonicalJson(value: Readonly<Record<string, unknown>>, memo?: SortMemo): string {
   const keys = Object.keys(value);
   let sorted = true;
   for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
   if (sorted) return JSON.stringify(value);
-  keys.sort();
+  let order: readonly string[];
+  if (memo && sameKeys(memo.keys, keys)) order = memo.sorted;
+  else {
+    order = [...keys].sort();
+    if (memo) {
+      memo.keys = keys;
+      memo.sorted = order;
+    }
+  }
   const copy: Record<string, unknown> = {};
-  for (const k of keys) copy[k] = value[k];
+  for (const k of order) copy[k] = value[k];
   return JSON.stringify(copy);
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
