@@ -1,16 +1,15 @@
+import { createRequire } from "node:module";
 import jsYaml from "js-yaml";
-import {
-  LineCounter,
-  parseDocument,
-  isMap,
-  isSeq,
-  isScalar,
-  isPair,
-  type Document,
-  type Node,
-} from "yaml";
+import type { Document, Node } from "yaml";
 import { DiagnosticBag, lazyPosition, NO_POSITION, type Position } from "../diagnostics.js";
 import { startPositionIndex, walkIndex, type PositionIndex } from "./yaml-positions.js";
+
+/**
+ * The `yaml` package, loaded only when this thread needs a document (a syntax error, or a
+ * worker that cannot answer): the position index is built in a worker (yaml-positions.ts).
+ */
+const requireHere = createRequire(import.meta.url);
+const yamlLib = () => requireHere("yaml") as typeof import("yaml");
 
 /** A parsed YAML file that can answer "where is this value?" for diagnostics. */
 export interface YamlSource {
@@ -37,6 +36,7 @@ export function parseYamlSource(file: string, text: string, bag: DiagnosticBag):
   let parsed: { doc: Document.Parsed; toPos: (offset: number) => Position } | undefined;
   const positions = () => {
     if (parsed) return parsed;
+    const { LineCounter, parseDocument } = yamlLib();
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
     const toPos = (offset: number): Position => {
@@ -63,6 +63,7 @@ export function parseYamlSource(file: string, text: string, bag: DiagnosticBag):
     const indexed = index?.();
     if (indexed) return walkIndex(indexed, path, wantKey);
     const { doc, toPos } = positions();
+    const { isMap, isPair, isScalar, isSeq } = yamlLib();
     let node: unknown = doc.contents;
     let best: Position = NO_POSITION;
     const nodePos = (n: unknown): Position | undefined => {

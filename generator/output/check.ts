@@ -1,8 +1,29 @@
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import { createTwoFilesPatch } from "diff";
 import type { GeneratedFile } from "../emit/types.js";
 import { listTree } from "./tree.js";
+
+/** `diff` is loaded only when a file differs (a clean `--check` never needs it). */
+const requireHere = createRequire(import.meta.url);
+const createTwoFilesPatch = (
+  oldName: string,
+  newName: string,
+  oldText: string,
+  newText: string,
+  oldHeader: string,
+  newHeader: string,
+  options: { context: number },
+): string =>
+  (requireHere("diff") as typeof import("diff")).createTwoFilesPatch(
+    oldName,
+    newName,
+    oldText,
+    newText,
+    oldHeader,
+    newHeader,
+    options,
+  );
 
 /** The difference between what the generator would write and what is on disk. */
 export interface Drift {
