@@ -39,6 +39,9 @@ export class SqliteDedupStore implements DedupStore, SyncClaimStore {
   private readonly db: SqliteDatabase;
   private readonly claimNow: (key: string, nowMs: number, o: ClaimOptions) => ClaimResult;
   private readonly claimTx: SqliteTransaction<[string, number, ClaimOptions], ClaimResult>;
+  /** Claims of the open transaction not written (see `deferClaimsInTransactions`). */
+  private readonly deferred = new Set<string>();
+  private deferring = false;
 
   constructor(options: SqliteDedupStoreOptions) {
     const table = quoteIdent(options.table ?? "dedup_ledger");
@@ -62,6 +65,8 @@ export class SqliteDedupStore implements DedupStore, SyncClaimStore {
     );
     this.remove = options.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
     this.claimNow = (key: string, nowMs: number, o: ClaimOptions): ClaimResult => {
+      const defer = this.deferring && this.db.inTransaction;
+      if (defer && this.deferred.has(key)) return { status: "in-progress" };
       const row = this.select.get(key) as LedgerRow | undefined;
       if (row?.state === "done" && row.window_end_ms >= nowMs) return { status: "duplicate" };
       if (row?.state === "in-progress" && row.lease_until_ms >= nowMs) {
@@ -70,6 +75,10 @@ export class SqliteDedupStore implements DedupStore, SyncClaimStore {
       // Sinks an earlier attempt wrote (failed, or abandoned by a crash); none once done.
       const done =
         row && row.state !== "done" && row.done ? (JSON.parse(row.done) as string[]) : [];
+      if (defer) {
+        this.deferred.add(key);
+        return { status: "claimed", done };
+      }
       this.upsert.run(
         key,
         "in-progress",
@@ -81,6 +90,12 @@ export class SqliteDedupStore implements DedupStore, SyncClaimStore {
       return { status: "claimed", done };
     };
     this.claimTx = options.db.transaction(this.claimNow);
+  }
+
+  /** See `deferClaimsInTransactions`. */
+  deferClaims(): () => void {
+    this.deferring = true;
+    return () => this.deferred.clear();
   }
 
   /** @inheritdoc */
@@ -98,15 +113,34 @@ export class SqliteDedupStore implements DedupStore, SyncClaimStore {
 
   /** @inheritdoc */
   async complete(key: MessageKey, nowMs: number, windowMs: number): Promise<void> {
-    this.upsert.run(messageKeyId(key), "done", nowMs, nowMs, nowMs + windowMs, null);
+    const id = messageKeyId(key);
+    this.upsert.run(id, "done", nowMs, nowMs, nowMs + windowMs, null);
+    this.deferred.delete(id);
   }
 
   /** @inheritdoc */
   async release(key: MessageKey, done: readonly string[]): Promise<void> {
     const id = messageKeyId(key);
+    this.deferred.delete(id);
     if (done.length === 0) this.remove.run(id);
     else this.upsert.run(id, "failed", Date.now(), 0, 0, JSON.stringify(done));
   }
+}
+
+/**
+ * For a writer that holds one transaction around many claims (the local rules engine's
+ * micro-batch, BEGIN IMMEDIATE): a claim made inside an open transaction is kept in memory
+ * instead of written as an in-progress row, and the completion (or release) is the one write.
+ * Nobody else can see the row before the commit anyway, and a second claim of the same message
+ * in that transaction still answers in-progress. What changes is only a unit that neither
+ * completes nor releases (it threw) — its message is left unclaimed instead of in progress
+ * until the lease ends, so a redelivery processes it again at once (writes are idempotent by
+ * key). Saves one upsert a message. Returns the hook to call when the transaction ended
+ * (commit or rollback); a store of another kind: a no-op.
+ */
+export function deferClaimsInTransactions(store: unknown): () => void {
+  if (!(store instanceof SqliteDedupStore)) return () => undefined;
+  return store.deferClaims();
 }
 
 /** Quotes an SQL identifier (table names come from configuration). */

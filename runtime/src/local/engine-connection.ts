@@ -102,7 +102,28 @@ export class EngineConnection {
   /** Sends the PUBACK of a delivery, unless its connection is gone (the broker redelivers). */
   ack(d: Delivery): void {
     if (d.packetId === undefined || d.connection !== this.generation || !this.up) return;
-    this.send({ cmd: "puback", messageId: d.packetId, reasonCode: 0 });
+    this.queue(successPuback(d.packetId));
+  }
+
+  /**
+   * Sends the PUBACKs of many deliveries in one buffer (those of a gone connection are
+   * skipped: the broker redelivers them).
+   */
+  ackAll(deliveries: readonly Delivery[]): void {
+    if (!this.up) return;
+    let n = 0;
+    for (const d of deliveries) {
+      if (d.packetId !== undefined && d.connection === this.generation) n++;
+    }
+    if (n === 0) return;
+    const out = Buffer.allocUnsafe(n * 4);
+    let at = 0;
+    for (const d of deliveries) {
+      if (d.packetId === undefined || d.connection !== this.generation) continue;
+      writePuback(out, at, d.packetId);
+      at += 4;
+    }
+    this.queue(out);
   }
 
   /** Drops the connection now and reconnects at once (e.g. the broker was just restarted). */
@@ -234,8 +255,12 @@ export class EngineConnection {
   }
 
   private send(packet: Packet): void {
+    this.queue(mqttPacket.generate(packet, { protocolVersion: 5 }));
+  }
+
+  private queue(bytes: Buffer): void {
     if (!this.socket || this.socket.destroyed) return;
-    this.outbox.push(mqttPacket.generate(packet, { protocolVersion: 5 }));
+    this.outbox.push(bytes);
     if (!this.flushQueued) {
       this.flushQueued = true;
       setImmediate(() => this.flush());
@@ -253,4 +278,22 @@ export class EngineConnection {
   private sendOn(socket: Socket, packet: Packet): void {
     socket.write(mqttPacket.generate(packet, { protocolVersion: 5 }));
   }
+}
+
+/**
+ * A PUBACK with reason Success and no properties: MQTT 5 lets both be left out (remaining
+ * length 2), which is what the broker reads as success — built by hand, no packet generator
+ * allocating per acknowledgement.
+ */
+function successPuback(packetId: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  writePuback(b, 0, packetId);
+  return b;
+}
+
+function writePuback(b: Buffer, at: number, packetId: number): void {
+  b[at] = 0x40;
+  b[at + 1] = 2;
+  b[at + 2] = packetId >> 8;
+  b[at + 3] = packetId & 0xff;
 }

@@ -4,6 +4,7 @@ import type { DeadLetterQueue, DeadLetterType, MetricsSink } from "../cloud/port
 import { ruleActionDeadLetterEntry } from "../cloud/dlq-entry.js";
 import type { SqliteDatabase } from "../cloud/sqlite.js";
 import { startBackgroundCheckpoint } from "../cloud/sqlite-checkpointer.js";
+import { deferClaimsInTransactions } from "../cloud/sqlite-dedup-store.js";
 import type { InvocationContext, RuleEvent } from "../handlers/event.js";
 import { tapMetrics, type TappedMetric } from "./metric-tap.js";
 import {
@@ -191,8 +192,11 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       counters.dlqByReason[r] = (counters.dlqByReason[r] ?? 0) + 1;
     }
   };
+  // Claims inside the batch transaction are written once, at completion (see the function).
+  const claimsEnded = deferClaimsInTransactions((handlers.ports as { dedup?: unknown }).dedup);
   const transactions = sqliteTransactions(handlers.ports.db, {
     committed: () => {
+      claimsEnded();
       const at = now();
       for (const p of pending) {
         const ms = Math.max(1, Math.round(p.value + (at - p.at)));
@@ -207,6 +211,7 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       pendingDuplicates = 0;
     },
     rolledBack: () => {
+      claimsEnded();
       pending = [];
       pendingStored = 0;
       pendingDuplicates = 0;

@@ -99,6 +99,7 @@ export class LocalRulesEngine {
   private idleWaiters: (() => void)[] = [];
   private killed = false;
   private readonly watchdog = new InvocationWatchdog();
+  private readonly routes = new Map<string, readonly LocalRule[]>();
 
   constructor(private readonly options: LocalRulesEngineOptions) {}
 
@@ -210,7 +211,7 @@ export class LocalRulesEngine {
       }
       this.stats.batches++;
       this.options.onCommitted?.(batch.length, (this.options.now ?? Date.now)());
-      for (const d of batch) this.connection?.ack(d);
+      this.connection?.ackAll(batch);
       // Let the event loop turn between batches: the PUBACKs go out now (not after the whole
       // backlog), the socket is read, timers and keep-alives run. A batch's work is mostly
       // synchronous (SQLite), so without this a backlog drained as one long macrotask.
@@ -229,10 +230,20 @@ export class LocalRulesEngine {
         clientId: this.options.clientIdOf?.(d.topic) ?? "",
         receivedAt: now(),
       };
-      for (const rule of this.options.rules) {
-        if (topicMatches(rule.filter, d.topic)) await this.invoke(rule, event);
-      }
+      for (const rule of this.rulesFor(d.topic)) await this.invoke(rule, event);
     }
+  }
+
+  // The rules whose filter matches a topic, remembered per topic (a fleet publishes on a
+  // bounded set of topics; the memo is emptied should it grow past 10,000 of them).
+  private rulesFor(topic: string): readonly LocalRule[] {
+    let rules = this.routes.get(topic);
+    if (rules === undefined) {
+      rules = this.options.rules.filter((rule) => topicMatches(rule.filter, topic));
+      if (this.routes.size >= 10_000) this.routes.clear();
+      this.routes.set(topic, rules);
+    }
+    return rules;
   }
 
   private async invoke(rule: LocalRule, event: RuleEvent): Promise<void> {
