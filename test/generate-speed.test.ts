@@ -20,6 +20,7 @@ import {
   walkIndex,
 } from "../generator/load/yaml-positions.js";
 import { readRecords } from "../generator/output/records.js";
+import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import {
   startBufBuild,
@@ -530,6 +531,21 @@ describe("buf build started before the bundle, answered from the step cache", ()
     expect(edited.code).toBe(0);
     expect(edited.stdout).not.toEqual(fresh.stdout);
     expect(cached()).toHaveLength(2);
+  }, 60_000);
+
+  it("keeps a plain node process alive until buf ends (only an early start runs in the background)", () => {
+    const script = [
+      `import { startBufBuild } from ${JSON.stringify(join(REPO, "generator", "load", "buf-build.mjs"))};`,
+      `const r = await startBufBuild({ toolRoot: ${JSON.stringify(REPO)}, root: ${JSON.stringify(fixture.root)},`,
+      `  library: ${JSON.stringify(materialiseProtovalidate())}, extra: ["--exclude-imports"] }).result;`,
+      `process.stdout.write("buf exited " + r.code + " with " + r.stdout.length + " bytes");`,
+    ].join("\n");
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^buf exited 0 with [1-9]\d* bytes$/);
   }, 60_000);
 
   it("a failed build is not cached and keeps buf's located message", async () => {

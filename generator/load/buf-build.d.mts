@@ -38,6 +38,8 @@ export function startBufBuild(options: {
   library: string;
   extra?: readonly string[];
   cacheDir?: string | undefined;
+  /** The child does not keep the process alive until `ref()` (an early start). */
+  background?: boolean;
 }): BufBuildRun;
 export function startEarlyBufBuild(options: {
   toolRoot: string;

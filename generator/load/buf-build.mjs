@@ -153,10 +153,17 @@ function buildKey(toolRoot, protoDir, library, extra) {
  * Starts `buf build` of `<root>/proto` (with `extra` arguments) against the protovalidate
  * import root `library`: `{ result, ref, cancel }`, `result` resolving to `{ code, stdout,
  * stderr }`. A successful build is kept in `cacheDir` (when given) and a later build of the
- * same files answers from there without running buf. The child does not keep the process
- * alive until `ref()` is called (an unwanted early start never delays the exit).
+ * same files answers from there without running buf. With `background`, the child does not
+ * keep the process alive until `ref()` is called (an unwanted early start never delays the exit).
  */
-export function startBufBuild({ toolRoot, root, library, extra = [], cacheDir }) {
+export function startBufBuild({
+  toolRoot,
+  root,
+  library,
+  extra = [],
+  cacheDir,
+  background = false,
+}) {
   const protoDir = join(root, "proto");
   let key;
   try {
@@ -210,7 +217,7 @@ export function startBufBuild({ toolRoot, root, library, extra = [], cacheDir })
   });
   result.catch(() => undefined); // the taker awaits it
   const streams = () => [child, child.stdout, child.stderr];
-  for (const s of streams()) s.unref();
+  if (background) for (const s of streams()) s.unref();
   return {
     result,
     ref: () => streams().forEach((s) => s.ref()),
@@ -232,7 +239,14 @@ export function startEarlyBufBuild({ toolRoot, root, cacheDir }) {
   try {
     const library = prebuiltProtovalidate(toolRoot);
     if (!library) return;
-    const run = startBufBuild({ toolRoot, root, library, extra: ["--exclude-imports"], cacheDir });
+    const run = startBufBuild({
+      toolRoot,
+      root,
+      library,
+      extra: ["--exclude-imports"],
+      cacheDir,
+      background: true,
+    });
     const early = { root: resolve(root), run, taken: false };
     globalThis[EARLY] = early;
     process.once("exit", () => {
