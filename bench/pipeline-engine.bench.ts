@@ -18,6 +18,9 @@ import { VehicleTelemetry, vehicleTelemetryTopic } from "@v2c/spec";
 import type { Delivery } from "../runtime/src/local/engine-connection.js";
 import { startLocalBroker } from "../runtime/src/local/local-broker.js";
 import { vehicleIds } from "../runtime/src/local/vehicle-ids.js";
+import { relaunchWithEngineHeap } from "./pipeline-heap.js";
+
+relaunchWithEngineHeap();
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);

@@ -30,6 +30,7 @@ import {
 } from "./pipeline-publisher.js";
 import { tsExecArgv } from "../runtime/src/local/fleet.js";
 import { writeReadmeSection } from "../scripts/bench-readme.js";
+import { ENGINE_HEAP_FLAG, relaunchWithEngineHeap } from "./pipeline-heap.js";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -59,6 +60,7 @@ if (process.argv.includes("--publisher")) {
     );
   });
 } else {
+  relaunchWithEngineHeap();
   await main();
 }
 
@@ -290,7 +292,7 @@ async function main(): Promise<void> {
     ...(maxBatch > 0 ? [`--max-batch ${maxBatch}`] : []),
   ].join(" ");
   const table = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (load average ${loadStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end), node ${process.version}, ${vehicles} vehicles over mTLS from ${publishers} publisher processes, ${seconds} s per rate (\`npx tsx --conditions=v2c-source bench/pipeline.bench.ts ${cmd}\`).`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (load average ${loadStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end), node ${process.version} (receiving process ${ENGINE_HEAP_FLAG}), ${vehicles} vehicles over mTLS from ${publishers} publisher processes, ${seconds} s per rate (\`npx tsx --conditions=v2c-source bench/pipeline.bench.ts ${cmd}\`).`,
     "",
     "| offered msg/s | path | achieved msg/s | delivered | lost | DLQ | P50 ms | P99 ms | receiver CPU µs/msg | publisher CPU µs/msg |",
     "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -33,9 +33,9 @@ export class Deadline {
       work.catch(() => undefined);
       return { expired: true };
     }
-    let timer: NodeJS.Timeout | undefined;
+    let entry: Expiry | undefined;
     const expiry = new Promise<{ expired: true }>((resolve) => {
-      timer = setTimeout(() => resolve({ expired: true }), remaining);
+      entry = expiries.add(Date.now() + remaining, () => resolve({ expired: true }));
     });
     try {
       return await Promise.race([
@@ -43,8 +43,62 @@ export class Deadline {
         expiry,
       ]);
     } finally {
-      clearTimeout(timer);
+      expiries.remove(entry!);
       work.catch(() => undefined);
     }
   }
 }
+
+interface Expiry {
+  readonly at: number;
+  readonly fire: () => void;
+}
+
+/**
+ * Every pending `race` of the process under one timer, armed for the earliest expiry: a race
+ * that settles only leaves the set (no timer set and cleared per call — a warm function or
+ * the local engine races once per message).
+ */
+class Expiries {
+  private readonly pending = new Set<Expiry>();
+  private timer: NodeJS.Timeout | undefined;
+  private armedAt = Number.POSITIVE_INFINITY;
+
+  add(at: number, fire: () => void): Expiry {
+    const e = { at, fire };
+    this.pending.add(e);
+    const now = Date.now();
+    if (at < this.armedAt) this.arm(at);
+    // A timer that should have fired long ago (e.g. armed under a test's fake clock): re-arm
+    // now, the check re-arms for whatever is pending.
+    else if (now - this.armedAt > 1000) this.arm(now);
+    return e;
+  }
+
+  remove(e: Expiry): void {
+    this.pending.delete(e);
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.timer);
+    this.armedAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.armedAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.pending) {
+      if (e.at <= now) {
+        this.pending.delete(e);
+        e.fire();
+      } else if (e.at < next) next = e.at;
+    }
+    if (next < Number.POSITIVE_INFINITY) this.arm(next);
+  }
+}
+
+const expiries = new Expiries();
