@@ -26,26 +26,27 @@ export class Deadline {
    * Waits for `work` but gives up at the deadline: resolves `{ expired: true }` then (the work
    * keeps running; writes are idempotent so a late completion does no harm).
    */
-  async race<T>(work: Promise<T>): Promise<{ expired: false; value: T } | { expired: true }> {
+  race<T>(work: Promise<T>): Promise<{ expired: false; value: T } | { expired: true }> {
     const remaining = this.remainingMs();
-    if (!Number.isFinite(remaining)) return { expired: false, value: await work };
+    if (!Number.isFinite(remaining)) return work.then((value) => ({ expired: false, value }));
     if (remaining <= 0) {
       work.catch(() => undefined);
-      return { expired: true };
+      return Promise.resolve({ expired: true });
     }
-    let entry: Expiry | undefined;
-    const expiry = new Promise<{ expired: true }>((resolve) => {
-      entry = expiries.add(Date.now() + remaining, () => resolve({ expired: true }));
+    // One promise settled by whichever comes first (a late rejection of `work` is handled).
+    return new Promise((resolve, reject) => {
+      const entry = expiries.add(Date.now() + remaining, () => resolve({ expired: true }));
+      work.then(
+        (value) => {
+          expiries.remove(entry);
+          resolve({ expired: false, value });
+        },
+        (error: unknown) => {
+          expiries.remove(entry);
+          reject(error as Error);
+        },
+      );
     });
-    try {
-      return await Promise.race([
-        work.then((value) => ({ expired: false as const, value })),
-        expiry,
-      ]);
-    } finally {
-      expiries.remove(entry!);
-      work.catch(() => undefined);
-    }
   }
 }
 

@@ -184,6 +184,10 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       options.onMetric?.(m);
     },
     now,
+    // Without an onMetric listener only the latency observations are needed here.
+    options.onMetric
+      ? undefined
+      : (kind, name) => kind === "observe" && name === options.latencyMetric,
   );
   const countDlq = (keys: readonly string[]) => {
     for (const k of keys) {

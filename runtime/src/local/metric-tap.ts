@@ -18,6 +18,8 @@ export function tapMetrics(
   sink: MetricsSink,
   listener: (m: TappedMetric) => void,
   now: () => number = Date.now,
+  /** Which metrics reach the listener (default all); the others cost no event object. */
+  wants: (kind: TappedMetric["kind"], name: string) => boolean = () => true,
 ): void {
   const target = sink as {
     count: MetricsSink["count"];
@@ -28,11 +30,13 @@ export function tapMetrics(
   const observe = sink.observe.bind(sink);
   target.count = (name, value = 1, dimensions = {}) => {
     count(name, value, dimensions);
-    listener({ name, value, dimensions, kind: "count", atMs: now() });
+    if (wants("count", name)) listener({ name, value, dimensions, kind: "count", atMs: now() });
   };
   target.observe = (name, value, unit, dimensions = {}) => {
     observe(name, value, unit, dimensions);
-    listener({ name, value, dimensions, kind: "observe", unit, atMs: now() });
+    if (wants("observe", name)) {
+      listener({ name, value, dimensions, kind: "observe", unit, atMs: now() });
+    }
   };
   // timing() delegates to observe() in the memory sink; route it explicitly for other sinks.
   target.timing = (name, ms, dimensions = {}) =>
