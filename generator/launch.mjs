@@ -29,6 +29,7 @@ import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { startEarlyBufBuild } from "./load/buf-build.mjs";
+import { startEarlyYamlWorker } from "./load/yaml-worker.mjs";
 
 const GENERATOR = import.meta.dirname;
 const ROOT = resolve(GENERATOR, "..");
@@ -176,11 +177,12 @@ async function setupBuild() {
 }
 
 /**
- * Starts the spec's `buf build` before anything else (generator/load/buf-build.mjs): buf runs
- * beside the bundle's loading, and the pipeline takes the running build over. Only for a
- * command line the generator accepts as a run (`--root` read as the CLI reads it).
+ * Starts, before anything else, the spec's `buf build` (generator/load/buf-build.mjs) and the
+ * YAML worker with the spec's YAML files posted to it (generator/load/yaml-worker.mjs): both
+ * run beside the bundle's loading, and the pipeline takes them over. Only for a command line
+ * the generator accepts as a run (`--root` read as the CLI reads it).
  */
-function startBufFirst(argv) {
+function startEarly(argv) {
   let root = process.cwd();
   let cache = true;
   for (let i = 0; i < argv.length; i++) {
@@ -197,12 +199,13 @@ function startBufFirst(argv) {
     root,
     cacheDir: cache ? join(ROOT, "node_modules", ".cache", "v2c-gen") : undefined,
   });
+  startEarlyYamlWorker({ root, core: join(GENERATOR, "load", "yaml-positions-core.cjs") });
 }
 
 if (process.argv[2] === "--build") {
   await setupBuild();
 } else {
-  startBufFirst(process.argv.slice(2));
+  startEarly(process.argv.slice(2));
   const bundle = await ensureBundle();
   if (process.argv[2] === "--print-bundle") {
     process.stdout.write(`${bundle ?? "(no bundle: esbuild unavailable, tsx fallback)"}\n`);

@@ -32,6 +32,7 @@ import {
   prebuildProtovalidate,
 } from "../generator/load/protovalidate.js";
 import { startYamlBundle } from "../generator/load/yaml-positions.js";
+import { startEarlyYamlWorker, yamlWorker } from "../generator/load/yaml-worker.mjs";
 import {
   BUNDLED_PLACEHOLDER,
   fillBundledAsyncApi,
@@ -426,6 +427,30 @@ describe("YAML positions indexed in a worker thread", () => {
       expect(checked).toBeGreaterThan(100);
     },
   );
+});
+
+describe("YAML worker started by launch.mjs with the spec's files posted", () => {
+  it("answers the loaders' requests for those texts with the same index, once", () => {
+    const spec = specFixture();
+    try {
+      const core = join(REPO, "generator", "load", "yaml-positions-core.cjs");
+      startEarlyYamlWorker({ root: spec.root, core });
+      const pool = yamlWorker(core)!;
+      const texts = [
+        spec.read("asyncapi.yaml"),
+        ...readdirSync(join(spec.root, "fmea"))
+          .filter((f) => f.endsWith(".yaml"))
+          .map((f) => spec.read(`fmea/${f}`)),
+      ];
+      for (const text of texts) expect(pool.posted.has(text)).toBe(true);
+      for (const text of texts) {
+        expect(startPositionIndex(text)()).toEqual(positionIndexHere(text));
+        expect(pool.posted.has(text)).toBe(false); // taken over, not posted again
+      }
+    } finally {
+      spec.cleanup();
+    }
+  });
 });
 
 describe("bundled contract printed in the YAML worker", () => {

@@ -1,0 +1,140 @@
+// The YAML worker thread: builds the position indexes of the spec's YAML files (and prints the
+// bundled contract, on the document it parsed), started by generator/launch.mjs before the
+// generator bundle loads, with the spec's YAML files already posted to it — the cold `yaml`
+// parse then runs beside the bundle's loading instead of after it. load/yaml-positions.ts
+// takes the same worker over (shared through a global) and finds those requests in flight.
+// Plain JavaScript, no import.meta (it is also bundled), so that launch.mjs loads it at once.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+
+/**
+ * The worker: indexes each text it is sent, replies on the port, then counts the reply in
+ * shared memory and wakes a thread waiting on the count. It keeps the last parse of each text,
+ * so that a later edit-and-print job on the same text (`bundle`: the bundled contract, see
+ * emit/docs/asyncapi-bundle.ts) reuses the document instead of parsing it again.
+ */
+const WORKER = `
+const { workerData } = require("node:worker_threads");
+const { port, core, counter } = workerData;
+const count = new Int32Array(counter);
+const parsed = new Map();
+port.on("message", ({ id, text, bundle }) => {
+  let reply;
+  try {
+    if (bundle) {
+      const { bundleDocument, bundleContract } = require(bundle.core);
+      const doc = parsed.get(text)?.doc;
+      parsed.delete(text);
+      reply = {
+        id,
+        text: doc
+          ? bundleDocument(doc, bundle.payloads, bundle.schemaFormat)
+          : bundleContract(text, bundle.payloads, bundle.schemaFormat),
+      };
+    } else {
+      const c = require(core);
+      const p = c.parsePositioned(text);
+      parsed.set(text, p);
+      reply = { id, index: c.indexOf(p) ?? null };
+    }
+  } catch (e) {
+    reply = { id, error: String(e) };
+  }
+  port.postMessage(reply);
+  Atomics.add(count, 0, 1);
+  Atomics.notify(count, 0);
+});`;
+
+const SHARED = Symbol.for("v2c-gen.yaml-worker");
+
+/**
+ * The process's YAML worker (`core`: path of yaml-positions-core.cjs), started on first use —
+ * unreferenced: it never keeps the process alive — or null when no worker can be started.
+ * `{ port, count, next, replies, posted }`: `posted` maps a text already sent for indexing to
+ * its request id.
+ */
+export function yamlWorker(core) {
+  const existing = globalThis[SHARED];
+  if (existing !== undefined) return existing;
+  let pool;
+  try {
+    const { port1, port2 } = new MessageChannel();
+    const counter = new SharedArrayBuffer(4);
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { port: port2, core, counter },
+      transferList: [port2],
+    });
+    worker.unref();
+    worker.on("error", () => undefined); // a failed worker: the wait times out, the caller indexes
+    port1.unref();
+    pool = {
+      port: port1,
+      count: new Int32Array(counter),
+      next: 0,
+      replies: new Map(),
+      posted: new Map(),
+    };
+  } catch {
+    pool = null;
+  }
+  globalThis[SHARED] = pool;
+  return pool;
+}
+
+/** Sends `message` (`{ text, bundle? }`) to the worker; returns its request id. */
+export function post(pool, message) {
+  const id = pool.next++;
+  pool.port.postMessage({ id, ...message });
+  return id;
+}
+
+/**
+ * The reply to request `id`, waiting for the worker if it is not done (Atomics.wait on the
+ * worker's reply count, then the replies taken synchronously from the port); undefined when
+ * the worker failed, or did not answer within 10 s.
+ */
+export function replyTo(pool, id) {
+  for (;;) {
+    const seen = Atomics.load(pool.count, 0);
+    for (let m = receiveMessageOnPort(pool.port); m; m = receiveMessageOnPort(pool.port))
+      pool.replies.set(m.message.id, m.message);
+    if (pool.replies.has(id)) break;
+    if (Atomics.wait(pool.count, 0, seen, 10_000) === "timed-out") break;
+  }
+  const reply = pool.replies.get(id);
+  pool.replies.delete(id);
+  return reply && reply.error === undefined ? reply : undefined;
+}
+
+/**
+ * launch.mjs: starts the worker and sends it `<root>/asyncapi.yaml` and every `<root>/fmea/*.yaml`
+ * to index; the loaders' requests for the same texts then wait for these. Never throws (the
+ * loaders start the worker themselves).
+ */
+export function startEarlyYamlWorker({ root, core }) {
+  try {
+    const files = [join(root, "asyncapi.yaml")];
+    try {
+      for (const f of readdirSync(join(root, "fmea")).sort())
+        if (/\.ya?ml$/.test(f)) files.push(join(root, "fmea", f));
+    } catch {
+      // no fmea/: the loader reports it
+    }
+    const texts = [];
+    for (const file of files) {
+      try {
+        texts.push(readFileSync(file, "utf8"));
+      } catch {
+        // unreadable: the loader reports it
+      }
+    }
+    const pool = texts.length > 0 ? yamlWorker(core) : null;
+    if (!pool) return;
+    for (const text of texts)
+      if (!pool.posted.has(text)) pool.posted.set(text, post(pool, { text }));
+  } catch {
+    // the loaders start the worker themselves
+  }
+}
