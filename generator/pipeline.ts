@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { StepCache } from "./cache.js";
+import { stopYamlWorker } from "./load/yaml-worker.mjs";
 import type { Diagnostic } from "./diagnostics.js";
 import type { GeneratedFile } from "./emit/types.js";
 import type { Model } from "./model/types.js";
@@ -31,12 +32,20 @@ export async function generate(options: GeneratorOptions): Promise<GenerationRes
   const key = options.cacheDir ? runKey(options) : undefined;
   if (key) {
     const hit = cache.get<GenerationResult>("run", key);
-    if (hit) return hit;
+    if (hit) {
+      stopEarlyWork();
+      return hit;
+    }
   }
   const { generateUncached } = await import("./pipeline-run.js");
   const result = await generateUncached(options);
   if (key) cache.set("run", key, result);
   return result;
+}
+
+/** Drops what launch.mjs started ahead for a run (load/yaml-worker.mjs, load/buf-build.mjs). */
+function stopEarlyWork(): void {
+  stopYamlWorker();
 }
 
 /** Hash of everything a run reads: spec sources, toolchain code and templates, lock file, options. */

@@ -9,6 +9,7 @@ export interface YamlWorkerPool {
   readonly posted: Map<string, number>;
 }
 
+export function stopYamlWorker(): void;
 export function yamlWorker(core: string): YamlWorkerPool | null;
 export function post(pool: YamlWorkerPool, message: { text: string; bundle?: unknown }): number;
 export function replyTo(pool: YamlWorkerPool, id: number): unknown;

@@ -70,6 +70,7 @@ export function yamlWorker(core) {
     worker.on("error", () => undefined); // a failed worker: the wait times out, the caller indexes
     port1.unref();
     pool = {
+      worker,
       port: port1,
       count: new Int32Array(counter),
       next: 0,
@@ -81,6 +82,17 @@ export function yamlWorker(core) {
   }
   globalThis[SHARED] = pool;
   return pool;
+}
+
+/**
+ * Stops the worker, if one was started (a run answered from the whole-run cache needs no
+ * positions: the early start's work is dropped at once instead of competing for the CPU).
+ */
+export function stopYamlWorker() {
+  const pool = globalThis[SHARED];
+  if (!pool) return;
+  globalThis[SHARED] = null;
+  void pool.worker.terminate();
 }
 
 /** Sends `message` (`{ text, bundle? }`) to the worker; returns its request id. */
