@@ -58,12 +58,22 @@ function sourceHash(inputs) {
   return h.digest("hex").slice(0, 16);
 }
 
+/**
+ * Tells the bundle which source files it was built from and their hash, just checked: the
+ * whole-run cache key (generator/pipeline.ts) takes the hash instead of reading them again.
+ */
+function shareSources(inputs, hash) {
+  globalThis[Symbol.for("v2c-gen.bundle-sources")] = { inputs, hash };
+}
+
 /** The bundle in `dir`, if the files it was built from are unchanged (a changed file that imports a new one changes too). */
 function currentBundle(dir) {
   try {
     const { inputs, hash } = JSON.parse(readFileSync(recordOf(dir), "utf8"));
     const file = join(dir, `cli-${hash}.mjs`);
-    return hash === sourceHash(inputs) && existsSync(file) ? file : undefined;
+    if (hash !== sourceHash(inputs) || !existsSync(file)) return undefined;
+    shareSources(inputs, hash);
+    return file;
   } catch {
     return undefined;
   }
@@ -130,6 +140,7 @@ async function buildBundle(dir) {
   const hash = sourceHash(inputs);
   const file = join(dir, `cli-${hash}.mjs`);
   renameSync(tmp, file);
+  shareSources(inputs, hash);
   const recordTmp = `${recordOf(dir)}.${process.pid}.tmp`;
   writeFileSync(recordTmp, JSON.stringify({ inputs, hash }));
   renameSync(recordTmp, recordOf(dir));

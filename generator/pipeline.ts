@@ -69,14 +69,27 @@ function runKey(options: GeneratorOptions): string {
   const templates = resolve(options.templates);
   for (const rel of listFiles(templates, ".")) add(templates, rel);
   // generator/dist (the setup-time build) is compiled from the files hashed here: not hashed again.
+  // The bundle's own sources were just hashed by launch.mjs (the bundle's name is that hash):
+  // their hash stands for them instead of a second read.
+  const bundled = bundleSources();
+  if (bundled) parts.push("bundle", bundled.hash);
   for (const rel of [
-    ...listFiles(TOOL_ROOT, "generator").filter((f) => !f.startsWith("generator/dist/")),
+    ...listFiles(TOOL_ROOT, "generator").filter(
+      (f) => !f.startsWith("generator/dist/") && !bundled?.inputs.has(f),
+    ),
     "package-lock.json",
     ".prettierrc.json",
     "runtime/package.json",
   ])
     add(TOOL_ROOT, rel);
   return StepCache.key("run", ...parts);
+}
+
+/** The bundle's source files and their hash, as launch.mjs checked them (undefined without a bundle). */
+function bundleSources(): { inputs: Set<string>; hash: string } | undefined {
+  const shared = (globalThis as Record<symbol, unknown>)[Symbol.for("v2c-gen.bundle-sources")] as
+    { inputs: string[]; hash: string } | undefined;
+  return shared ? { inputs: new Set(shared.inputs), hash: shared.hash } : undefined;
 }
 
 function listFiles(base: string, dir: string): string[] {
