@@ -116,13 +116,16 @@ export function sqliteTransactions(
   db: SqliteDatabase,
   hooks: { committed?: () => void; rolledBack?: () => void } = {},
 ): EngineTransactions {
+  // Prepared once (exec parses its SQL each call; at a steady rate batches are small).
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
   return {
     async batch(work) {
       // IMMEDIATE: the write lock from the start, so the dedup claims' reads inside are current.
-      db.exec("BEGIN IMMEDIATE");
+      begin.run();
       try {
         const result = await work();
-        db.exec("COMMIT");
+        commit.run();
         hooks.committed?.();
         return result;
       } catch (error) {
