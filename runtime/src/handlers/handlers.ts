@@ -96,6 +96,7 @@ function payloadId(text: string): string {
 
 /** Throws RedeliveryRequired when some record is claimed by a live invocation. */
 function requireRedelivery(outcomes: readonly RecordOutcome[], summary: InvocationSummary): void {
+  if (!outcomes.some((o) => o.status === "in-progress")) return;
   const busy = outcomes.filter((o) => o.status === "in-progress").map((o) => o.messageId);
   if (busy.length > 0) throw new RedeliveryRequired(busy, summary);
 }
@@ -148,9 +149,11 @@ export function createRecordHandler<T>(options: RecordHandlerOptions<T>): RuleEv
           bytes: error.kept,
         };
       }
-      const keys = await deadLetterRecords(ctx, [outcome], meta);
-      const summary = summarize([outcome], keys);
-      requireRedelivery([outcome], summary);
+      // Nothing to file for a stored or duplicate record: no DLQ round (an await) per message.
+      const outcomes = [outcome];
+      const keys = outcome.status === "failed" ? await deadLetterRecords(ctx, outcomes, meta) : [];
+      const summary = summarize(outcomes, keys);
+      requireRedelivery(outcomes, summary);
       return summary;
     } finally {
       await ctx.metrics.flush();

@@ -99,7 +99,7 @@ export class LocalRulesEngine {
   private idleWaiters: (() => void)[] = [];
   private killed = false;
   private readonly watchdog = new InvocationWatchdog();
-  private readonly routes = new Map<string, readonly LocalRule[]>();
+  private readonly routes = new Map<string, { rules: readonly LocalRule[]; clientId: string }>();
 
   constructor(private readonly options: LocalRulesEngineOptions) {}
 
@@ -224,26 +224,30 @@ export class LocalRulesEngine {
   private async runBatch(batch: readonly Delivery[]): Promise<void> {
     const now = this.options.now ?? Date.now;
     for (const d of batch) {
+      const route = this.route(d.topic);
       const event: RuleEvent = {
         payload: d.payload.toString("base64"),
         topic: d.topic,
-        clientId: this.options.clientIdOf?.(d.topic) ?? "",
+        clientId: route.clientId,
         receivedAt: now(),
       };
-      for (const rule of this.rulesFor(d.topic)) await this.invoke(rule, event);
+      for (const rule of route.rules) await this.invoke(rule, event);
     }
   }
 
-  // The rules whose filter matches a topic, remembered per topic (a fleet publishes on a
-  // bounded set of topics; the memo is emptied should it grow past 10,000 of them).
-  private rulesFor(topic: string): readonly LocalRule[] {
-    let rules = this.routes.get(topic);
-    if (rules === undefined) {
-      rules = this.options.rules.filter((rule) => topicMatches(rule.filter, topic));
+  // The rules whose filter matches a topic and the publisher's client id, remembered per topic
+  // (a fleet publishes on a bounded set of topics; the memo is emptied past 10,000 of them).
+  private route(topic: string): { rules: readonly LocalRule[]; clientId: string } {
+    let route = this.routes.get(topic);
+    if (route === undefined) {
+      route = {
+        rules: this.options.rules.filter((rule) => topicMatches(rule.filter, topic)),
+        clientId: this.options.clientIdOf?.(topic) ?? "",
+      };
       if (this.routes.size >= 10_000) this.routes.clear();
-      this.routes.set(topic, rules);
+      this.routes.set(topic, route);
     }
-    return rules;
+    return route;
   }
 
   private async invoke(rule: LocalRule, event: RuleEvent): Promise<void> {
