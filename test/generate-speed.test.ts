@@ -589,7 +589,11 @@ describe("buf build started before the bundle, answered from the step cache", ()
     const spec = specFixture();
     try {
       const direct = await loadProto(spec.root, new DiagnosticBag());
-      prebuildProtovalidate(); // what the setup-time build leaves for launch.mjs
+      const prebuilt = prebuildProtovalidate(); // what the setup-time build leaves for launch.mjs
+      const validateProto = "buf/validate/validate.proto";
+      expect(readFileSync(join(prebuilt, validateProto), "utf8")).toBe(
+        readFileSync(join(materialiseProtovalidate(), validateProto), "utf8"),
+      );
       startEarlyBufBuild({ toolRoot: REPO, root: spec.root, cacheDir: undefined });
       const early = await loadProto(spec.root, new DiagnosticBag());
       expect(early?.bytes).toEqual(direct?.bytes);

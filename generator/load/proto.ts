@@ -18,7 +18,7 @@ import {
 import { NO_POSITION, type DiagnosticBag, type Position } from "../diagnostics.js";
 import { libraryFile } from "./proto-library.js";
 import { bufBinaryPath, startBufBuild, takeEarlyBufBuild } from "./buf-build.mjs";
-import { materialiseProtovalidate } from "./protovalidate.js";
+import { protovalidateImportRoot } from "./protovalidate.js";
 
 /** The compiled `proto/` tree: descriptors with source info, plus a registry to query them. */
 export interface LoadedProto {
@@ -57,7 +57,7 @@ export async function loadProto(
     startBufBuild({
       toolRoot: TOOL_ROOT,
       root,
-      library: materialiseProtovalidate(),
+      library: protovalidateImportRoot(),
       extra,
       cacheDir,
     }).result;

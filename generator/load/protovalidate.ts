@@ -23,6 +23,15 @@ const require = createRequire(import.meta.url);
 const TOOL_ROOT = resolve(import.meta.dirname, "..", "..");
 
 /**
+ * The import root that provides `buf/validate/validate.proto`: the setup-time build's copy
+ * (generator/dist, see {@link prebuildProtovalidate}) while its stamp is current, else the one
+ * {@link materialiseProtovalidate} writes.
+ */
+export function protovalidateImportRoot(): string {
+  return prebuiltProtovalidate(TOOL_ROOT) ?? materialiseProtovalidate();
+}
+
+/**
  * Setup time (`launch.mjs --build`): `buf/validate/validate.proto` printed into the prebuilt
  * folder with its stamp, so that a run (and launch.mjs's early buf start) needs no printing.
  */
@@ -40,12 +49,9 @@ export function prebuildProtovalidate(): string {
  * `@bufbuild/protovalidate` npm package embeds, under `node_modules/.cache/v2c-protovalidate/`
  * and returns that directory (an import root). Nothing is downloaded and nothing is copied
  * into the repository; the file is rewritten only when its text changes (atomic rename, so
- * concurrent runs never see half a file). The setup-time build's copy (generator/dist, see
- * {@link prebuildProtovalidate}) is used instead while its stamp is current.
+ * concurrent runs never see half a file).
  */
 export function materialiseProtovalidate(): string {
-  const prebuilt = prebuiltProtovalidate(TOOL_ROOT);
-  if (prebuilt) return prebuilt;
   // The package exports no package.json; its entry point lies under <node_modules>/@bufbuild/.
   const entry = require.resolve("@bufbuild/protovalidate");
   const nodeModules = entry.slice(0, entry.lastIndexOf(`${sep}@bufbuild${sep}`));
@@ -72,10 +78,10 @@ export type { BufWorkspace } from "./buf-build.mjs";
 /**
  * Creates a buf v2 workspace in a temp directory whose module `proto` mirrors `<protoDir>`
  * (symlinks) and whose second module provides `buf/validate/validate.proto` (see
- * {@link materialiseProtovalidate}). buf resolves the import offline, and file names in its
+ * {@link protovalidateImportRoot}). buf resolves the import offline, and file names in its
  * messages stay `proto/<path>`, as in the spec. `config` adds top-level buf.yaml keys (lint,
  * breaking) in JSON form, which is valid YAML.
  */
 export function bufWorkspace(protoDir: string, config: Record<string, unknown> = {}): BufWorkspace {
-  return makeBufWorkspace(protoDir, materialiseProtovalidate(), config);
+  return makeBufWorkspace(protoDir, protovalidateImportRoot(), config);
 }
