@@ -205,12 +205,13 @@ function startEarly(argv) {
     } else if (a === "--no-cache") cache = false;
     else if (a !== "--check" && a !== "--strict") return;
   }
-  startEarlyBufBuild({
-    toolRoot: ROOT,
+  const cacheDir = cache ? join(ROOT, "node_modules", ".cache", "v2c-gen") : undefined;
+  startEarlyBufBuild({ toolRoot: ROOT, root, cacheDir });
+  startEarlyYamlWorker({
     root,
-    cacheDir: cache ? join(ROOT, "node_modules", ".cache", "v2c-gen") : undefined,
+    core: join(GENERATOR, "load", "yaml-positions-core.cjs"),
+    cacheDir,
   });
-  startEarlyYamlWorker({ root, core: join(GENERATOR, "load", "yaml-positions-core.cjs") });
 }
 
 if (process.argv[2] === "--build") {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { StepCache } from "./cache.js";
-import { stopYamlWorker } from "./load/yaml-worker.mjs";
+import { rememberCachedRun, stopYamlWorker } from "./load/yaml-worker.mjs";
 import type { Diagnostic } from "./diagnostics.js";
 import type { GeneratedFile } from "./emit/types.js";
 import type { Model } from "./model/types.js";
@@ -39,7 +39,10 @@ export async function generate(options: GeneratorOptions): Promise<GenerationRes
   }
   const { generateUncached } = await import("./pipeline-run.js");
   const result = await generateUncached(options);
-  if (key) cache.set("run", key, result);
+  if (key) {
+    cache.set("run", key, result);
+    if (options.cacheDir) rememberCachedRun({ root: options.root, cacheDir: options.cacheDir });
+  }
   return result;
 }
 

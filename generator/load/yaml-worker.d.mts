@@ -13,4 +13,9 @@ export function stopYamlWorker(): void;
 export function yamlWorker(core: string): YamlWorkerPool | null;
 export function post(pool: YamlWorkerPool, message: { text: string; bundle?: unknown }): number;
 export function replyTo(pool: YamlWorkerPool, id: number): unknown;
-export function startEarlyYamlWorker(options: { root: string; core: string }): void;
+export function startEarlyYamlWorker(options: {
+  root: string;
+  core: string;
+  cacheDir?: string | undefined;
+}): void;
+export function rememberCachedRun(options: { root: string; cacheDir: string }): void;

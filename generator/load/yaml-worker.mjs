@@ -4,8 +4,10 @@
 // parse then runs beside the bundle's loading instead of after it. load/yaml-positions.ts
 // takes the same worker over (shared through a global) and finds those requests in flight.
 // Plain JavaScript, no import.meta (it is also bundled), so that launch.mjs loads it at once.
-import { readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 
 /**
@@ -120,29 +122,72 @@ export function replyTo(pool, id) {
   return reply && reply.error === undefined ? reply : undefined;
 }
 
+/** The texts launch.mjs posts: `<root>/asyncapi.yaml` and every `<root>/fmea/*.yaml`, readable ones. */
+function specYamlTexts(root) {
+  const files = [join(root, "asyncapi.yaml")];
+  try {
+    for (const f of readdirSync(join(root, "fmea")).sort())
+      if (/\.ya?ml$/.test(f)) files.push(join(root, "fmea", f));
+  } catch {
+    // no fmea/: the loader reports it
+  }
+  const texts = [];
+  for (const file of files) {
+    try {
+      texts.push(readFileSync(file, "utf8"));
+    } catch {
+      // unreadable: the loader reports it
+    }
+  }
+  return texts;
+}
+
+/** Hash of those texts (what the last run answered from the whole-run cache had, see below). */
+function textsHash(texts) {
+  const h = createHash("sha256");
+  for (const t of texts) h.update(t).update("\0");
+  return h.digest("hex");
+}
+
+/** The file in the step cache naming the YAML texts of the last run stored in the whole-run cache. */
+const lastRunFile = (cacheDir) => join(cacheDir, "yaml-worker-last-run.txt");
+
+/**
+ * After a run stored in the whole-run cache: remembers its YAML texts, so that the next start
+ * with the same texts (most likely answered from that cache, which needs no positions) does
+ * not start the worker early. A miss then only starts it later, as the loaders do.
+ */
+export function rememberCachedRun({ root, cacheDir }) {
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${lastRunFile(cacheDir)}.${process.pid}.tmp`;
+    writeFileSync(tmp, textsHash(specYamlTexts(root)));
+    renameSync(tmp, lastRunFile(cacheDir));
+  } catch {
+    // only slower
+  }
+}
+
 /**
  * launch.mjs: starts the worker and sends it `<root>/asyncapi.yaml` and every `<root>/fmea/*.yaml`
- * to index; the loaders' requests for the same texts then wait for these. Never throws (the
- * loaders start the worker themselves).
+ * to index; the loaders' requests for the same texts then wait for these. Not when the texts
+ * are those of the last run kept in the whole-run cache (`cacheDir`; see {@link rememberCachedRun}).
+ * Never throws (the loaders start the worker themselves).
  */
-export function startEarlyYamlWorker({ root, core }) {
+export function startEarlyYamlWorker({ root, core, cacheDir }) {
   try {
-    const files = [join(root, "asyncapi.yaml")];
-    try {
-      for (const f of readdirSync(join(root, "fmea")).sort())
-        if (/\.ya?ml$/.test(f)) files.push(join(root, "fmea", f));
-    } catch {
-      // no fmea/: the loader reports it
-    }
-    const texts = [];
-    for (const file of files) {
+    const texts = specYamlTexts(root);
+    if (texts.length === 0) return;
+    if (cacheDir) {
+      let last;
       try {
-        texts.push(readFileSync(file, "utf8"));
+        last = readFileSync(lastRunFile(cacheDir), "utf8");
       } catch {
-        // unreadable: the loader reports it
+        last = undefined;
       }
+      if (last === textsHash(texts)) return;
     }
-    const pool = texts.length > 0 ? yamlWorker(core) : null;
+    const pool = yamlWorker(core);
     if (!pool) return;
     for (const text of texts)
       if (!pool.posted.has(text)) pool.posted.set(text, post(pool, { text }));
