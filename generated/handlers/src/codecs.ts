@@ -26,6 +26,9 @@ export function telemetryBatchVehicleId(topic: string): string | undefined {
   return telemetryBatchTopic.parse(topic)?.["vehicle_id"];
 }
 
+/** Leaf paths of `v2c.telemetry.v1.VehicleTelemetry` that are not time-series measures (envelope roles). */
+const vehicleTelemetryCodecNotMeasures: ReadonlySet<string> = new Set(["timestampMs"]);
+
 /** `v2c.telemetry.v1.VehicleTelemetry`: ts-proto decoder, generated checks, envelope role accessors. */
 export const vehicleTelemetryCodec: RecordCodec<VehicleTelemetry> = {
   message: messages["VehicleTelemetry"].protoName,
@@ -44,12 +47,12 @@ export const vehicleTelemetryCodec: RecordCodec<VehicleTelemetry> = {
     "v2c.telemetry.v1.VehicleState": [{ key: "ignition", values: [0, 1, 2, 3, 4] }],
   }),
   toStored: (r) => VehicleTelemetry.toJSON(r) as Record<string, unknown>,
-  toTimeSeries: (r) =>
-    toTimeSeriesRecord(VehicleTelemetry.toJSON(r) as Record<string, unknown>, {
+  toTimeSeries: (r, document) =>
+    toTimeSeriesRecord(document ?? (VehicleTelemetry.toJSON(r) as Record<string, unknown>), {
       measureName: messages["VehicleTelemetry"].tsName,
       dimensions: { ["vehicle_id"]: r.vehicleId },
       timeMs: Number(r.timestampMs),
-      exclude: ["timestampMs"],
+      exclude: vehicleTelemetryCodecNotMeasures,
     }),
 };
 

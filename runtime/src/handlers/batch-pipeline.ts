@@ -181,7 +181,7 @@ async function claimAndWrite<T>(
         accepted.push({
           key: v.key,
           document: v.document,
-          point: codec.toTimeSeries(v.record),
+          point: codec.toTimeSeries(v.record, v.document),
           pending: pendingSinks(ctx.policy.writes, claim.done),
           index: v.index,
           timestampMs: codec.timestampMs(v.record),

@@ -22,8 +22,11 @@ export interface RecordCodec<T> {
   readonly enums: EnumCheck;
   /** The JSON document stored in key-value stores (keyed by vehicle id + message id). */
   toStored(record: T): Readonly<Record<string, unknown>>;
-  /** The point written to time-series stores. */
-  toTimeSeries(record: T): TimeSeriesRecord;
+  /**
+   * The point written to time-series stores. `document` is the record's `toStored` document
+   * when the caller holds it already (the point is read from it instead of a second toJSON).
+   */
+  toTimeSeries(record: T, document?: Readonly<Record<string, unknown>>): TimeSeriesRecord;
 }
 
 /** How the pipeline reads a batch envelope (records carried as bytes + their CRC-32). */
@@ -44,7 +47,7 @@ export interface TimeSeriesMapping {
   readonly dimensions: Readonly<Record<string, string>>;
   readonly timeMs: number;
   /** Leaf paths left out of the measures (ids and the time are dimensions or the key). */
-  readonly exclude?: readonly string[];
+  readonly exclude?: readonly string[] | ReadonlySet<string>;
 }
 
 /**
@@ -56,7 +59,9 @@ export function toTimeSeriesRecord(
   mapping: TimeSeriesMapping,
 ): TimeSeriesRecord {
   const measures: Record<string, number | boolean> = {};
-  const exclude = new Set(mapping.exclude ?? []);
+  // Generated codecs pass one Set for every record; a list is turned into one per call.
+  const exclude: ReadonlySet<string> =
+    mapping.exclude instanceof Set ? mapping.exclude : new Set(mapping.exclude ?? []);
   const walk = (value: unknown, path: string): void => {
     if (exclude.has(path)) return;
     if (typeof value === "number" || typeof value === "boolean") measures[path] = value;

@@ -85,7 +85,14 @@ export async function processRecord<T>(
       }
       const written = await writeAccepted(
         ctx,
-        [{ key, document: valid.document, point: codec.toTimeSeries(valid.record), pending }],
+        [
+          {
+            key,
+            document: valid.document,
+            point: codec.toTimeSeries(valid.record, valid.document),
+            pending,
+          },
+        ],
         "single",
       );
       const failure = written.failures.get(0);
