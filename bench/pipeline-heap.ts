@@ -2,7 +2,7 @@
 // generation (16 MB semi-spaces) the engine's per-message garbage was scavenged ~every
 // millisecond at 10k msg/s and much of it promoted, measured ~15 µs of main-thread CPU per
 // message; 32 MB semi-spaces took the engine's batch path from ~70 to ~54 µs a message.
-// `npm run local` gets the same with NODE_OPTIONS=--max-semi-space-size=32 (README).
+// `npm run local` gets the same flag from its package.json script.
 import { spawnSync } from "node:child_process";
 
 /** The V8 flag the engine's process runs with. */
