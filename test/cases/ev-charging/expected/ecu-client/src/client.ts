@@ -59,6 +59,8 @@ export interface VehicleClientConfig {
   readonly topicParams: VehicleTopicParams;
   /** Broker URL; defaults to `<protocol>://<host>` of the server with `serverVariables` filled in. */
   readonly url?: string;
+  /** Broker URLs of other servers (the failover targets), by server id; same default as `url`. */
+  readonly urls?: Readonly<Partial<Record<ServerId, string>>>;
   /** Values of the server's host variables (e.g. the account's endpoint prefix). */
   readonly serverVariables?: Readonly<Record<string, string>>;
   readonly tls?: VehicleTlsConfig;
@@ -136,6 +138,19 @@ function fill(template: string, values: Readonly<Record<string, string>>, what: 
   });
 }
 
+/** The servers `from` fails over to, in order: its `x-failover-to`, then that server's, without repeats. */
+export function failoverChain(from: ServerId): ServerId[] {
+  const chain: ServerId[] = [];
+  const targetOf = (id: ServerId) => (servers[id] as { readonly failoverTo?: ServerId }).failoverTo;
+  for (
+    let next = targetOf(from);
+    next !== undefined && next !== from && !chain.includes(next);
+    next = targetOf(next)
+  )
+    chain.push(next);
+  return chain;
+}
+
 /**
  * The vehicle's typed MQTT 5 client for the spec's operations, built on the runtime's
  * `VehicleSession`: every session option comes from `clientConfig` (the spec and its FMEA rows).
@@ -168,7 +183,6 @@ export class VehicleClient {
   };
 
   constructor(config: VehicleClientConfig) {
-    const server = servers[config.server];
     const settings = clientConfig.servers[config.server];
     const delays = scaledDelays(config.timeScale ?? 1);
     this.vehicleId = config.vehicleId;
@@ -187,9 +201,10 @@ export class VehicleClient {
       chargeStatus: chargeStatusTopic.build(params),
       sessionSummary: sessionSummaryTopic.build(params),
     };
-    const url =
-      config.url ??
-      `${server.protocol}://${fill(server.host, config.serverVariables ?? {}, `server ${server.id}`)}`;
+    const urlOf = (id: ServerId): string =>
+      (id === config.server ? config.url : undefined) ??
+      config.urls?.[id] ??
+      `${servers[id].protocol}://${fill(servers[id].host, config.serverVariables ?? {}, `server ${id}`)}`;
     this.queue = PersistentQueue.open(config.queuePath, {
       policy: clientConfig.localQueue,
       events: this.events,
@@ -197,7 +212,8 @@ export class VehicleClient {
     });
     const bound = delays.pubackTimeoutMs;
     this.session = new VehicleSession({
-      url,
+      url: urlOf(config.server),
+      endpointName: config.server,
       clientId: fill(settings.clientIdTemplate, params, "the client id template"),
       ...(config.tls
         ? {
@@ -249,6 +265,20 @@ export class VehicleClient {
   start(): void {
     this.certificate?.check();
     this.session.start();
+  }
+
+  /** The server the client is connected to, or connects to next (another one after a failover). */
+  get server(): ServerId {
+    return this.session.endpoint as ServerId;
+  }
+
+  /**
+   * Moves the client to `server` (the manual fail-back once a regional outage is over): the
+   * next connection goes there, and a live one elsewhere is closed so it reconnects there. The
+   * server must be the configured one or one of its failover targets (RangeError otherwise).
+   */
+  useServer(server: ServerId): void {
+    this.session.useEndpoint(server);
   }
 
   /** Resolves once connected with the queue flushed; rejects with the credential problem that stopped the session. */

@@ -164,6 +164,22 @@ export const messages = {
     tsModule: "proto/evc/charging/v2/control",
     schemaVersion: 3,
     minSupportedSchemaVersion: 2,
+    enumFields: {
+      "evc.charging.v2.ChargeRequest": [
+        {
+          key: "instruction",
+          name: "stop",
+          case: "stop",
+          type: "evc.charging.v2.StopCharging",
+        },
+      ],
+      "evc.charging.v2.StopCharging": [
+        {
+          key: "cause",
+          values: [0, 1, 2, 3],
+        },
+      ],
+    },
     envelope: {
       messageId: {
         field: "request_id",
@@ -208,6 +224,14 @@ export const messages = {
     tsModule: "proto/evc/charging/v2/control",
     schemaVersion: 3,
     minSupportedSchemaVersion: 2,
+    enumFields: {
+      "evc.charging.v2.ChargeResponse": [
+        {
+          key: "outcome",
+          values: [0, 1, 2, 3, 4],
+        },
+      ],
+    },
     envelope: {
       messageId: {
         field: "response_id",
@@ -247,6 +271,14 @@ export const messages = {
     tsModule: "proto/evc/charging/v2/status",
     schemaVersion: 3,
     minSupportedSchemaVersion: 2,
+    enumFields: {
+      "evc.charging.v2.ChargeStatus": [
+        {
+          key: "plug",
+          values: [0, 1, 2, 3, 4, 5],
+        },
+      ],
+    },
     envelope: {
       messageId: {
         field: "sample_id",
@@ -281,6 +313,14 @@ export const messages = {
     tsModule: "proto/evc/charging/v2/session",
     schemaVersion: 3,
     minSupportedSchemaVersion: 2,
+    enumFields: {
+      "evc.charging.v2.SessionSummary": [
+        {
+          key: "endCause",
+          values: [0, 1, 2, 3, 4],
+        },
+      ],
+    },
     envelope: {
       messageId: {
         field: "session_id",

@@ -266,6 +266,30 @@ export const messages = {
     tsModule: "proto/v2c/telemetry/v1/telemetry",
     schemaVersion: 1,
     minSupportedSchemaVersion: 1,
+    enumFields: {
+      "v2c.telemetry.v1.VehicleTelemetry": [
+        {
+          key: "powertrain",
+          type: "v2c.telemetry.v1.Powertrain",
+        },
+        {
+          key: "state",
+          type: "v2c.telemetry.v1.VehicleState",
+        },
+      ],
+      "v2c.telemetry.v1.Powertrain": [
+        {
+          key: "gear",
+          values: [0, 1, 2, 3, 4],
+        },
+      ],
+      "v2c.telemetry.v1.VehicleState": [
+        {
+          key: "ignition",
+          values: [0, 1, 2, 3, 4],
+        },
+      ],
+    },
     envelope: {
       messageId: {
         field: "message_id",
@@ -301,6 +325,7 @@ export const messages = {
     tsModule: "proto/v2c/telemetry/v1/batch",
     schemaVersion: 1,
     minSupportedSchemaVersion: 1,
+    enumFields: {},
     envelope: {
       messageId: {
         field: "batch_id",
@@ -349,6 +374,7 @@ export const messages = {
     tsModule: "proto/v2c/telemetry/v1/command",
     schemaVersion: 1,
     minSupportedSchemaVersion: 1,
+    enumFields: {},
     envelope: {
       messageId: {
         field: "command_id",
@@ -393,6 +419,14 @@ export const messages = {
     tsModule: "proto/v2c/telemetry/v1/command_result",
     schemaVersion: 1,
     minSupportedSchemaVersion: 1,
+    enumFields: {
+      "v2c.telemetry.v1.CommandResult": [
+        {
+          key: "status",
+          values: [0, 1, 2, 3],
+        },
+      ],
+    },
     envelope: {
       messageId: {
         field: "result_id",
