@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { connectAsync } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { startMosquitto } from "../support/mosquitto.js";
@@ -8,16 +8,6 @@ import { ScriptedPeer } from "../support/scripted-peer.js";
 import { makeSession, tempDir, waitUntil } from "./helpers.js";
 
 const CHILD = join(import.meta.dirname, "fixtures", "crash-publisher.ts");
-const TSX = resolve(
-  import.meta.dirname,
-  "..",
-  "..",
-  "..",
-  "node_modules",
-  "tsx",
-  "dist",
-  "cli.mjs",
-);
 const TOPIC = "v2c-test/crash/telemetry";
 const COUNT = 9;
 
@@ -35,9 +25,11 @@ describe("VehicleSession write-ahead: SIGKILL with messages in flight loses none
     // A broker that takes the PUBLISH packets and never acknowledges them: all stay in flight.
     const peer = await ScriptedPeer.start({ puback: () => null });
     cleanups.push(() => peer.close());
+    // The publisher itself is the child (tsx as a loader, not the tsx CLI, which would run it
+    // as a grandchild that a SIGKILL of the CLI leaves running).
     const child: ChildProcess = spawn(
       process.execPath,
-      [TSX, CHILD, peer.url, queuePath, String(COUNT), TOPIC],
+      ["--import", "tsx", CHILD, peer.url, queuePath, String(COUNT), TOPIC],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     cleanups.push(() => void child.kill("SIGKILL"));
@@ -52,9 +44,9 @@ describe("VehicleSession write-ahead: SIGKILL with messages in flight loses none
       5000,
       "9 PUBLISH packets at the peer",
     );
-    const exited = new Promise((r) => child.once("exit", r));
+    const exited = new Promise((r) => child.once("exit", (_code, signal) => r(signal)));
     child.kill("SIGKILL");
-    await exited;
+    expect(await exited).toBe("SIGKILL");
 
     // Restart: a new session on the same queue file, now against a real broker.
     const broker = await startMosquitto();
