@@ -9,8 +9,7 @@
 // Run: npx tsx --conditions=v2c-source bench/pipeline-engine.bench.ts [--messages 40000]
 //        [--vehicles 200] [--burst 1000] [--rounds 3]
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { brokerSpec, engineIdentity, fleet, startLocalPipeline } from "@v2c/local";
@@ -19,6 +18,8 @@ import type { Delivery } from "../runtime/src/local/engine-connection.js";
 import { startLocalBroker } from "../runtime/src/local/local-broker.js";
 import { vehicleIds } from "../runtime/src/local/vehicle-ids.js";
 import { relaunchWithEngineHeap } from "./pipeline-heap.js";
+import { freePort } from "../runtime/src/testing/ports.js";
+import { threadCpu } from "./thread-cpu.js";
 
 relaunchWithEngineHeap();
 
@@ -26,29 +27,6 @@ const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 };
-
-/** CPU time (µs) of the main thread and of every other thread of this process (Linux /proc). */
-function threadCpu(): { main: number; others: number } {
-  const out = { main: 0, others: 0 };
-  for (const tid of readdirSync("/proc/self/task")) {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const us = ((Number(f[11]) + Number(f[12])) * 1_000_000) / 100;
-    if (Number(tid) === process.pid) out.main += us;
-    else out.others += us;
-  }
-  return out;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const messages = Number(arg("--messages", "40000"));
 const vehicles = Number(arg("--vehicles", "200"));

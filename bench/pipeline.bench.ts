@@ -12,8 +12,6 @@
 // Run: npx tsx --conditions=v2c-source bench/pipeline.bench.ts --help
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,6 +29,8 @@ import {
 import { tsExecArgv } from "../runtime/src/local/fleet.js";
 import { writeReadmeSection } from "../scripts/bench-readme.js";
 import { ENGINE_HEAP_FLAG, relaunchWithEngineHeap } from "./pipeline-heap.js";
+import { freePort } from "../runtime/src/testing/ports.js";
+import { threadCpu } from "./thread-cpu.js";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -122,36 +122,6 @@ interface Row {
   /** Pipeline: the receiver's CPU per stored message on its main thread / all other threads. */
   mainThreadUs?: number;
   otherThreadsUs?: number;
-}
-
-/**
- * CPU time (µs) of this process's main thread and of all its other threads (the WAL
- * checkpointer worker, GC helpers, libuv), from /proc (Linux; zeros elsewhere).
- */
-function threadCpu(): { main: number; others: number } {
-  const out = { main: 0, others: 0 };
-  try {
-    for (const tid of readdirSync("/proc/self/task")) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const us = ((Number(f[11]) + Number(f[12])) * 1_000_000) / 100; // utime + stime, ticks
-      if (Number(tid) === process.pid) out.main += us;
-      else out.others += us;
-    }
-  } catch {
-    // not Linux
-  }
-  return out;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function until(cond: () => boolean, ms: number): Promise<void> {

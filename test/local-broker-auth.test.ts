@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -13,16 +12,7 @@ import {
   assertPortFree,
   findMosquitto,
 } from "../runtime/src/local/mosquitto-process.js";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../runtime/src/testing/ports.js";
 
 /** A topic of a channel address for `vehicle` (other parameters: any value, the ACL has `+`). */
 function topicOf(address: string, vehicle: string): string {

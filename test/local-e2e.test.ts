@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,16 +6,7 @@ import { localApp } from "@v2c/local";
 import { runOperatorCli } from "../runtime/src/local/cli-operator.js";
 import { LocalRun } from "../runtime/src/local/local-run.js";
 import { writeReport } from "../runtime/src/local/report.js";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../runtime/src/testing/ports.js";
 
 const output: string[] = [];
 /** Runs an operator command, capturing what it prints. */

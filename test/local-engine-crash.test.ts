@@ -1,7 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,18 +16,9 @@ import {
   type LocalBroker,
 } from "../runtime/src/local/local-broker.js";
 import { vehicleIds } from "../runtime/src/local/vehicle-ids.js";
+import { freePort } from "../runtime/src/testing/ports.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface EngineCounters {
   stored: number;

@@ -1,3 +1,4 @@
+import type { EnumField } from "../../runtime/src/handlers/enum-fields.js";
 /**
  * The single model every emitter reads. Built once from the three sources; every cross-reference
  * (FMEA row -> metric, channel, participant, runbook; operation -> channel -> message -> proto) is
@@ -102,22 +103,10 @@ export interface EnvelopeModel {
 }
 
 /**
- * A field of a message type that holds enum values or leads to some (see
- * model/enum-fields.ts); the handlers check decoded records against these lists.
+ * A field of a message type that holds enum values or leads to some (built by
+ * model/enum-fields.ts): the runtime's `EnumField`, which the handlers check decoded records with.
  */
-export interface EnumFieldModel {
-  /** The ts-proto property (for a oneof member, the oneof's union property). */
-  readonly key: string;
-  /** The JSON name, where it differs from `key`. */
-  readonly name?: string;
-  /** A oneof member: its case name in the union. */
-  readonly case?: string;
-  readonly each?: "list" | "map";
-  /** An enum field: the numbers its enum defines. */
-  readonly values?: readonly number[];
-  /** A message field: the type whose enum fields apply inside it. */
-  readonly type?: string;
-}
+export type EnumFieldModel = EnumField;
 
 export interface MessageModel {
   readonly id: string;

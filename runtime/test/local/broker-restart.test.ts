@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrokerSpec } from "../../src/local/broker-config.js";
 import { EngineConnection, type Delivery } from "../../src/local/engine-connection.js";
 import { startLocalBroker, type LocalBroker } from "../../src/local/local-broker.js";
+import { freePort } from "../../src/testing/ports.js";
 
 const spec: BrokerSpec = {
   channels: [{ address: "fleet/{car}/data", vehicleAccess: "write" }],
@@ -14,16 +14,6 @@ const spec: BrokerSpec = {
   maxPacketBytes: 131072,
   maxTopicAlias: 0,
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
