@@ -13,7 +13,7 @@ export interface SessionEndpoint {
   readonly name: string;
   /** `mqtts://host:port` (or `mqtt://` for tests without TLS). */
   readonly url: string;
-  /** SNI and certificate host name for this endpoint; default: the session's TLS servername. */
+  /** SNI and certificate host name for this endpoint; default: the URL's host. */
   readonly servername?: string;
 }
 

@@ -193,7 +193,11 @@ export class VehicleSession {
     this.random = options.random ?? Math.random;
     this.queue = options.queue;
     this.endpoints = new EndpointRing(
-      { name: options.endpointName ?? "primary", url: options.url },
+      {
+        name: options.endpointName ?? "primary",
+        url: options.url,
+        ...(options.tls?.servername ? { servername: options.tls.servername } : {}),
+      },
       options.failover,
     );
     // Publishes that cannot go on the wire at once are answered "queued": they go into the
@@ -493,7 +497,8 @@ export class VehicleSession {
   private connectOnce(): Promise<Connection> {
     const o = this.options;
     const endpoint = this.endpoints.current;
-    const servername = endpoint.servername ?? o.tls?.servername;
+    // The configured servername belongs to `url`; another endpoint's SNI is its own URL's host.
+    const servername = endpoint.servername;
     const ids = new PacketIds();
     const clientOptions: IClientOptions = {
       messageIdProvider: ids,
