@@ -159,6 +159,19 @@ describe("handlers emitter", () => {
     });
 
     it("a row whose pair has no scenario gets an it.todo that says why (a --strict gap)", () => {
+      const bucket = model.participants.find((p) => p.kind === "object-store")!.id;
+      const withRow = {
+        ...model,
+        failureModes: [...model.failureModes, newRow(bucket, "unavailable")],
+      };
+      const files = emitFmeaTests({ model: withRow, protoTs: new Map() } as never, TEMPLATES);
+      const test = files.find((f) => f.path === "handlers/test/fmea/FM-99-added-row.test.ts")!;
+      expect(test.content).toContain("it.todo(");
+      expect(test.content).toContain('no fault-injection scenario for signal \\"unavailable\\"');
+      expect(test.traces?.[0]?.pending).toMatch(/unavailable/);
+    });
+
+    it("an out-of-memory row on a function crashes a deduplicating handler mid-write and asserts the redelivery", () => {
       const fn = model.participants.find((p) => p.kind === "function")!.id;
       const withRow = {
         ...model,
@@ -166,9 +179,14 @@ describe("handlers emitter", () => {
       };
       const files = emitFmeaTests({ model: withRow, protoTs: new Map() } as never, TEMPLATES);
       const test = files.find((f) => f.path === "handlers/test/fmea/FM-99-added-row.test.ts")!;
-      expect(test.content).toContain("it.todo(");
-      expect(test.content).toContain('no fault-injection scenario for signal \\"out-of-memory\\"');
-      expect(test.traces?.[0]?.pending).toMatch(/out-of-memory/);
+      expect(test.traces?.[0]?.pending).toBeUndefined();
+      expect(test.content).toContain("crashedInvocation(kit, OPERATION, DOWNSTREAM)");
+      // The operation it drives keeps dedup claims, and the harness gives its lease.
+      const op = /const OPERATION = "([^"]+)"/.exec(test.content)![1]!;
+      const handled = model.operations.find((o) => o.id === op)!;
+      expect(handled.handler?.dedup).toBeDefined();
+      const harness = files.find((f) => f.path === "handlers/test/fmea/harness.ts")!;
+      expect(harness.content).toContain(`leaseMs: ${handled.handler!.timeoutMs},`);
     });
 
     it("emits a function entry per handler plus the replay, and traces every row the handlers own", () => {

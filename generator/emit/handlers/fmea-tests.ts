@@ -109,6 +109,7 @@ function emitHarness(ctx: EmitContext, t: TemplateSet): GeneratedFile {
       topic: lit(exampleTopic(ctx.model, h.channelId)),
       vehicle: lit(exampleVehicle(ctx.model, h)),
       writes: lit(handler.writes),
+      leaseMs: handler.timeoutMs,
       dedup: handler.dedup ? lit(handler.dedup) : "",
       dedupWindowMs: h.operation.dedupWindowMs ?? 0,
       batch: h.kind === "batch",
@@ -159,6 +160,7 @@ function emitHandlerModeTest(
     "downstream-fault": ["downstreamFault"],
     "partial-write": ["partialWrite"],
     "series-rejects": ["seriesRejects"],
+    "crashed-invocation": ["crashedInvocation", "isStored"],
   };
   for (const n of uses[scenario.id] ?? []) imports.use(KIT, n);
   if (scenario.id === "clock-skew") imports.use(SPEC, "platform");
@@ -201,6 +203,8 @@ function emitHandlerModeTest(
       window: `${handler.name}: beyond the dedup window a resend is written again`,
       inTime: `${handler.name}: with time left beyond the safety margin, the message is stored`,
       replay: `${handler.name}: replays a skewed record once the cloud clock agrees`,
+      crash: `${handler.name}: an invocation that dies mid-write (${fm.detection.signal.name}) holds its claim for the lease; the redelivery after it stores every record once, with nothing dead-lettered`,
+      crashLater: `${handler.name}: a copy delivered after the recovered one is a duplicate`,
     },
   });
   return {

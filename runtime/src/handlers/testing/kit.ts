@@ -58,6 +58,8 @@ export interface OperationUnderTest {
   readonly dedup?: string;
   /** The dedup window (ms), when the handler dedups. */
   readonly dedupWindowMs?: number;
+  /** The handler's timeout (ms): how long a claim of a live invocation is leased. */
+  readonly leaseMs: number;
   /** Batch: whether the payload is zstd-compressed; the x-batch caps. */
   readonly zstd?: boolean;
   readonly maxCompressedBytes?: number;

@@ -143,6 +143,15 @@ export const SCENARIO_REGISTRY: readonly ScenarioEntry[] = [
     downstream: true,
   },
   {
+    id: "crashed-invocation",
+    kinds: FUNCTION,
+    signal: "out-of-memory",
+    requires: [],
+    target: "any",
+    downstream: true,
+    dedup: true,
+  },
+  {
     id: "series-rejects",
     kinds: ["time-series-store"],
     signal: "rejected",

@@ -3,7 +3,7 @@
 import type { AlarmDefinition } from "./types.js";
 
 /**
- * Every alarm of the pipeline: 11 from the FMEA's detections (named
+ * Every alarm of the pipeline: 12 from the FMEA's detections (named
  * `<FM id>-<slug>`), then the seed's 2 alert triggers (named by alert id).
  */
 export const alarmDefinitions = [
@@ -283,6 +283,30 @@ export const alarmDefinitions = [
       dimensions: {
         reason: "HISTORY_REJECTED",
       },
+      statistic: "Sum",
+    },
+    comparison: "GreaterThanThreshold",
+    threshold: 0,
+    periodS: 300,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+  },
+  {
+    name: "FM-42-session-ledger-out-of-memory",
+    source: "FM-42",
+    kind: "failure-mode",
+    title: "Session Ledger Out Of Memory",
+    severity: "MEDIUM",
+    audience: "fleet-eng",
+    runbook: null,
+    summary:
+      "FM-42 Session Ledger Out Of Memory (MEDIUM): The runtime reports the function out of memory.",
+    metric: {
+      kind: "metric",
+      namespace: "EVC/Charging",
+      metricName: "evc.ledger.out_of_memory",
+      dimensions: {},
       statistic: "Sum",
     },
     comparison: "GreaterThanThreshold",

@@ -714,6 +714,64 @@ export const FM_41 = {
   response: ["Backfill HISTORY_REJECTED dead letters into the long-term store"],
 } as const satisfies FailureModeSpec;
 
+/** FM-42 Session Ledger Out Of Memory (MEDIUM): The dead invocation's claim expires with its lease; the retry stores the summary once. Recovery: automated. */
+export const FM_42 = {
+  id: "FM-42",
+  name: "Session Ledger Out Of Memory",
+  phase: "session-report",
+  component: "session-ledger",
+  owner: "handlers",
+  severity: "MEDIUM",
+  probability: {
+    band: "LOW",
+    rate: [0.0002, 0.0002],
+  },
+  mtbfMs: 2592000000,
+  mttrMs: {
+    min: 120000,
+    max: 120000,
+  },
+  impact: "The invocation dies mid-write; the summary waits for the platform's retry",
+  causes: [],
+  detection: {
+    description: "The runtime reports the function out of memory",
+    signal: {
+      name: "out-of-memory",
+      code: "Runtime.OutOfMemory",
+    },
+    alarm: {
+      metric: "evc.ledger.out_of_memory",
+      dimensions: {},
+      statistic: "Sum",
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodS: 300,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+    },
+  },
+  mitigation: {
+    description:
+      "The dead invocation's claim expires with its lease; the retry stores the summary once",
+    policy: {},
+    uses: [
+      {
+        ref: "asyncapi:operations.reportSession.x-handler.memory-mb",
+        value: 384,
+      },
+    ],
+  },
+  recovery: {
+    mode: "automated",
+    description: "Redelivered by the platform and stored once after the claim's lease",
+  },
+  notify: "fleet-eng",
+  response: [
+    "Check max memory used against the configured memory; raise the memory or shrink the summaries",
+  ],
+} as const satisfies FailureModeSpec;
+
 export type FailureModeId =
   | "FM-31"
   | "FM-32"
@@ -725,7 +783,8 @@ export type FailureModeId =
   | "FM-38"
   | "FM-39"
   | "FM-40"
-  | "FM-41";
+  | "FM-41"
+  | "FM-42";
 
 /** Every failure mode of the FMEA, by id. */
 export const failureModes = {
@@ -740,4 +799,5 @@ export const failureModes = {
   "FM-39": FM_39,
   "FM-40": FM_40,
   "FM-41": FM_41,
+  "FM-42": FM_42,
 } as const satisfies Record<FailureModeId, FailureModeSpec>;

@@ -148,6 +148,17 @@ export const metrics = {
     cloudwatchName: "evc.ledger.duplicates",
     dimensions: ["operation"],
   },
+  "evc.ledger.out_of_memory": {
+    name: "evc.ledger.out_of_memory",
+    description:
+      "Ledger invocations that ran out of memory (a log metric filter on the runtime's report).",
+    kind: "counter",
+    unit: "Count",
+    source: "session-ledger",
+    namespace: "EVC/Charging",
+    cloudwatchName: "evc.ledger.out_of_memory",
+    dimensions: [],
+  },
   "evc.store.throttled": {
     name: "evc.store.throttled",
     description: "Throttled store requests, by downstream participant.",
