@@ -286,4 +286,21 @@ describe("bad input: every problem is reported with file:line:column and nothing
     expect(d).toBeDefined();
     expect(d.message).toContain("timestream");
   });
+
+  it("a second namespace for the pipeline's own metrics: a located error, not an internal one", async () => {
+    fx = specFixture();
+    const text = fx.read("fmea/metrics.yaml");
+    const at = text.lastIndexOf("    namespace: V2C/Telemetry\n");
+    fx.write(
+      "fmea/metrics.yaml",
+      `${text.slice(0, at)}    namespace: Fleet/Other${text.slice(at + "    namespace: V2C/Telemetry".length)}`,
+    );
+    const r = await generate(fx.options({ cacheDir: undefined }));
+    expect(r.ok).toBe(false);
+    expect(r.files).toEqual([]);
+    const d = errorsOf(r.diagnostics).find((x) => x.code === "fmea/metric-namespace")!;
+    expect(d.message).toContain('"Fleet/Other"');
+    expect(d.file).toBe("fmea/metrics.yaml");
+    expect(d.line).toBe(positionOf(fx.read("fmea/metrics.yaml"), "Fleet/Other").line);
+  });
 });

@@ -5,7 +5,7 @@ import type { RawAsyncApi } from "../load/asyncapi-types.js";
 import { SourceContext } from "./context.js";
 import { formatDuration } from "./duration.js";
 import type { ContractModel } from "./build-contract.js";
-import { checkMetricRoles, checkSignal } from "./fmea-vocabulary.js";
+import { checkMetricNamespaces, checkMetricRoles, checkSignal } from "./fmea-vocabulary.js";
 import { withV2cDefaults } from "./build-platform.js";
 import type {
   AlarmModel,
@@ -85,6 +85,7 @@ export function buildFmea(
     }
   });
   checkMetricRoles(fmea.metrics.rows, fmea.metrics.namespace, mctx);
+  checkMetricNamespaces(fmea.metrics.rows, fmea.metrics.namespace, mctx);
   const seedNumbers = new Map<number, string>();
   fmea.metrics.rows.forEach((m, i) => {
     if (m.seed === undefined) return;

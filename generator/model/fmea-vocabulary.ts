@@ -99,3 +99,40 @@ export function checkMetricRoles(
       );
   });
 }
+
+/** A namespace of AWS's own metrics (`AWS/IoT`, `AWS/Lambda`, ...), not the pipeline's. */
+export const isAwsNamespace = (namespace: string): boolean => namespace.startsWith("AWS/");
+
+/**
+ * The pipeline's own metrics (every namespace but AWS's) share one namespace: the handlers emit
+ * them there (EMF) and the dashboard reads them from it. The first own metric sets it (the
+ * file's default when a metric takes it); a metric in another own namespace is an error at its
+ * `namespace`, and so is a file with no own metric at all.
+ */
+export function checkMetricNamespaces(
+  rows: readonly RawMetric[],
+  defaultNamespace: string | undefined,
+  ctx: SourceContext,
+): void {
+  let own: { namespace: string; metric: string } | undefined;
+  rows.forEach((m, i) => {
+    const namespace = m.namespace ?? defaultNamespace;
+    if (namespace === undefined || isAwsNamespace(namespace)) return;
+    if (!own) {
+      own = { namespace, metric: m.name };
+      return;
+    }
+    if (namespace !== own.namespace)
+      ctx.error(
+        ["metrics", i, m.namespace !== undefined ? "namespace" : "name"],
+        "fmea/metric-namespace",
+        `metric "${m.name}" is in namespace "${namespace}", but the pipeline's own metrics share one namespace ("${own.namespace}", of metric "${own.metric}"); only AWS's metrics ("AWS/...") may be elsewhere`,
+      );
+  });
+  if (!own && rows.length > 0)
+    ctx.error(
+      ["metrics"],
+      "fmea/metric-namespace",
+      `every metric is in an AWS namespace; the handlers' own metrics need one namespace of their own (a top-level "namespace:" and the metrics that use it)`,
+    );
+}

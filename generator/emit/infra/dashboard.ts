@@ -1,4 +1,5 @@
 import type { MetricModel, Model } from "../../model/types.js";
+import { isAwsNamespace } from "../../model/fmea-vocabulary.js";
 
 /** A latency percentile line and the SLA it is held against. */
 export interface PercentileView {
@@ -30,9 +31,9 @@ export function slaPercentile(slaName: string): string | undefined {
   return m[2] ? `p${m[1]}.${m[2]}` : `p${m[1]}`;
 }
 
-const custom = (m: MetricModel) => !m.namespace.startsWith("AWS/");
+const custom = (m: MetricModel) => !isAwsNamespace(m.namespace);
 
-/** The one namespace of the pipeline's own (EMF) metrics. */
+/** The one namespace of the pipeline's own (EMF) metrics (one by validation: checkMetricNamespaces). */
 export function customNamespace(model: Model): string {
   const spaces = [...new Set(model.metrics.filter(custom).map((m) => m.namespace))];
   if (spaces.length !== 1)
