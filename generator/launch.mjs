@@ -1,22 +1,27 @@
 // The `npm run generate` entry point: runs the generator CLI as compiled JavaScript.
 //
-// generator/cli.ts and everything it imports (generator/**, runtime/src files it reads) is
-// bundled with esbuild (npm packages stay external) into cli-<hash>.mjs; cli.json beside it
-// lists the files esbuild read and <hash> hashes their contents, so an edited source can never
-// run stale code: it is a rebuild (~0.1 s). The bundle is looked for in generator/dist/ (built
-// at setup time: `--build`, which `npm ci` runs as the `prepare` script) and then in
-// node_modules/.cache/v2c-gen/ (built on demand). Without esbuild (or when the build fails) it
-// falls back to tsx, which runs the same sources more slowly.
+// generator/cli.ts and everything it imports (generator/**, runtime/src files it reads, and the
+// few npm packages every run loads: BUNDLED_PACKAGES) is bundled with esbuild into one CommonJS
+// file, cli-<hash>.cjs; cli.json beside it lists the files esbuild read and <hash> hashes their
+// contents, so an edited source (or an updated bundled package) can never run stale code: it
+// is a rebuild (~0.1 s). The bundle runs through `vm.Script` with V8's code cache of an earlier
+// run (generator/code-cache.mjs), so its functions are not compiled again. The bundle is looked for in
+// generator/dist/ (built at setup time: `--build`, which `npm ci` runs as the `prepare`
+// script) and then in node_modules/.cache/v2c-gen/ (built on demand). Without esbuild (or when
+// the build fails) it falls back to tsx, which runs the same sources more slowly.
 //
-//   --build         setup-time build into generator/dist/: the bundle, plus every template
-//                   precompiled and the JSON Schemas' validators (generator/compiled/prebuild.ts)
+//   --build         setup-time build into generator/dist/: the bundle and its code cache, plus
+//                   every template precompiled and the JSON Schemas' validators
+//                   (generator/compiled/prebuild.ts)
 //   --print-bundle  prints the bundle path (building it if needed)
 //
 // Plain JavaScript on purpose: it must run before anything is compiled.
 import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -24,10 +29,12 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
+import { codeCacheOf, runWithCodeCache } from "./code-cache.mjs";
 import { startEarlyBufBuild } from "./load/buf-build.mjs";
 import { startEarlyYamlWorker } from "./load/yaml-worker.mjs";
 
@@ -38,7 +45,7 @@ const DIST_DIR = join(GENERATOR, "dist");
 /** Bundles built on demand. */
 const CACHE_DIR = join(ROOT, "node_modules", ".cache", "v2c-gen");
 /** Bump when the build recipe below changes. */
-const RECIPE = "1";
+const RECIPE = "2";
 
 /** The build's record in `dir`: the source files esbuild read, and the hash of their contents. */
 const recordOf = (dir) => join(dir, "cli.json");
@@ -70,7 +77,7 @@ function shareSources(inputs, hash) {
 function currentBundle(dir) {
   try {
     const { inputs, hash } = JSON.parse(readFileSync(recordOf(dir), "utf8"));
-    const file = join(dir, `cli-${hash}.mjs`);
+    const file = join(dir, `cli-${hash}.cjs`);
     if (hash !== sourceHash(inputs) || !existsSync(file)) return undefined;
     shareSources(inputs, hash);
     return file;
@@ -95,19 +102,60 @@ const keepModuleLocation = {
   },
 };
 
-/** esbuild's options for a bundle of `entry` (npm packages external, module locations kept). */
-function bundleOptions(entry, outfile) {
+/**
+ * The npm packages bundled in (the rest stay external): the ones every run loads, so Node's
+ * module resolver never walks their files at startup. Not here: packages loaded by path in a
+ * worker (ts-proto, the AsyncAPI parser, yaml), loaded only when needed (prettier, ajv, diff,
+ * the Handlebars compiler) or that read their own files. Their files are bundle inputs like the
+ * generator's own, so their contents are in the bundle's hash.
+ */
+const BUNDLED_PACKAGES = new Set([
+  "@bufbuild/protobuf",
+  "@bufbuild/protovalidate",
+  "handlebars",
+  "js-yaml",
+  "plantuml-encoder",
+]);
+
+/** The package name of a bare import specifier (`@scope/name/sub` -> `@scope/name`). */
+const packageOf = (spec) =>
+  spec
+    .split("/")
+    .slice(0, spec.startsWith("@") ? 2 : 1)
+    .join("/");
+
+/** esbuild plugin: every bare import external except those of {@link BUNDLED_PACKAGES}. */
+const externalPackages = {
+  name: "external-packages",
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) =>
+      BUNDLED_PACKAGES.has(packageOf(args.path)) ? undefined : { path: args.path, external: true },
+    );
+  },
+};
+
+/**
+ * esbuild's options for a bundle of `entry` (npm packages external but a few, module locations
+ * kept): CommonJS for the CLI (run with its code cache); ESM for the setup-time prebuild script.
+ */
+function bundleOptions(entry, outfile, format) {
   return {
     entryPoints: [entry],
     outfile,
     bundle: true,
     metafile: true,
     platform: "node",
-    format: "esm",
+    format,
     target: `node${process.versions.node.split(".")[0]}`,
-    packages: "external",
     logLevel: "silent",
-    plugins: [keepModuleLocation],
+    plugins: [keepModuleLocation, externalPackages],
+    // CommonJS packages bundled into an ES module call `require` (for Node's built-in modules).
+    banner:
+      format === "esm"
+        ? {
+            js: 'import { createRequire as __v2cCreateRequire } from "node:module"; const require = __v2cCreateRequire(import.meta.url);',
+          }
+        : {},
   };
 }
 
@@ -128,7 +176,7 @@ async function buildBundle(dir) {
   const tmp = join(dir, `cli.${process.pid}.tmp`);
   let result;
   try {
-    result = await esbuild.build(bundleOptions(join(GENERATOR, "cli.ts"), tmp));
+    result = await esbuild.build(bundleOptions(join(GENERATOR, "cli.ts"), tmp, "cjs"));
   } catch {
     rmSync(tmp, { force: true });
     return undefined;
@@ -138,7 +186,8 @@ async function buildBundle(dir) {
     .map((p) => relative(ROOT, resolve(process.cwd(), p)))
     .sort();
   const hash = sourceHash(inputs);
-  const file = join(dir, `cli-${hash}.mjs`);
+  const file = join(dir, `cli-${hash}.cjs`);
+  rmSync(codeCacheOf(file), { force: true }); // made for the text this build replaces
   renameSync(tmp, file);
   shareSources(inputs, hash);
   const recordTmp = `${recordOf(dir)}.${process.pid}.tmp`;
@@ -147,7 +196,11 @@ async function buildBundle(dir) {
   // Bundles of older sources are removed (after a minute, in case a concurrent run uses one).
   for (const old of readdirSync(dir)) {
     const p = join(dir, old);
-    if (p !== file && /^cli-.*\.mjs$/.test(old) && Date.now() - statSync(p).mtimeMs > 60_000)
+    if (
+      !p.startsWith(file) &&
+      /^cli-.*\.(mjs|cjs|cjs\.v8)$/.test(old) &&
+      Date.now() - statSync(p).mtimeMs > 60_000
+    )
       rmSync(p, { force: true });
   }
   return file;
@@ -156,6 +209,26 @@ async function buildBundle(dir) {
 /** The bundle to run: the setup-time build if current, else the cached one, else built now. */
 async function ensureBundle() {
   return currentBundle(DIST_DIR) ?? currentBundle(CACHE_DIR) ?? (await buildBundle(CACHE_DIR));
+}
+
+/**
+ * Writes the setup-time bundle's code cache (generator/code-cache.mjs) by running it once as
+ * `--check` on this repository's spec, with a throw-away cache folder so that the run leaves
+ * nothing else behind (a later run is as fresh as without it). True when the cache exists after.
+ */
+function warmCodeCache(bundle) {
+  const scratch = mkdtempSync(join(tmpdir(), "v2c-gen-warm-"));
+  try {
+    spawnSync(process.execPath, [join(GENERATOR, "launch.mjs"), "--check"], {
+      cwd: ROOT,
+      stdio: "ignore",
+      timeout: 120_000,
+      env: { ...process.env, V2C_GEN_CACHE_DIR: scratch, V2C_GEN_TIMINGS: "" },
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return existsSync(codeCacheOf(bundle));
 }
 
 /**
@@ -173,12 +246,13 @@ async function setupBuild() {
       return;
     }
     const script = join(DIST_DIR, "prebuild.mjs");
-    await esbuild.build(bundleOptions(join(GENERATOR, "compiled", "prebuild.ts"), script));
+    await esbuild.build(bundleOptions(join(GENERATOR, "compiled", "prebuild.ts"), script, "esm"));
     const { prebuild } = await import(`${pathToFileURL(script).href}?t=${Date.now()}`);
     const r = prebuild();
+    const warmed = warmCodeCache(bundle);
     const ms = (performance.now() - started).toFixed(0);
     process.stdout.write(
-      `v2c-gen build: ${relative(ROOT, bundle)}, ${r.templates} templates and ${r.schemaSets} schema sets precompiled in ${relative(ROOT, r.dir)}/ (${ms} ms)\n`,
+      `v2c-gen build: ${relative(ROOT, bundle)}${warmed ? " with its code cache" : ""}, ${r.templates} templates and ${r.schemaSets} schema sets precompiled in ${relative(ROOT, r.dir)}/ (${ms} ms)\n`,
     );
   } catch (e) {
     process.stdout.write(
@@ -205,7 +279,7 @@ function startEarly(argv) {
     } else if (a === "--no-cache") cache = false;
     else if (a !== "--check" && a !== "--strict") return;
   }
-  const cacheDir = cache ? join(ROOT, "node_modules", ".cache", "v2c-gen") : undefined;
+  const cacheDir = cache ? resolve(process.env.V2C_GEN_CACHE_DIR || CACHE_DIR) : undefined;
   startEarlyBufBuild({ toolRoot: ROOT, root, cacheDir });
   startEarlyYamlWorker({
     root,
@@ -222,7 +296,7 @@ if (process.argv[2] === "--build") {
   if (process.argv[2] === "--print-bundle") {
     process.stdout.write(`${bundle ?? "(no bundle: esbuild unavailable, tsx fallback)"}\n`);
   } else if (bundle) {
-    await import(pathToFileURL(bundle).href);
+    runWithCodeCache(bundle);
   } else {
     const { register } = await import("tsx/esm/api");
     register();

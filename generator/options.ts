@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 /** Options of one generator run; every field has an explicit default. */
 export interface GeneratorOptions {
@@ -12,7 +12,10 @@ export interface GeneratorOptions {
   readonly check: boolean;
   /** Coverage gate: fail when a failure mode lacks a detection, alarm, mitigation or test in the output. */
   readonly strict: boolean;
-  /** Cache folder for slow pure steps; undefined disables caching. */
+  /**
+   * Cache folder for slow pure steps (default node_modules/.cache/v2c-gen, or the folder
+   * `V2C_GEN_CACHE_DIR` names); undefined disables caching.
+   */
   readonly cacheDir: string | undefined;
 }
 
@@ -27,7 +30,9 @@ export function defaultOptions(root: string = process.cwd()): GeneratorOptions {
     templates: resolve(TOOL_ROOT, "templates"),
     check: false,
     strict: false,
-    cacheDir: resolve(TOOL_ROOT, "node_modules", ".cache", "v2c-gen"),
+    cacheDir: resolve(
+      process.env.V2C_GEN_CACHE_DIR || join(TOOL_ROOT, "node_modules", ".cache", "v2c-gen"),
+    ),
   };
 }
 

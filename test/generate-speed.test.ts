@@ -607,3 +607,52 @@ describe("buf build started before the bundle, answered from the step cache", ()
     }
   }, 60_000);
 });
+
+describe("the bundle run with V8's code cache (generator/code-cache.mjs)", () => {
+  const runner = join(REPO, "generator", "code-cache.mjs");
+  /** Runs `file` through runWithCodeCache in a fresh node; its output, then how it was compiled. */
+  const runIt = (file: string) => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { runWithCodeCache } from ${JSON.stringify(runner)};\n` +
+          "const how = runWithCodeCache(process.argv[1]);\n" +
+          "process.on('exit', () => process.stdout.write(` ${how}`));",
+        file,
+      ],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    expect(r.stderr).toBe("");
+    return r.stdout;
+  };
+
+  it("writes the cache on the first run, uses it next, and never for an edited text of the same length", () => {
+    const dir = mkdtempSync(join(tmpdir(), "v2c-code-cache-"));
+    try {
+      const file = join(dir, "bundle.cjs");
+      // CommonJS as Node runs it: require, module, __filename; a function compiled lazily.
+      const text = (word: string) =>
+        `const { basename } = require("node:path");\n` +
+        `function say() { return "${word} from " + basename(__filename); }\n` +
+        `module.exports = say; process.stdout.write(say());\n`;
+      writeFileSync(file, text("hello"));
+      expect(runIt(file)).toBe("hello from bundle.cjs compiled");
+      expect(existsSync(`${file}.v8`)).toBe(true);
+      expect(runIt(file)).toBe("hello from bundle.cjs cached");
+      // Same length, other code: V8 alone would accept the old cache (and run "hello").
+      writeFileSync(file, text("howdy"));
+      expect(runIt(file)).toBe("howdy from bundle.cjs compiled");
+      expect(runIt(file)).toBe("howdy from bundle.cjs cached");
+      // A cache V8 refuses (damaged after its header) is compiled anew, then rewritten.
+      const cache = readFileSync(`${file}.v8`);
+      cache.fill(7, 40);
+      writeFileSync(`${file}.v8`, cache);
+      expect(runIt(file)).toBe("howdy from bundle.cjs rejected");
+      expect(runIt(file)).toBe("howdy from bundle.cjs cached");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

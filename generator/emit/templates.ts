@@ -3,6 +3,9 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { compiledKey, loadCompiled } from "../compiled/store.js";
 import { packageVersion } from "../package-version.js";
+// The Handlebars runtime only (no compiler: a tenth of the full package to load); a static
+// import, so the launcher's bundle carries it (generator/launch.mjs).
+import HandlebarsRuntime from "handlebars/runtime";
 
 /** A compiled template folder: `render("topics.ts", view)` renders `templates/<folder>/topics.ts.hbs`. */
 export interface TemplateSet {
@@ -33,8 +36,6 @@ export function rendersFormatted(text: string): boolean {
 }
 
 const requireHere = createRequire(import.meta.url);
-/** The Handlebars runtime only (no compiler: a tenth of the full package to load). */
-const HandlebarsRuntime = requireHere("handlebars/runtime") as typeof import("handlebars");
 type TemplateSpec = Parameters<typeof HandlebarsRuntime.template>[0];
 
 /**
