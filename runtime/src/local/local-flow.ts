@@ -114,7 +114,7 @@ export function savepointUnit(db: SqliteDatabase): <T>(work: () => Promise<T>) =
 /** SQLite transactions for the engine: one per micro-batch (the handlers' units are its savepoints). */
 export function sqliteTransactions(
   db: SqliteDatabase,
-  hooks: { committed?: () => void; rolledBack?: () => void } = {},
+  hooks: { beforeCommit?: () => void; committed?: () => void; rolledBack?: () => void } = {},
 ): EngineTransactions {
   // Prepared once (exec parses its SQL each call; at a steady rate batches are small).
   const begin = db.prepare("BEGIN IMMEDIATE");
@@ -125,6 +125,7 @@ export function sqliteTransactions(
       begin.run();
       try {
         const result = await work();
+        hooks.beforeCommit?.();
         commit.run();
         hooks.committed?.();
         return result;
@@ -199,11 +200,16 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       counters.dlqByReason[r] = (counters.dlqByReason[r] ?? 0) + 1;
     }
   };
-  // Claims inside the batch transaction are written once, at completion (see the function).
-  const claimsEnded = deferClaimsInTransactions((handlers.ports as { dedup?: unknown }).dedup);
+  // Claims inside the batch transaction are written once, at completion, and the completions
+  // together before the commit (see the function; at once when units are savepoints).
+  const claims = deferClaimsInTransactions(
+    (handlers.ports as { dedup?: unknown }).dedup,
+    !options.atomicMessages,
+  );
   const transactions = sqliteTransactions(handlers.ports.db, {
+    beforeCommit: claims.beforeCommit,
     committed: () => {
-      claimsEnded();
+      claims.ended();
       const at = now();
       for (const p of pending) {
         const ms = Math.max(1, Math.round(p.value + (at - p.at)));
@@ -218,7 +224,7 @@ export async function startLocalFlow(options: LocalFlowOptions): Promise<LocalFl
       pendingDuplicates = 0;
     },
     rolledBack: () => {
-      claimsEnded();
+      claims.ended();
       pending = [];
       pendingStored = 0;
       pendingDuplicates = 0;
