@@ -149,6 +149,9 @@ function bundleOptions(entry, outfile, format) {
     target: `node${process.versions.node.split(".")[0]}`,
     logLevel: "silent",
     plugins: [keepModuleLocation, externalPackages],
+    // No `import()` left in the CommonJS bundle (an external package is `require`d instead):
+    // a function V8 takes from the code cache has lost vm.Script's dynamic-import callback.
+    supported: format === "cjs" ? { "dynamic-import": false } : {},
     // CommonJS packages bundled into an ES module call `require` (for Node's built-in modules).
     banner:
       format === "esm"

@@ -21,7 +21,7 @@ import type { GenerationResult } from "./pipeline.js";
 import { mark } from "./pipeline-timing.js";
 import type { GeneratedFile } from "./emit/types.js";
 import type { Model } from "./model/types.js";
-import { formatFiles } from "./output/format.js";
+import { formatFiles, recordedFormatted, type FormatSources } from "./output/format.js";
 import { withManifest } from "./output/manifest.js";
 import { NO_RECORDS, readRecords } from "./output/records.js";
 import { startTsProto, type TsProtoRun } from "./protoc/ts-proto.js";
@@ -29,6 +29,7 @@ import {
   BUNDLED_PLACEHOLDER,
   fillBundledAsyncApi,
   fillProtoTs,
+  PROTO_TS_MARK,
   protoTsPlaceholders,
 } from "./emit/deferred-proto.js";
 import { startBundleAsyncApi } from "./emit/docs/asyncapi-bundle.js";
@@ -62,8 +63,9 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
     bag.addAll(await official);
     return { ok: false, files: [], diagnostics: bag.sorted() };
   }
-  // ts-proto (a worker thread on a cache miss) starts now and runs beside everything below.
-  const tsProto = startTsProto(proto, cache);
+  // ts-proto (a worker thread on a cache miss) starts now and runs beside everything below,
+  // unless the output folder's records say the files it feeds are on disk for its input.
+  const tsProto = startTsProto(proto, cache, records.tsProto?.key);
   const failed = (): GenerationResult => {
     tsProto.cancel();
     return { ok: false, files: [], diagnostics: bag.sorted() };
@@ -72,7 +74,8 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
   // diagnostics and even its exceptions) is discarded, exactly as if the model had never been
   // built on a document the specification rejects.
   const ahead = new DiagnosticBag();
-  const speculative = emitFromModel(options, asyncapi, proto, tsProto, fmea, ahead);
+  const formatSources = { cache, records, outDir: options.out };
+  const speculative = emitFromModel(options, asyncapi, proto, tsProto, fmea, ahead, formatSources);
   speculative.catch(() => undefined);
   const officialDiagnostics = await official;
   mark("official parser done");
@@ -81,7 +84,7 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
   const emitted = await speculative;
   bag.addAll(ahead.sorted());
   if (!emitted || bag.hasErrors) return failed();
-  const { model, files } = emitted;
+  const { model, files, keyTexts } = emitted;
   if (options.strict) {
     for (const c of computeCoverage(model, files)) {
       if (c.missing.length === 0) continue;
@@ -96,13 +99,13 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
     if (bag.hasErrors) return failed();
   }
   const formatted = await formatFiles(files, resolve(options.templates, ".."), {
-    cache,
-    records,
-    outDir: options.out,
+    ...formatSources,
+    keyTexts,
   });
   mark("formatted");
   const written = withManifest(formatted.files, {
     asyncapi: { key: officialParserKey(asyncapi.text), diagnostics: officialDiagnostics },
+    tsProto: keyTexts.size > 0 ? { key: tsProto.key } : undefined,
     formatted: formatted.formatted,
   });
   return { ok: true, files: written, diagnostics: bag.sorted(), model };
@@ -111,6 +114,8 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
 interface Emitted {
   readonly model: Model;
   readonly files: GeneratedFile[];
+  /** The files holding ts-proto output, keyed by their emitted text and ts-proto's key (format.ts). */
+  readonly keyTexts: ReadonlyMap<string, string>;
 }
 
 /**
@@ -124,6 +129,7 @@ async function emitFromModel(
   tsProto: TsProtoRun,
   fmea: LoadedFmea | undefined,
   bag: DiagnosticBag,
+  formatSources: FormatSources,
 ): Promise<Emitted | undefined> {
   const model = buildModel(asyncapi, proto, fmea, bag);
   mark("model built");
@@ -152,14 +158,70 @@ async function emitFromModel(
   const placeholders = protoTsPlaceholders(tsProto.names);
   const early = emit(placeholders, BUNDLED_PLACEHOLDER);
   mark("emitted (ts-proto output pending)");
-  const protoTs = await tsProto.texts;
-  mark("ts-proto done");
+  const toolRoot = resolve(options.templates, "..");
+  const keyTexts = protoKeyTexts(early, placeholders, tsProto.key);
+  // Not started (the records matched its key): the files it feeds, from disk if they are there.
+  const onDisk = tsProto.deferred
+    ? withRecordedFiles(early, keyTexts, toolRoot, formatSources)
+    : undefined;
+  const protoTs = onDisk ? undefined : await tsProto.texts();
+  mark(onDisk ? "ts-proto output found on disk" : "ts-proto done");
   const contract = bundled();
   mark("bundled contract done");
-  const filled = fillProtoTs(early, placeholders, protoTs);
-  const files = (filled && fillBundledAsyncApi(filled, contract)) ?? emit(protoTs, contract);
+  const filled = onDisk ?? fillProtoTs(early, placeholders, protoTs!);
+  let files = filled && fillBundledAsyncApi(filled, contract);
+  if (!files) {
+    files = emit(protoTs ?? (await tsProto.texts()), contract);
+    keyTexts.clear(); // emitted with the texts: each file is keyed by its own content
+  }
   // Wire snapshot of the payloads; warns when one changed incompatibly without a schema_version bump.
   files.push(checkSchemaEvolution(options.out, proto, model, bag));
   mark("emitted");
-  return { model, files };
+  return { model, files, keyTexts };
+}
+
+/**
+ * For each emitted file holding a ts-proto placeholder: the text that determines its content
+ * once filled ({@link fillProtoTs}) — the emitted text plus ts-proto's input key. Empty unless
+ * every placeholder is in the output exactly once, alone in its file (and no other placeholder
+ * is there), as fillProtoTs requires.
+ */
+function protoKeyTexts(
+  early: readonly GeneratedFile[],
+  placeholders: ReadonlyMap<string, string>,
+  tsProtoKey: string,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const f of early) {
+    if (!f.content.includes(PROTO_TS_MARK)) continue;
+    if (f.content.includes(BUNDLED_PLACEHOLDER) || f.content.split(PROTO_TS_MARK).length !== 2)
+      return new Map();
+    const name = [...placeholders].find(([, marker]) => f.content.includes(marker))?.[0];
+    if (name === undefined || seen.has(name)) return new Map();
+    seen.add(name);
+    out.set(f.path, `${f.content}\0ts-proto ${tsProtoKey}`);
+  }
+  return seen.size === placeholders.size ? out : new Map();
+}
+
+/**
+ * The emitted files with each file holding ts-proto output taken from disk, where the output
+ * folder's records say it is the formatted file for exactly that key text; undefined when any
+ * is missing or changed (ts-proto then runs).
+ */
+function withRecordedFiles(
+  early: readonly GeneratedFile[],
+  keyTexts: ReadonlyMap<string, string>,
+  toolRoot: string,
+  sources: FormatSources,
+): GeneratedFile[] | undefined {
+  if (keyTexts.size === 0) return undefined;
+  const found = new Map<string, string>();
+  for (const [path, keyText] of keyTexts) {
+    const disk = recordedFormatted(path, keyText, toolRoot, sources);
+    if (disk === undefined) return undefined;
+    found.set(path, disk);
+  }
+  return early.map((f) => (found.has(f.path) ? { ...f, content: found.get(f.path)! } : f));
 }

@@ -341,6 +341,40 @@ describe("records of the last run in generated/manifest.json", () => {
     }
   }, 120_000);
 
+  /** Whether ts-proto ran in a run with `dir` as its cache (a run keeps its output there). */
+  const tsProtoRan = (dir: string) => readdirSync(dir).some((f) => f.startsWith("ts-proto-"));
+
+  it("records ts-proto's input: a fresh cache takes its files from disk, byte-for-byte, without running it", async () => {
+    const records = readRecords(fx.out);
+    expect(records.tsProto?.key).toMatch(/^[0-9a-f]{32,}$/);
+    const dir = fresh();
+    try {
+      const [withRecords, without] = [await run(dir), await run(undefined)];
+      expect(tsProtoRan(dir)).toBe(false);
+      expect(withRecords).toEqual(without);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("a hand-edited ts-proto file on disk: ts-proto runs and the file is what it gives", async () => {
+    const rel = Object.keys(readRecords(fx.out).formatted).find((p) =>
+      /^spec\/src\/proto\/.+\.ts$/.test(p),
+    )!;
+    const target = join(fx.out, rel);
+    const original = readFileSync(target, "utf8");
+    writeFileSync(target, original.replace("export const protobufPackage", "export const edited"));
+    const dir = fresh();
+    try {
+      const files = await run(dir);
+      expect(tsProtoRan(dir)).toBe(true);
+      expect(files.find((f) => f.path === rel)!.content).toBe(original);
+    } finally {
+      writeFileSync(target, original);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("an edited asyncapi.yaml misses the recorded verdict: the parser runs and reports", async () => {
     const manifestPath = join(fx.out, "manifest.json");
     const manifest = readFileSync(manifestPath, "utf8");

@@ -7,8 +7,11 @@ import type { GeneratedFile } from "./types.js";
  * afterwards ({@link fillProtoTs}).
  */
 export function protoTsPlaceholders(names: readonly string[]): Map<string, string> {
-  return new Map(names.map((n) => [n, `\u0000v2c-gen ts-proto output ${n}\u0000`]));
+  return new Map(names.map((n) => [n, `${PROTO_TS_MARK}${n}\u0000`]));
 }
+
+/** How every ts-proto placeholder starts. */
+export const PROTO_TS_MARK = "\u0000v2c-gen ts-proto output ";
 
 /**
  * The emitted files with each placeholder replaced by ts-proto's text: exactly what the emitters
@@ -39,7 +42,7 @@ export function fillProtoTs(
     return { ...f, content };
   });
   if ([...placeholders.keys()].some((n) => seen.get(n) !== 1)) return undefined;
-  if (out.some((f) => f.content.includes("\u0000v2c-gen ts-proto output"))) return undefined;
+  if (out.some((f) => f.content.includes(PROTO_TS_MARK))) return undefined;
   return out;
 }
 

@@ -16,6 +16,12 @@ export interface FormatSources {
   /** Records of the previous run and the output folder they describe (committed with it). */
   readonly records?: RunRecords;
   readonly outDir?: string;
+  /**
+   * Per path, the text that keys the file instead of its content, when that text determines the
+   * content (pipeline-run.ts: a file holding ts-proto output is keyed by the emitted text around
+   * the output plus ts-proto's input key, so that a later run can find it without the output).
+   */
+  readonly keyTexts?: ReadonlyMap<string, string>;
 }
 
 /** Formatted files plus the records to write into the manifest. */
@@ -58,7 +64,12 @@ export async function formatFiles(
   const out = await Promise.all(
     files.map(async (f) => {
       if (!FORMATTED.test(f.path) || rendersFormatted(f.content)) return f;
-      const inKey = recordHash("prettier", version, configText, f.path, f.content);
+      const inKey = formatKey(
+        version,
+        configText,
+        f.path,
+        sources.keyTexts?.get(f.path) ?? f.content,
+      );
       let content =
         fromRecord(f.path, inKey, records, sources.outDir) ?? cache.get<string>("format", inKey);
       if (content === undefined) {
@@ -71,6 +82,27 @@ export async function formatFiles(
     }),
   );
   return { files: out, formatted };
+}
+
+/** A file's record key: prettier's version and configuration, the path and the text keying it. */
+function formatKey(version: string, configText: string, path: string, text: string): string {
+  return recordHash("prettier", version, configText, path, text);
+}
+
+/**
+ * The formatted file on disk that the output folder's records vouch for, as {@link formatFiles}
+ * would take it for a file keyed by `keyText` (see {@link FormatSources.keyTexts}); undefined
+ * when there is no such record or the file on disk is not the recorded one.
+ */
+export function recordedFormatted(
+  path: string,
+  keyText: string,
+  toolRoot: string,
+  sources: FormatSources,
+): string | undefined {
+  if (!FORMATTED.test(path)) return undefined;
+  const inKey = formatKey(packageVersion("prettier"), readConfigText(toolRoot), path, keyText);
+  return fromRecord(path, inKey, sources.records ?? NO_RECORDS, sources.outDir);
 }
 
 async function formatWith(

@@ -5,7 +5,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import { MANIFEST } from "./manifest.js";
 
 /**
- * What the last successful run recorded in `generated/manifest.json` about its two slow steps,
+ * What the last successful run recorded in `generated/manifest.json` about its slow steps,
  * so that a fresh clone (whose node_modules/.cache is empty) does not redo them for inputs that
  * have not changed. Each record is keyed by a hash of everything the step reads, tool version
  * included; a record that does not match is ignored and the step runs. `--no-cache` ignores them.
@@ -13,6 +13,12 @@ import { MANIFEST } from "./manifest.js";
 export interface RunRecords {
   /** The official AsyncAPI parser's verdict on asyncapi.yaml. */
   readonly asyncapi?: { readonly key: string; readonly diagnostics: Diagnostic[] };
+  /**
+   * ts-proto's input key (protoc/ts-proto.ts) when the files holding its output were recorded
+   * in `formatted` by the emitted text around it plus this key (format.ts `keyTexts`), so a run
+   * with the same key can take them from disk without running ts-proto.
+   */
+  readonly tsProto?: { readonly key: string };
   /**
    * Per formatted file: `in` hashes the unformatted text with prettier's version and
    * configuration, `out` hashes the formatted text that was written. A file on disk whose hash
@@ -43,6 +49,7 @@ export function readRecords(outDir: string): RunRecords {
         r.asyncapi && typeof r.asyncapi.key === "string" && Array.isArray(r.asyncapi.diagnostics)
           ? r.asyncapi
           : undefined,
+      tsProto: r.tsProto && typeof r.tsProto.key === "string" ? { key: r.tsProto.key } : undefined,
       formatted: r.formatted && typeof r.formatted === "object" ? r.formatted : {},
     };
   } catch {

@@ -34,8 +34,15 @@ const isPayloadFile = (name: string): boolean =>
 export interface TsProtoRun {
   /** Output names (proto path without extension) of the files ts-proto is asked to generate. */
   readonly names: readonly string[];
-  /** TypeScript text by output name. */
-  readonly texts: Promise<Map<string, string>>;
+  /** Hash of everything ts-proto's output depends on: its version, how it runs, the request. */
+  readonly key: string;
+  /**
+   * True when ts-proto was not started because the output folder's records say its files are
+   * on disk for this key (pipeline-run.ts reads them there); {@link texts} starts it.
+   */
+  readonly deferred: boolean;
+  /** TypeScript text by output name (starts ts-proto when it was deferred). */
+  texts(): Promise<Map<string, string>>;
   /** Stops the work when its result is no longer wanted (`texts` then rejects). */
   cancel(): void;
 }
@@ -44,9 +51,15 @@ export interface TsProtoRun {
  * Starts ts-proto (its protoc plugin, in a worker thread) on the payload files. The option
  * import is removed from the request first: the constraints are read by our generator, and
  * without it ts-proto would also emit 270 KB of descriptor.proto types nobody uses.
- * Cached by request bytes; on a miss the caller's thread goes on while ts-proto runs.
+ * Cached by request bytes; on a miss the caller's thread goes on while ts-proto runs. When
+ * `recordedKey` (the key the output folder's manifest records) is this run's key, it is not
+ * started at all ({@link TsProtoRun.deferred}): the files it feeds are most likely on disk.
  */
-export function startTsProto(proto: LoadedProto, cache: StepCache): TsProtoRun {
+export function startTsProto(
+  proto: LoadedProto,
+  cache: StepCache,
+  recordedKey?: string,
+): TsProtoRun {
   const bytes = tsProtoRequest(proto);
   const names = proto.set.file
     .filter((f) => isPayloadFile(f.name))
@@ -57,17 +70,28 @@ export function startTsProto(proto: LoadedProto, cache: StepCache): TsProtoRun {
   // running ts-proto (e.g. the child process, which formats with dprint) must not be reused.
   const key = StepCache.key("ts-proto", version, TS_PROTO_RUNNER, bytes);
   const cached = cache.get<[string, string][]>("ts-proto", key);
-  if (cached) return { names, texts: Promise.resolve(new Map(cached)), cancel: () => undefined };
+  if (cached) {
+    const texts = Promise.resolve(new Map(cached));
+    return { names, key, deferred: false, texts: () => texts, cancel: () => undefined };
+  }
   const abort = new AbortController();
-  const texts = runTsProtoInWorker(bytes, TS_PROTO_RUNNER_OPTIONS, abort.signal).then((files) => {
-    const out = files
-      .map((f) => [f.name.replace(/\.ts$/, ""), stripVersionHeader(f.content)] as [string, string])
-      .sort((a, b) => a[0].localeCompare(b[0]));
-    cache.set("ts-proto", key, out);
-    return new Map(out);
-  });
-  texts.catch(() => undefined); // awaited by the caller, or cancelled
-  return { names, texts, cancel: () => abort.abort() };
+  let texts: Promise<Map<string, string>> | undefined;
+  const start = () => {
+    texts = runTsProtoInWorker(bytes, TS_PROTO_RUNNER_OPTIONS, abort.signal).then((files) => {
+      const out = files
+        .map(
+          (f) => [f.name.replace(/\.ts$/, ""), stripVersionHeader(f.content)] as [string, string],
+        )
+        .sort((a, b) => a[0].localeCompare(b[0]));
+      cache.set("ts-proto", key, out);
+      return new Map(out);
+    });
+    texts.catch(() => undefined); // awaited by the caller, or cancelled
+    return texts;
+  };
+  const deferred = recordedKey === key;
+  if (!deferred) start();
+  return { names, key, deferred, texts: () => texts ?? start(), cancel: () => abort.abort() };
 }
 
 /** ts-proto's output for the payload files: TypeScript text by proto path without extension. */
@@ -75,7 +99,7 @@ export async function runTsProto(
   proto: LoadedProto,
   cache: StepCache,
 ): Promise<Map<string, string>> {
-  return startTsProto(proto, cache).texts;
+  return startTsProto(proto, cache).texts();
 }
 
 /**
