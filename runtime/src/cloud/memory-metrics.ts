@@ -106,23 +106,38 @@ export class MemoryMetricsSink implements MetricsSink {
   }
 }
 
-// Canonical keys by a cheap lookup string (name and dimensions in the caller's order): the
-// handlers emit a few series per message, each with the same small dimension sets, so the
-// JSON + sort is done once per distinct series instead of once per call (~7 µs a message).
-const keyCache = new Map<string, string>();
+// Canonical keys found through a trie keyed by the name, then each dimension's name and value
+// in the caller's order: the handlers emit a few series per message with the same small
+// dimension sets, and their names and values are mostly the same string objects each time, so
+// the lookups hash nothing new (a lookup string built per call had to be hashed every time) and
+// the JSON + sort is done once per distinct series. Bounded: emptied past 10,000 series.
+interface KeyNode {
+  key?: string;
+  readonly next: Map<string, KeyNode>;
+}
+let keyTrie = new Map<string, KeyNode>();
+let cachedKeys = 0;
 const KEY_CACHE_LIMIT = 10_000;
 
+function child(map: Map<string, KeyNode>, part: string): KeyNode {
+  let node = map.get(part);
+  if (node === undefined) {
+    node = { next: new Map() };
+    map.set(part, node);
+  }
+  return node;
+}
+
 function seriesKey(name: string, dimensions: MetricDimensions): string {
-  let lookup = name;
-  for (const k in dimensions) lookup += `\u0000${k}\u0001${String(dimensions[k])}`;
-  let key = keyCache.get(lookup);
+  let node = child(keyTrie, name);
+  for (const k in dimensions) node = child(child(node.next, k).next, String(dimensions[k]));
+  let key = node.key;
   if (key === undefined) {
     key = canonicalKey(name, dimensions);
-    // A separator inside a name or value could make two series share a lookup: not cached.
-    const n = Object.keys(dimensions).length + 1;
-    if (lookup.split("\u0000").length !== n || lookup.split("\u0001").length !== n) return key;
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-    keyCache.set(lookup, key);
+    if (++cachedKeys > KEY_CACHE_LIMIT) {
+      keyTrie = new Map();
+      cachedKeys = 0;
+    } else node.key = key;
   }
   return key;
 }

@@ -127,4 +127,23 @@ describe("MemoryMetricsSink", () => {
     await sink.flush();
     expect(sink.flushes).toBe(1);
   });
+
+  it("one series per name + dimension set, whatever the key order, separators or cache size", () => {
+    const sink = new MemoryMetricsSink();
+    sink.count("writes", 1, { downstream: "kv", signal: "timeout" });
+    sink.count("writes", 2, { signal: "timeout", downstream: "kv" });
+    expect(sink.counter("writes", { downstream: "kv", signal: "timeout" })).toBe(3);
+    // Names and values holding what a joined lookup string would use as separators.
+    sink.count("a\u0000b", 1, { "c\u0001d": "e\u0000f" });
+    sink.count("a", 1, { "b\u0000c\u0001d": "e\u0000f" });
+    expect(sink.counter("a\u0000b", { "c\u0001d": "e\u0000f" })).toBe(1);
+    expect(sink.counter("a", { "b\u0000c\u0001d": "e\u0000f" })).toBe(1);
+    expect(sink.counter("writes")).toBe(0);
+    expect(sink.counter("writes", { downstream: "kv" })).toBe(0);
+    // Past the key cache's bound: still one counter per series.
+    for (let i = 0; i < 25_000; i++) sink.count("many", 1, { id: String(i % 12_000) });
+    expect(sink.counter("many", { id: "7" })).toBe(3);
+    expect(sink.counter("many", { id: "11999" })).toBe(2);
+    expect(sink.counterTotal("many")).toBe(25_000);
+  });
 });
