@@ -280,6 +280,7 @@ async function setupBuild() {
  */
 function startEarly(argv) {
   let root = process.cwd();
+  let out;
   let cache = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -287,11 +288,14 @@ function startEarly(argv) {
       const v = argv[++i];
       if (v === undefined || v.startsWith("--")) return;
       if (a === "--root") root = resolve(v);
+      else out = resolve(v);
     } else if (a === "--no-cache") cache = false;
     else if (a !== "--check" && a !== "--strict") return;
   }
   const cacheDir = cache ? resolve(process.env.V2C_GEN_CACHE_DIR || CACHE_DIR) : undefined;
-  startEarlyBufBuild({ toolRoot: ROOT, root, cacheDir });
+  // The output folder's records (its manifest) may hold the build, as its step cache may.
+  const recordsDir = cache ? (out ?? join(root, "generated")) : undefined;
+  startEarlyBufBuild({ toolRoot: ROOT, root, cacheDir, recordsDir });
   startEarlyYamlWorker({
     root,
     core: join(GENERATOR, "load", "yaml-positions-core.cjs"),

@@ -13,13 +13,16 @@ import {
 } from "./load/asyncapi.js";
 import { loadFmea, type LoadedFmea } from "./load/fmea.js";
 import { loadProto, type LoadedProto } from "./load/proto.js";
-import { isLibraryProto } from "./load/protovalidate.js";
+import { isLibraryProto, protovalidateImportRoot } from "./load/protovalidate.js";
+import { bufBuildKey, buildRecord } from "./load/buf-build.mjs";
 import { checkSchemaEvolution } from "./load/schema-snapshot.js";
 import { buildModel } from "./model/build.js";
 import type { GeneratorOptions } from "./options.js";
 import type { GenerationResult } from "./pipeline.js";
 import { mark } from "./pipeline-timing.js";
 import type { GeneratedFile } from "./emit/types.js";
+
+const TOOL_ROOT = resolve(import.meta.dirname, "..");
 import type { Model } from "./model/types.js";
 import { formatFiles, recordedFormatted, type FormatSources } from "./output/format.js";
 import { withManifest } from "./output/manifest.js";
@@ -105,6 +108,10 @@ export async function generateUncached(options: GeneratorOptions): Promise<Gener
   mark("formatted");
   const written = withManifest(formatted.files, {
     asyncapi: { key: officialParserKey(asyncapi.text), diagnostics: officialDiagnostics },
+    buf: buildRecord(
+      bufBuildKey(TOOL_ROOT, options.root, protovalidateImportRoot(), ["--exclude-imports"]),
+      proto.bytes,
+    ),
     tsProto: keyTexts.size > 0 ? { key: tsProto.key } : undefined,
     formatted: formatted.formatted,
   });

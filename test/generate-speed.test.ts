@@ -592,6 +592,57 @@ describe("buf build started before the bundle, answered from the step cache", ()
     expect(cached()).toHaveLength(2);
   }, 60_000);
 
+  it("answers from the output folder's records (a fresh clone's manifest) only for the same inputs", async () => {
+    const spec = specFixture();
+    try {
+      const r = await generate(spec.options({ cacheDir: undefined }));
+      expect(r.ok).toBe(true);
+      const { writeFiles } = await import("../generator/output/write.js");
+      writeFiles(spec.out, r.files);
+      const recorded = readRecords(spec.out).buf;
+      expect(recorded?.key).toMatch(/^[0-9a-f]{64}$/);
+      const run = () =>
+        startBufBuild({
+          toolRoot: REPO,
+          root: spec.root,
+          library: materialiseProtovalidate(),
+          extra: ["--exclude-imports"],
+          recordsDir: spec.out,
+        }).result;
+      const fromRecords = await run();
+      expect(fromRecords.source).toBe("records");
+      const real = await startBufBuild({
+        toolRoot: REPO,
+        root: spec.root,
+        library: materialiseProtovalidate(),
+        extra: ["--exclude-imports"],
+      }).result;
+      expect(real.source).toBe("buf");
+      expect(fromRecords.stdout).toEqual(real.stdout);
+      // Damaged bytes in the record (its hash misses), then an edited proto: buf runs.
+      const manifestPath = join(spec.out, "manifest.json");
+      const manifest = readFileSync(manifestPath, "utf8");
+      writeFileSync(
+        manifestPath,
+        manifest.replace(recorded!.descriptorSet, `A${recorded!.descriptorSet.slice(1)}`),
+      );
+      expect((await run()).source).toBe("buf");
+      writeFileSync(manifestPath, manifest);
+      const protoFile = readdirSync(join(spec.root, "proto"), { recursive: true })
+        .map(String)
+        .find((f) => f.endsWith(".proto"))!;
+      spec.write(
+        `proto/${protoFile}`,
+        `${spec.read(`proto/${protoFile}`)}\nmessage RecordProbe {}\n`,
+      );
+      const edited = await run();
+      expect(edited.source).toBe("buf");
+      expect(edited.stdout).not.toEqual(real.stdout);
+    } finally {
+      spec.cleanup();
+    }
+  }, 120_000);
+
   it("keeps a plain node process alive until buf ends (only an early start runs in the background)", () => {
     const script = [
       `import { startBufBuild } from ${JSON.stringify(join(REPO, "generator", "load", "buf-build.mjs"))};`,

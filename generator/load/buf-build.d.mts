@@ -5,6 +5,17 @@ export interface BufBuildResult {
   readonly code: number;
   readonly stdout: Uint8Array;
   readonly stderr: string;
+  /** Hash of everything the build reads (when it could be computed). */
+  readonly key?: string | undefined;
+  /** Where the answer came from: buf itself, the step cache or the output folder's records. */
+  readonly source?: "buf" | "cache" | "records";
+}
+
+/** A build's output as the manifest records it (base64 bytes and their SHA-256). */
+export interface BufBuildRecord {
+  readonly key: string;
+  readonly sha256: string;
+  readonly descriptorSet: string;
 }
 
 /** A build being run (or answered from the cache). */
@@ -38,6 +49,8 @@ export function startBufBuild(options: {
   library: string;
   extra?: readonly string[];
   cacheDir?: string | undefined;
+  /** Output folder whose manifest's records may hold this build (records.buf). */
+  recordsDir?: string | undefined;
   /** The child does not keep the process alive until `ref()` (an early start). */
   background?: boolean;
 }): BufBuildRun;
@@ -45,5 +58,14 @@ export function startEarlyBufBuild(options: {
   toolRoot: string;
   root: string;
   cacheDir?: string | undefined;
+  recordsDir?: string | undefined;
 }): void;
+export function bufBuildKey(
+  toolRoot: string,
+  root: string,
+  library: string,
+  extra?: readonly string[],
+): string;
+export function recordedBuild(outDir: string, key: string): Uint8Array | undefined;
+export function buildRecord(key: string, bytes: Uint8Array): BufBuildRecord;
 export function takeEarlyBufBuild(root: string): Promise<BufBuildResult> | undefined;

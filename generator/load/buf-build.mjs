@@ -137,6 +137,11 @@ function protoTreeHash(protoDir, h) {
   walk("");
 }
 
+/** The key of a build of `<root>/proto` with `extra` arguments against `library` (as startBufBuild computes it). */
+export function bufBuildKey(toolRoot, root, library, extra = []) {
+  return buildKey(toolRoot, join(root, "proto"), library, extra);
+}
+
 /** The step-cache key of a build of `protoDir` with `extra` arguments against `library`. */
 function buildKey(toolRoot, protoDir, library, extra) {
   const h = createHash("sha256").update("buf-build\0");
@@ -150,11 +155,43 @@ function buildKey(toolRoot, protoDir, library, extra) {
 }
 
 /**
+ * The descriptor set that the records of the output folder `outDir` (its manifest.json,
+ * `records.buf`: `{ key, sha256, descriptorSet }`, base64) hold for the build `key`, when its
+ * bytes still have the recorded hash; else undefined.
+ */
+export function recordedBuild(outDir, key) {
+  try {
+    const r = JSON.parse(readFileSync(join(outDir, "manifest.json"), "utf8")).records?.buf;
+    if (!r || r.key !== key || typeof r.descriptorSet !== "string") return undefined;
+    const bytes = Buffer.from(r.descriptorSet, "base64");
+    return createHash("sha256").update(bytes).digest("hex") === r.sha256
+      ? new Uint8Array(bytes)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record of a build for the manifest ({@link recordedBuild} reads it back). */
+export function buildRecord(key, bytes) {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    key,
+    sha256: createHash("sha256").update(buffer).digest("hex"),
+    descriptorSet: buffer.toString("base64"),
+  };
+}
+
+/**
  * Starts `buf build` of `<root>/proto` (with `extra` arguments) against the protovalidate
  * import root `library`: `{ result, ref, cancel }`, `result` resolving to `{ code, stdout,
- * stderr }`. A successful build is kept in `cacheDir` (when given) and a later build of the
- * same files answers from there without running buf. With `background`, the child does not
- * keep the process alive until `ref()` is called (an unwanted early start never delays the exit).
+ * stderr, key, source }` (`key`: hash of everything the build reads, when it could be
+ * computed; `source`: "buf", "cache" or "records", where the answer came from). A
+ * successful build is kept in `cacheDir` (when given) and a later build of the same files
+ * answers from there without running buf; so does one the records of the output folder
+ * `recordsDir` hold (a fresh clone's committed generated/manifest.json). With `background`,
+ * the child does not keep the process alive until `ref()` is called (an unwanted early start
+ * never delays the exit).
  */
 export function startBufBuild({
   toolRoot,
@@ -162,28 +199,31 @@ export function startBufBuild({
   library,
   extra = [],
   cacheDir,
+  recordsDir,
   background = false,
 }) {
   const protoDir = join(root, "proto");
   let key;
   try {
-    key = cacheDir ? buildKey(toolRoot, protoDir, library, extra) : undefined;
+    key = cacheDir || recordsDir ? buildKey(toolRoot, protoDir, library, extra) : undefined;
   } catch {
     key = undefined; // an unreadable file: buf reports it
   }
-  const cacheFile = key && join(cacheDir, `buf-build-${key}.binpb`);
+  const answered = (stdout, source) => ({
+    result: Promise.resolve({ code: 0, stdout, stderr: "", key, source }),
+    ref: () => undefined,
+    cancel: () => undefined,
+  });
+  const cacheFile = key && cacheDir && join(cacheDir, `buf-build-${key}.binpb`);
   if (cacheFile) {
     try {
-      const stdout = new Uint8Array(readFileSync(cacheFile));
-      return {
-        result: Promise.resolve({ code: 0, stdout, stderr: "" }),
-        ref: () => undefined,
-        cancel: () => undefined,
-      };
+      return answered(new Uint8Array(readFileSync(cacheFile)), "cache");
     } catch {
       // not cached yet
     }
   }
+  const recorded = key && recordsDir ? recordedBuild(recordsDir, key) : undefined;
+  if (recorded) return answered(recorded, "records");
   const workspace = makeBufWorkspace(protoDir, library);
   let child;
   const result = new Promise((resolveRun, reject) => {
@@ -212,7 +252,8 @@ export function startBufBuild({
           // a cache that cannot be written is only slower
         }
       }
-      resolveRun({ code: code ?? 1, stdout, stderr: Buffer.concat(err).toString("utf8") });
+      const stderr = Buffer.concat(err).toString("utf8");
+      resolveRun({ code: code ?? 1, stdout, stderr, key, source: "buf" });
     });
   });
   result.catch(() => undefined); // the taker awaits it
@@ -235,7 +276,7 @@ const EARLY = Symbol.for("v2c-gen.early-buf");
  * over. Does nothing when the setup-time protovalidate copy is missing or stale (the pipeline
  * then starts buf itself). An early build nobody takes is stopped at exit.
  */
-export function startEarlyBufBuild({ toolRoot, root, cacheDir }) {
+export function startEarlyBufBuild({ toolRoot, root, cacheDir, recordsDir }) {
   try {
     const library = prebuiltProtovalidate(toolRoot);
     if (!library) return;
@@ -245,6 +286,7 @@ export function startEarlyBufBuild({ toolRoot, root, cacheDir }) {
       library,
       extra: ["--exclude-imports"],
       cacheDir,
+      recordsDir,
       background: true,
     });
     const early = { root: resolve(root), run, taken: false };

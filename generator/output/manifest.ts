@@ -22,7 +22,12 @@ export function withManifest(
     const formatted = Object.fromEntries(
       Object.entries(records.formatted).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     );
-    manifest.records = { asyncapi: records.asyncapi, tsProto: records.tsProto, formatted };
+    manifest.records = {
+      asyncapi: records.asyncapi,
+      buf: records.buf,
+      tsProto: records.tsProto,
+      formatted,
+    };
   }
   return [
     ...sorted.map(({ path, content }) => ({ path, content })),

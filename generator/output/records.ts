@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Diagnostic } from "../diagnostics.js";
+import type { BufBuildRecord } from "../load/buf-build.mjs";
 import { MANIFEST } from "./manifest.js";
 
 /**
@@ -19,6 +20,11 @@ export interface RunRecords {
    * with the same key can take them from disk without running ts-proto.
    */
   readonly tsProto?: { readonly key: string };
+  /**
+   * `buf build` of the spec's own protos (`--exclude-imports`): its input key and output
+   * (load/buf-build.mjs), which launch.mjs's early build answers from when the key matches.
+   */
+  readonly buf?: BufBuildRecord;
   /**
    * Per formatted file: `in` hashes the unformatted text with prettier's version and
    * configuration, `out` hashes the formatted text that was written. A file on disk whose hash
@@ -50,6 +56,7 @@ export function readRecords(outDir: string): RunRecords {
           ? r.asyncapi
           : undefined,
       tsProto: r.tsProto && typeof r.tsProto.key === "string" ? { key: r.tsProto.key } : undefined,
+      buf: r.buf && typeof r.buf.key === "string" ? r.buf : undefined,
       formatted: r.formatted && typeof r.formatted === "object" ? r.formatted : {},
     };
   } catch {
