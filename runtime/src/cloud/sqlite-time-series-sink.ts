@@ -72,14 +72,16 @@ export class SqliteTimeSeriesSink implements TimeSeriesSink {
     const oldest = now - this.options.memoryRetentionMs;
     const newest = now + (this.options.maxFutureMs ?? Number.POSITIVE_INFINITY);
     const rejected: TimeSeriesRejection[] = [];
-    records.forEach((record, index) => {
-      if (!Number.isFinite(record.timeMs) || Object.keys(record.measures).length === 0) {
+    for (let index = 0; index < records.length; index++) {
+      const record = records[index]!;
+      const measureKeys = Object.keys(record.measures);
+      if (!Number.isFinite(record.timeMs) || measureKeys.length === 0) {
         rejected.push({
           index,
           code: "invalid-record",
           reason: "time must be finite and measures non-empty",
         });
-        return;
+        continue;
       }
       if (record.timeMs < oldest || record.timeMs > newest) {
         rejected.push({
@@ -87,10 +89,10 @@ export class SqliteTimeSeriesSink implements TimeSeriesSink {
           code: "outside-retention-window",
           reason: `The record timestamp ${record.timeMs} is outside the time range [${oldest}, ${newest}] of the memory store.`,
         });
-        return;
+        continue;
       }
       const series = canonicalJson(record.dimensions, this.dimensionOrder);
-      const measures = canonicalJson(record.measures, this.measureOrder);
+      const measures = canonicalJson(record.measures, this.measureOrder, measureKeys);
       const time = Math.trunc(record.timeMs);
       const { changes } = this.insert.run(series, record.measureName, time, series, measures);
       if (changes === 0) {
@@ -103,7 +105,7 @@ export class SqliteTimeSeriesSink implements TimeSeriesSink {
           });
         }
       }
-    });
+    }
     return { rejected };
   }
 }
@@ -122,8 +124,11 @@ interface SortMemo {
 // a copy in sorted order). Keys usually arrive in one fixed order per codec: the sorted order and
 // each key's JSON are remembered, and an object of numbers, booleans and strings is written
 // straight from them (measured ~2x faster than a sorted copy + stringify, ~5 µs a point).
-function canonicalJson(value: Readonly<Record<string, unknown>>, memo: SortMemo): string {
-  const keys = Object.keys(value);
+function canonicalJson(
+  value: Readonly<Record<string, unknown>>,
+  memo: SortMemo,
+  keys: readonly string[] = Object.keys(value),
+): string {
   if (!sameKeys(memo.keys, keys)) {
     const sorted = [...keys].sort();
     memo.keys = keys;
