@@ -81,6 +81,44 @@ describe("ecu-client emitter pieces", () => {
     });
   });
 
+  it("fills every other field the rules require, with a value that keeps them", () => {
+    const rich = {
+      ...message,
+      protoName: "demo.Ping",
+      constraints: [
+        ...message.constraints,
+        field("firmware", { kind: "string", required: true, pattern: "^fw-[0-9]{2}\\.[0-9]{2}$" }),
+        field("label", { kind: "string", minLength: 3, maxLength: 8, prefix: "lb" }),
+        field("region", { kind: "string", in: ["eu", "us"] }),
+        field("mode", { kind: "enum", required: true, definedOnly: [0, 2, 5], notIn: [2] }),
+        field("gear", { kind: "enum", required: true }),
+        field("armed", { kind: "bool", required: true }),
+        field("odometer", { required: true }),
+        field("location", { kind: "message", required: true }),
+        field("note", { kind: "string" }),
+        field("tags", { kind: "string", repeated: true, required: true, pattern: "^t$" }),
+      ],
+      enumFields: { "demo.Ping": [{ key: "gear", values: [0, 3, 4] }] },
+    } as unknown as MessageModel;
+    const sample = sampleSnapshot(rich);
+    expect(sample).toMatchObject({
+      engine: { rpm: 4500, tempC: 56 },
+      label: "lba",
+      region: "eu",
+      mode: 5,
+      gear: 3,
+      armed: true,
+      odometer: 1,
+      location: {},
+    });
+    expect(sample.firmware).toMatch(/^fw-[0-9]{2}\.[0-9]{2}$/);
+    // Envelope fields stay the client's; unconstrained and repeated ones stay empty.
+    for (const key of ["pingId", "carId", "sentAtMs", "version", "note", "tags"])
+      expect(sample).not.toHaveProperty(key);
+    // Deterministic: the same sample every run.
+    expect(sampleSnapshot(rich)).toEqual(sample);
+  });
+
   it("plans a credential test from the detection signal, and a todo with the reason otherwise", () => {
     const other = row({ id: "FM-98" });
     const rows = Object.fromEntries(

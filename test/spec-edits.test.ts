@@ -14,9 +14,11 @@ import {
 import {
   addHandledChannel,
   appendFailureMode,
+  dropEnvelopeRoles,
   lastSignalLine,
   recordOperation,
   removeBatchOperation,
+  removeRecordOperation,
   renameVehicleParameter,
   setQos,
 } from "./support/seed-edits.js";
@@ -86,6 +88,7 @@ function text(ws: GeneratedWorkspace, prefix: string): string {
 
 let removed: { op: string; removedRows: string[] } = { op: "", removedRows: [] };
 let qosOp = "";
+let removedRecord = "";
 const SECOND = {
   channel: "vehicleDiagnostics",
   op: "publishDiagnostics",
@@ -169,6 +172,35 @@ const EDITS: Edit[] = [
     check: async (ws) => {
       const { operations } = await generatedContract(ws);
       expect(operations[qosOp]).toMatchObject({ qos: 0, offline: "drop" });
+    },
+  },
+  {
+    name: "thin-command",
+    title: "drop the event-time, vehicle-id and message-id roles of the received command",
+    apply: (fx) => void dropEnvelopeRoles(fx, ["event_time", "vehicle_id", "message_id"]),
+    typecheck: ["ecu-client", "commands"],
+    tests: (ws) => generatedTestFiles(ws, "ecu-client").filter((f) => f.endsWith("client.test.ts")),
+    check: async (ws) => {
+      // Without those roles the client checks what is left (expiry) and cannot tell repeats.
+      const client = text(ws, "ecu-client/src/client.ts");
+      expect(client).toContain('this.ignore("expired")');
+      expect(client).not.toContain('this.ignore("other-vehicle")');
+      expect(client).not.toContain('this.ignore("duplicate")');
+    },
+  },
+  {
+    name: "batch-only",
+    title: "remove the single-message send operation (batches only)",
+    apply: (fx) => {
+      removedRecord = removeRecordOperation(fx);
+    },
+    typecheck: ["ecu-client", "handlers", "infra", "local"],
+    tests: (ws) => generatedTestFiles(ws, "handlers"),
+    check: async (ws) => {
+      const { operations } = await generatedContract(ws);
+      expect(operations).not.toHaveProperty(removedRecord);
+      // The client's tests need a single-message send: they say so instead of failing.
+      expect(text(ws, "ecu-client/test/client.test.ts")).toContain("it.todo(");
     },
   },
 ];

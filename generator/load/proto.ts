@@ -135,9 +135,11 @@ export function messageConstraints(
 ): { schemaVersion: number; minSupportedSchemaVersion: number } | undefined {
   const ext = proto.registry.getExtension("v2c.options.v1.message") as DescExtension | undefined;
   if (!ext || !hasOption(message as never, ext as never)) return undefined;
-  return getOption(message as never, ext as never) as {
-    schemaVersion: number;
-    minSupportedSchemaVersion: number;
+  const value = getOption(message as never, ext as never) as Record<string, unknown>;
+  // Declared uint32 in v2c/options; a copy that widened them to a 64-bit type reads as bigint.
+  return {
+    schemaVersion: Number(value.schemaVersion ?? 0),
+    minSupportedSchemaVersion: Number(value.minSupportedSchemaVersion ?? 0),
   };
 }
 

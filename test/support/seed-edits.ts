@@ -135,6 +135,28 @@ export function recordOperation(fx: SpecFixture): { op: string; channel: string 
 }
 
 /**
+ * Removes the handled single-message send operation, leaving batches only: the phase and step
+ * references and the FMEA's `uses:` of it are pointed at the batch operation instead. Returns
+ * the removed operation's id.
+ */
+export function removeRecordOperation(fx: SpecFixture): string {
+  const { op } = recordOperation(fx);
+  const batch = batchOperation(fx).op;
+  editYaml(fx, "asyncapi.yaml", (doc) => doc.deleteIn(["operations", op]));
+  fx.write(
+    "asyncapi.yaml",
+    fx.read("asyncapi.yaml").replace(new RegExp(`operation: ${op}\\b`, "g"), `operation: ${batch}`),
+  );
+  fx.write(
+    "fmea/failure-modes.yaml",
+    fx
+      .read("fmea/failure-modes.yaml")
+      .replaceAll(`asyncapi:operations.${op}.`, `asyncapi:operations.${batch}.`),
+  );
+  return op;
+}
+
+/**
  * Adds a second handled telemetry channel: a copy of the record operation's channel on another
  * address, and a send operation with its own handler name (everything else copied).
  */
@@ -200,6 +222,26 @@ function protoFiles(fx: SpecFixture): string[] {
   };
   walk("proto");
   return out;
+}
+
+/**
+ * Removes envelope roles from the message that declares `expires_at` (the seed's command, the
+ * one the vehicle receives): its `(v2c.options.v1.envelope)` keeps the other roles. Returns the
+ * proto file edited.
+ */
+export function dropEnvelopeRoles(fx: SpecFixture, roles: readonly string[]): string {
+  for (const file of protoFiles(fx)) {
+    const text = fx.read(file);
+    const block = /option \(v2c\.options\.v1\.envelope\) = \{[^}]*expires_at:[^}]*\}/.exec(text);
+    if (!block) continue;
+    const thinned = block[0]
+      .split("\n")
+      .filter((line) => !roles.some((r) => line.trim().startsWith(`${r}:`)))
+      .join("\n");
+    fx.write(file, text.replace(block[0], thinned));
+    return file;
+  }
+  throw new Error("no envelope with expires_at in the seed's protos");
 }
 
 /** Sets the MQTT QoS of one operation. */

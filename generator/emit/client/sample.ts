@@ -1,8 +1,9 @@
 import type { FieldConstraintModel, MessageModel } from "../../model/types.js";
+import { sampleScalar, type SampleScalar } from "./sample-values.js";
 
-type Json = { [key: string]: Json | number };
+type Json = { [key: string]: Json | SampleScalar };
 
-function setPath(target: Json, path: string, value: number): void {
+function setPath(target: Json, path: string, value: Json | SampleScalar): void {
   const keys = path.split(".");
   let node = target;
   for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Json;
@@ -41,13 +42,32 @@ function inside(c: FieldConstraintModel): number {
   return c.exclusiveMax ? c.max! - 1 : c.max!;
 }
 
+/** Whether `path` is already set in `target`. */
+function hasPath(target: Json, path: string): boolean {
+  let node: Json | SampleScalar | undefined = target;
+  for (const k of path.split(".")) {
+    if (typeof node !== "object") return false;
+    node = node[k];
+  }
+  return node !== undefined;
+}
+
 /**
- * A snapshot inside every numeric range of `message`'s constraints (nested and top-level): each
- * at the midpoint of its range, or next to its only bound. Envelope fields are the client's.
+ * A snapshot that satisfies `message`'s declared rules (nested and top-level): each numeric
+ * range at its midpoint, or next to its only bound; every other field that needs a value gets
+ * one that fits its rules (sample-values.ts), and a required sub-message is present. Envelope
+ * fields are the client's; repeated fields and oneof members stay empty.
  */
 export function sampleSnapshot(message: MessageModel): Json {
   const out: Json = {};
   for (const c of rangedFields(message)) setPath(out, c.path, inside(c));
+  const envelope = envelopePaths(message);
+  for (const c of message.constraints) {
+    if (c.repeated || c.oneofs?.length || envelope.has(c.path) || hasPath(out, c.path)) continue;
+    const value = sampleScalar(message, c);
+    if (value !== undefined) setPath(out, c.path, value);
+    else if (c.kind === "message" && c.required) setPath(out, c.path, {});
+  }
   return out;
 }
 

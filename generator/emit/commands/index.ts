@@ -133,7 +133,8 @@ export function emitCommands(
               params: literal(example),
               configParams: literal(configParams),
             }
-          : undefined,
+          : // No vehicle-addressed command (no vehicle parameter): no example.
+            { op: null },
       }),
     },
     { path: "commands/src/index.ts", content: t.render("index.ts", { sources, imports: [] }) },
