@@ -154,9 +154,8 @@ function sortedCopyJson(
   value: Readonly<Record<string, unknown>>,
   order: readonly string[],
 ): string {
-  const copy: Record<string, unknown> = {};
-  for (const k of order) copy[k] = value[k];
-  return JSON.stringify(copy);
+  // Own data properties (an own `__proto__` key stays a key, as in the fast path).
+  return JSON.stringify(Object.fromEntries(order.map((k) => [k, value[k]])));
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {

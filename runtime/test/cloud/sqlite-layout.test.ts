@@ -215,5 +215,14 @@ describe("SqliteTimeSeriesSink canonical JSON", () => {
       ),
       { numRuns: 300 },
     );
+    // Found by the property: an own `__proto__` key is kept (a plain copy would drop it).
+    const tricky = { "0": 0, ["__proto__"]: 1, b: true } as Record<string, number | boolean>;
+    Object.defineProperty(tricky, "__proto__", { value: 1, enumerable: true });
+    time++;
+    await sink.write([{ dimensions: {}, measureName: "m", timeMs: time, measures: tricky }]);
+    const row = db.prepare(`SELECT measures FROM "ts_canonical" WHERE time_ms = ?`).get(time) as {
+      measures: string;
+    };
+    expect(row.measures).toBe('{"0":0,"__proto__":1,"b":true}');
   });
 });
