@@ -132,8 +132,15 @@ function send(conn: Conn, frame: Buffer, now: boolean): void {
   else conn.turn.push(wire);
 }
 
-/** Runs one publisher: connects every vehicle, pre-encodes, paces, waits for the PUBACKs. */
-export async function runPublisher(init: PublisherInit): Promise<PublisherDone> {
+/**
+ * Runs one publisher: connects every vehicle, pre-encodes, then waits for `ready` (resolved
+ * when every publisher of the run has done the same: their clocks start together, and no
+ * publisher's setup competes with another's sending), paces, waits for the PUBACKs.
+ */
+export async function runPublisher(
+  init: PublisherInit,
+  ready: () => Promise<void> = async () => {},
+): Promise<PublisherDone> {
   const url = new URL(init.url);
   const pki = await openDevPki(init.pkiDir);
   const conns: Conn[] = [];
@@ -183,6 +190,7 @@ export async function runPublisher(init: PublisherInit): Promise<PublisherDone> 
     frame.writeUInt16BE(idAt, packet.length);
     frames.push(frame);
   }
+  await ready();
   let sent = 0;
   const cpu0 = process.cpuUsage();
   const started = Date.now();

@@ -51,7 +51,13 @@ if (process.argv.includes("--help")) {
 
 if (process.argv.includes("--publisher")) {
   process.once("message", (init: PublisherInit) => {
-    publish(init).then(
+    // Ready once connected and pre-encoded; the bench says go when every publisher is.
+    const go = () =>
+      new Promise<void>((resolve) => {
+        process.once("message", () => resolve());
+        process.send!({ ready: true });
+      });
+    publish(init, go).then(
       (r) => process.send!(r, () => process.exit(0)),
       (e: unknown) => {
         console.error(e);
@@ -74,17 +80,27 @@ async function runPublishers(
   const shares = Array.from({ length: count }, (_, i) =>
     vehicles.filter((_, k) => k % count === i),
   );
+  // Each child says ready (connected, frames encoded), then waits for go: all start together.
+  const children = shares.map((share) => {
+    const child = fork(fileURLToPath(import.meta.url), ["--publisher"], {
+      execArgv: tsExecArgv(),
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    child.send({ ...init, vehicles: share, rate: rate / count } satisfies PublisherInit);
+    const failed = new Promise<never>((_, reject) =>
+      child.once("exit", (code) => code !== 0 && reject(new Error(`publisher exited ${code}`))),
+    );
+    const ready = Promise.race([new Promise((r) => child.once("message", r)), failed]);
+    return { child, ready, failed };
+  });
+  await Promise.all(children.map((c) => c.ready));
   const done = await Promise.all(
-    shares.map((share) => {
-      const child = fork(fileURLToPath(import.meta.url), ["--publisher"], {
-        execArgv: tsExecArgv(),
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-      });
-      child.send({ ...init, vehicles: share, rate: rate / count } satisfies PublisherInit);
-      return new Promise<PublisherDone>((resolve, reject) => {
-        child.once("message", (m) => resolve(m as PublisherDone));
-        child.once("exit", (code) => code !== 0 && reject(new Error(`publisher exited ${code}`)));
-      });
+    children.map(({ child, failed }) => {
+      const result = new Promise<PublisherDone>((resolve) =>
+        child.once("message", (m) => resolve(m as PublisherDone)),
+      );
+      child.send({ go: true });
+      return Promise.race([result, failed]);
     }),
   );
   const sum = (f: (d: PublisherDone) => number) => done.reduce((a, d) => a + f(d), 0);
