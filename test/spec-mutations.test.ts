@@ -1,5 +1,3 @@
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../generator/diagnostics.js";
 import { generate } from "../generator/pipeline.js";
@@ -9,6 +7,7 @@ import {
   yamlMutations,
   type SpecMutation,
 } from "./support/spec-mutations.js";
+import { protoFiles } from "./support/seed-edits.js";
 import { specFixture } from "./support/spec-fixture.js";
 
 // Specs we have not seen, approximated: the seed with one node of a YAML source, or one line of
@@ -20,16 +19,6 @@ const SEED = Number(process.env.V2C_MUTATION_SEED ?? 20261130);
 
 const fx = specFixture();
 afterAll(() => fx.cleanup());
-
-function protoFiles(rel = "proto"): string[] {
-  return readdirSync(join(fx.root, rel), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? protoFiles(`${rel}/${e.name}`)
-      : e.name.endsWith(".proto")
-        ? [`${rel}/${e.name}`]
-        : [],
-  );
-}
 
 const YAML_FILES = [
   "asyncapi.yaml",
@@ -45,7 +34,7 @@ const mutations: SpecMutation[] = [
     SEED,
   ),
   ...pick(
-    protoFiles().flatMap((f) => protoMutations(f, fx.read(f))),
+    protoFiles(fx).flatMap((f) => protoMutations(f, fx.read(f))),
     Math.ceil(COUNT / 3),
     SEED,
   ),

@@ -211,7 +211,8 @@ export function renameVehicleParameter(fx: SpecFixture, from: string, to: string
     );
 }
 
-function protoFiles(fx: SpecFixture): string[] {
+/** The spec's .proto files, relative to its root. */
+export function protoFiles(fx: SpecFixture): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     for (const e of readdirSync(join(fx.root, rel), { withFileTypes: true })) {

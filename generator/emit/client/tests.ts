@@ -216,6 +216,10 @@ function render(kind: string, view: object, templatesRoot: string): string {
   return loadTemplates(templatesRoot, "client").render(`test-${kind}.ts`, view);
 }
 
+/** `FM-xx-<slug>.test.ts`: the file of a client row's test. */
+const clientTestName = (fm: FailureModeModel) =>
+  `FM-${fm.id.replace(/^FM-/, "")}-${fm.slug}.test.ts`;
+
 /**
  * A spec whose vehicle sends no single message (only batches, or only receives): the client's
  * tests drive a single-message send, so `client.test.ts` and each client row's test are an
@@ -240,7 +244,7 @@ function pendingClientTests(m: EmitContext["model"], templatesRoot: string): Gen
       content: todo({ id: "generated", name: "VehicleClient" }),
     },
     ...clientTestedRows(m).map((fm) => {
-      const name = `FM-${fm.id.replace(/^FM-/, "")}-${fm.slug}.test.ts`;
+      const name = clientTestName(fm);
       return {
         path: `ecu-client/test/${name}`,
         content: todo({ id: fm.id, name: fm.name }),
@@ -366,7 +370,7 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
     const ownSend =
       ACKED_KINDS.has(plan.kind) || QUEUED_KINDS.has(plan.kind) || plan.kind === "size";
     const imports = common(plan.kind, usesRow ? fm.key : undefined, [], acked);
-    const name = `FM-${fm.id.replace(/^FM-/, "")}-${fm.slug}.test.ts`;
+    const name = clientTestName(fm);
     const content = render(
       plan.kind,
       {
