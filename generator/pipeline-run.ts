@@ -21,8 +21,6 @@ import type { GeneratorOptions } from "./options.js";
 import type { GenerationResult } from "./pipeline.js";
 import { mark } from "./pipeline-timing.js";
 import type { GeneratedFile } from "./emit/types.js";
-
-const TOOL_ROOT = resolve(import.meta.dirname, "..");
 import type { Model } from "./model/types.js";
 import { formatFiles, recordedFormatted, type FormatSources } from "./output/format.js";
 import { withManifest } from "./output/manifest.js";
@@ -37,6 +35,9 @@ import {
 } from "./emit/deferred-proto.js";
 import { startBundleAsyncApi } from "./emit/docs/asyncapi-bundle.js";
 import { packageVersion } from "./package-version.js";
+
+/** The toolchain's root (buf and protovalidate are found from it). */
+const TOOL_ROOT = resolve(import.meta.dirname, "..");
 
 /**
  * load -> validate -> model -> emit -> format, without the whole-run cache. Pure with respect to the output folder: it
