@@ -12,10 +12,10 @@
 // Run: npx tsx --conditions=v2c-source bench/pipeline.bench.ts --help
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "hdr-histogram-js";
+import { build, type Histogram } from "hdr-histogram-js";
 import { brokerSpec, engineIdentity, fleet, startLocalPipeline } from "@v2c/local";
 import { VehicleTelemetry, vehicleTelemetryTopic } from "@v2c/spec";
 import { EngineConnection } from "../runtime/src/local/engine-connection.js";
@@ -28,9 +28,14 @@ import {
 } from "./pipeline-publisher.js";
 import { tsExecArgv } from "../runtime/src/local/fleet.js";
 import { writeReadmeSection } from "../scripts/bench-readme.js";
-import { ENGINE_HEAP_FLAG, relaunchWithEngineHeap } from "./pipeline-heap.js";
+import { relaunchWithEngineHeap } from "./pipeline-heap.js";
+import { pipelineTable, type Row } from "./pipeline-table.js";
 import { freePort } from "../runtime/src/testing/ports.js";
 import { threadCpu } from "./thread-cpu.js";
+import { startTrace } from "./pipeline-trace.js";
+
+/** The running publisher processes (the trace shows their CPU). */
+let publisherPids: number[] = [];
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -40,11 +45,15 @@ const arg = (name: string, fallback: string) => {
 if (process.argv.includes("--help")) {
   console.log(`Usage: npx tsx --conditions=v2c-source bench/pipeline.bench.ts [options]
   --rates 1000,5000,10000   offered msg/s, one run of each path per rate
-  --seconds 10              publishing window per run
+  --seconds 10              measured publishing window per rate and path
+  --warmup 5                unmeasured window before it at the same rate (0: none; the
+                            table shows its P99: the first one is a cold start)
   --vehicles 200            vehicle connections (each its own certificate)
   --publishers 2            publisher processes sharing the vehicles and the rate
   --max-batch N             messages per SQLite transaction at most (engine default)
   --pipeline-only           skip the bare-subscriber baseline (quick engine CPU measurements)
+  --trace                   print a timeline of each step every 500 ms (arrivals, stored,
+                            latency, CPU of receiver threads, broker and publishers)
   --readme                  rewrite the table between the bench:pipeline markers of README.md`);
   process.exit(0);
 }
@@ -93,6 +102,7 @@ async function runPublishers(
     const ready = Promise.race([new Promise((r) => child.once("message", r)), failed]);
     return { child, ready, failed };
   });
+  publisherPids = children.flatMap(({ child }) => (child.pid === undefined ? [] : [child.pid]));
   await Promise.all(children.map((c) => c.ready));
   const done = await Promise.all(
     children.map(({ child, failed }) => {
@@ -119,35 +129,183 @@ async function runPublishers(
   };
 }
 
-interface Row {
-  offered: number;
-  kind: "bare subscriber" | "pipeline";
-  achieved: number;
-  delivered: number;
-  sent: number;
-  lost: number;
-  /** Dead-lettered (pipeline): accounted for, but not stored. */
-  dlq: number;
-  p50: number;
-  p99: number;
-  /** CPU time of the receiving process per delivered message (user + system, µs). */
-  cpuUs: number;
-  /** The publishers' CPU per message sent (µs). */
-  publisherCpuUs: number;
-  batches?: number;
-  /** Pipeline: the receiver's CPU per stored message on its main thread / all other threads. */
-  mainThreadUs?: number;
-  otherThreadsUs?: number;
-}
-
 async function until(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
 
+/** What every step of a run shares. */
+interface Bench {
+  readonly broker: Awaited<ReturnType<typeof startLocalBroker>>;
+  readonly engineTls: Awaited<ReturnType<Awaited<ReturnType<typeof startLocalBroker>>["tlsFor"]>>;
+  readonly ids: readonly string[];
+  readonly dir: string;
+  readonly seconds: number;
+  readonly warmup: number;
+  readonly publishers: number;
+  readonly maxBatch: number;
+  readonly trace: boolean;
+}
+
+/** A latency histogram (ms, up to an hour). */
+function histogram(): Histogram {
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+/** Offered load at `rate` for `seconds` from fresh publisher processes over the bench's vehicles. */
+function offer(b: Bench, rate: number, seconds: number): Promise<PublisherDone> {
+  const { broker } = b;
+  const init = { url: broker.url, pkiDir: broker.pki.dir, seconds, region: "us-east-1" as const };
+  return runPublishers(init, b.ids, rate, b.publishers);
+}
+
+/** The baseline: the same broker, the same publishers, a subscriber that only acknowledges. */
+async function measureBare(b: Bench, rate: number): Promise<Row> {
+  let hist = histogram();
+  let window = histogram();
+  let got = 0;
+  const bare: EngineConnection = new EngineConnection({
+    url: b.broker.url,
+    clientId: engineIdentity,
+    filters: [vehicleTelemetryTopic.filter],
+    tls: b.engineTls,
+    onDelivery: (d) => {
+      got++;
+      const ms = Math.max(1, Date.now() - Number(VehicleTelemetry.decode(d.payload).timestampMs));
+      hist.recordValue(ms);
+      if (b.trace) window.recordValue(ms);
+      bare.ack(d);
+    },
+  });
+  await bare.start();
+  const stopTrace = b.trace
+    ? startTrace(`bare ${rate}`, {
+        received: () => got,
+        stored: () => got,
+        takeWindow: () => {
+          const w = window;
+          window = histogram();
+          return w;
+        },
+        pids: () => ({ broker: b.broker.process.pid, publishers: publisherPids }),
+      })
+    : () => {};
+  let warmupP99: number | undefined;
+  if (b.warmup > 0) {
+    const w = await offer(b, rate, b.warmup);
+    await until(() => got >= w.acked, 30_000);
+    warmupP99 = hist.getValueAtPercentile(99);
+    hist = histogram();
+    got = 0;
+  }
+  const cpu = process.cpuUsage();
+  const p = await offer(b, rate, b.seconds);
+  await until(() => got >= p.acked, 30_000);
+  stopTrace();
+  const bareCpu = process.cpuUsage(cpu);
+  await bare.stop();
+  return {
+    offered: rate,
+    kind: "bare subscriber",
+    achieved: p.achievedRate,
+    delivered: got,
+    sent: p.sent,
+    lost: p.sent - got,
+    dlq: 0,
+    p50: hist.getValueAtPercentile(50),
+    p99: hist.getValueAtPercentile(99),
+    warmupP99,
+    cpuUs: Math.round((bareCpu.user + bareCpu.system) / Math.max(1, got)),
+    publisherCpuUs: p.cpuUs,
+  };
+}
+
+/** The pipeline: decoded, validated, deduplicated, written to SQLite in micro-batches. */
+async function measurePipeline(b: Bench, rate: number): Promise<Row> {
+  const data = join(b.dir, `data-${rate}`);
+  const pipeline = await startLocalPipeline({
+    brokerUrl: b.broker.url,
+    directory: data,
+    tls: b.engineTls,
+    clientId: engineIdentity,
+    ...(b.maxBatch > 0 ? { maxBatch: b.maxBatch } : {}),
+  });
+  const done = () => pipeline.counters.stored + pipeline.counters.deadLettered;
+  // The trace takes the latency windows itself; the row's figures then cover its windows only.
+  let traced = histogram();
+  const stopTrace = b.trace
+    ? startTrace(`pipeline ${rate}`, {
+        received: () => pipeline.engine.stats.received,
+        stored: done,
+        takeWindow: () => {
+          const w = pipeline.takeWindow().latency;
+          traced.add(w);
+          return w;
+        },
+        pids: () => ({ broker: b.broker.process.pid, publishers: publisherPids }),
+      })
+    : () => {};
+  const window = () => {
+    const w = pipeline.takeWindow().latency;
+    w.add(traced);
+    traced = histogram();
+    return w;
+  };
+  try {
+    let warmupP99: number | undefined;
+    if (b.warmup > 0) {
+      const w = await offer(b, rate, b.warmup);
+      await until(() => done() >= w.acked, 60_000);
+      await pipeline.engine.idle();
+      warmupP99 = window().getValueAtPercentile(99);
+    } else window();
+    const before = { ...pipeline.counters, batches: pipeline.engine.stats.batches };
+    const cpu = process.cpuUsage();
+    const threads = threadCpu();
+    const p = await offer(b, rate, b.seconds);
+    await until(() => done() - before.stored - before.deadLettered >= p.acked, 60_000);
+    await pipeline.engine.idle();
+    stopTrace();
+    const pipeCpu = process.cpuUsage(cpu);
+    const threadsAfter = threadCpu();
+    const latency = window();
+    const stored = pipeline.counters.stored - before.stored;
+    const dlq = pipeline.counters.deadLettered - before.deadLettered;
+    const perStored = (us: number) => Math.round(us / Math.max(1, stored));
+    const row: Row = {
+      offered: rate,
+      kind: "pipeline",
+      achieved: p.achievedRate,
+      delivered: stored,
+      sent: p.sent,
+      lost: p.sent - stored - dlq,
+      dlq,
+      p50: latency.getValueAtPercentile(50),
+      p99: latency.getValueAtPercentile(99),
+      warmupP99,
+      cpuUs: perStored(pipeCpu.user + pipeCpu.system),
+      publisherCpuUs: p.cpuUs,
+      batches: pipeline.engine.stats.batches - before.batches,
+      mainThreadUs: perStored(threadsAfter.main - threads.main),
+      otherThreadsUs: perStored(threadsAfter.others - threads.others),
+    };
+    console.log(JSON.stringify({ ...row, dlqByReason: pipeline.counters.dlqByReason }));
+    return row;
+  } finally {
+    stopTrace();
+    await pipeline.stop();
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const rates = arg("--rates", "1000,5000,10000").split(",").map(Number);
   const seconds = Number(arg("--seconds", "10"));
+  const warmup = Number(arg("--warmup", "5"));
   const vehicles = Number(arg("--vehicles", "200"));
   const publishers = Number(arg("--publishers", "2"));
   const maxBatch = process.argv.includes("--max-batch") ? Number(arg("--max-batch", "0")) : 0;
@@ -159,141 +317,41 @@ async function main(): Promise<void> {
     port: await freePort(),
     engineIdentity,
   });
-  const region = "us-east-1" as const;
   const ids = vehicleIds(fleet.vehicleId.example, fleet.vehicleId.pattern, vehicles);
   await Promise.all(ids.map((id) => broker.pki.client(id)));
-  const engineTls = await broker.tlsFor(engineIdentity);
+  const bench: Bench = {
+    broker,
+    engineTls: await broker.tlsFor(engineIdentity),
+    ids,
+    dir,
+    seconds,
+    warmup,
+    publishers,
+    maxBatch,
+    trace: process.argv.includes("--trace"),
+  };
   const rows: Row[] = [];
   try {
     for (const rate of rates) {
       if (!process.argv.includes("--pipeline-only")) {
-        // Baseline: the same broker, the same publishers, a subscriber that only acknowledges.
-        const hist = build({
-          lowestDiscernibleValue: 1,
-          highestTrackableValue: 3_600_000,
-          numberOfSignificantValueDigits: 3,
-        });
-        let got = 0;
-        const bare: EngineConnection = new EngineConnection({
-          url: broker.url,
-          clientId: engineIdentity,
-          filters: [vehicleTelemetryTopic.filter],
-          tls: engineTls,
-          onDelivery: (d) => {
-            got++;
-            hist.recordValue(
-              Math.max(1, Date.now() - Number(VehicleTelemetry.decode(d.payload).timestampMs)),
-            );
-            bare.ack(d);
-          },
-        });
-        await bare.start();
-        const cpu = process.cpuUsage();
-        const b = await runPublishers(
-          { url: broker.url, pkiDir: broker.pki.dir, seconds, region },
-          ids,
-          rate,
-          publishers,
-        );
-        await until(() => got >= b.acked, 30_000);
-        const bareCpu = process.cpuUsage(cpu);
-        await bare.stop();
-        rows.push({
-          offered: rate,
-          kind: "bare subscriber",
-          achieved: b.achievedRate,
-          delivered: got,
-          sent: b.sent,
-          lost: b.sent - got,
-          dlq: 0,
-          p50: hist.getValueAtPercentile(50),
-          p99: hist.getValueAtPercentile(99),
-          cpuUs: Math.round((bareCpu.user + bareCpu.system) / Math.max(1, got)),
-          publisherCpuUs: b.cpuUs,
-        });
+        rows.push(await measureBare(bench, rate));
         console.log(JSON.stringify(rows.at(-1)));
       }
-
-      // The pipeline: decoded, validated, deduplicated, written to SQLite in micro-batches.
-      const data = join(dir, `data-${rate}`);
-      const pipeline = await startLocalPipeline({
-        brokerUrl: broker.url,
-        directory: data,
-        tls: engineTls,
-        clientId: engineIdentity,
-        ...(maxBatch > 0 ? { maxBatch } : {}),
-      });
-      const cpu = process.cpuUsage();
-      const threads = threadCpu();
-      const p = await runPublishers(
-        { url: broker.url, pkiDir: broker.pki.dir, seconds, region },
-        ids,
-        rate,
-        publishers,
-      );
-      await until(
-        () => pipeline.counters.stored + pipeline.counters.deadLettered >= p.acked,
-        60_000,
-      );
-      await pipeline.engine.idle();
-      const pipeCpu = process.cpuUsage(cpu);
-      const threadsAfter = threadCpu();
-      const perStored = (us: number) => Math.round(us / Math.max(1, pipeline.counters.stored));
-      rows.push({
-        offered: rate,
-        kind: "pipeline",
-        achieved: p.achievedRate,
-        delivered: pipeline.counters.stored,
-        sent: p.sent,
-        lost: p.sent - pipeline.counters.stored - pipeline.counters.deadLettered,
-        dlq: pipeline.counters.deadLettered,
-        p50: pipeline.latency.getValueAtPercentile(50),
-        p99: pipeline.latency.getValueAtPercentile(99),
-        cpuUs: Math.round((pipeCpu.user + pipeCpu.system) / Math.max(1, pipeline.counters.stored)),
-        publisherCpuUs: p.cpuUs,
-        batches: pipeline.engine.stats.batches,
-        mainThreadUs: perStored(threadsAfter.main - threads.main),
-        otherThreadsUs: perStored(threadsAfter.others - threads.others),
-      });
-      console.log(JSON.stringify({ ...rows.at(-1), dlqByReason: pipeline.counters.dlqByReason }));
-      await pipeline.stop();
-      rmSync(data, { recursive: true, force: true });
+      rows.push(await measurePipeline(bench, rate));
     }
   } finally {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const best = (kind: Row["kind"]) =>
-    Math.max(
-      0,
-      ...rows
-        .filter(
-          (r) => r.kind === kind && r.p99 < 500 && r.lost === 0 && r.dlq === 0 && r.delivered > 0,
-        )
-        .map((r) => r.achieved),
-    );
-  const cmd = [
-    `--rates ${rates.join(",")} --seconds ${seconds} --vehicles ${vehicles}`,
-    `--publishers ${publishers}`,
-    ...(maxBatch > 0 ? [`--max-batch ${maxBatch}`] : []),
-  ].join(" ");
-  const table = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (load average ${loadStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end), node ${process.version} (receiving process ${ENGINE_HEAP_FLAG}), ${vehicles} vehicles over mTLS from ${publishers} publisher processes, ${seconds} s per rate (\`npx tsx --conditions=v2c-source bench/pipeline.bench.ts ${cmd}\`).`,
-    "",
-    "| offered msg/s | path | achieved msg/s | delivered | lost | DLQ | P50 ms | P99 ms | receiver CPU µs/msg | publisher CPU µs/msg |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...rows.map(
-      (r) =>
-        `| ${r.offered} | ${r.kind} | ${r.achieved} | ${r.delivered} | ${r.lost} | ${r.dlq} | ${r.p50} | ${r.p99} | ${r.cpuUs} | ${r.publisherCpuUs} |`,
-    ),
-    "",
-    `Highest rate with P99 < 500 ms and nothing lost: pipeline **${best("pipeline")} msg/s**, bare subscriber ${best("bare subscriber")} msg/s (same run, same broker, same publishers).`,
-    "Achieved is the publishers' paced rate over the window; delivered counts messages received",
-    "(bare subscriber) or records committed (pipeline); latency runs from the publisher's clock",
-    "at send to receipt (bare) or to the commit of the batch holding the record (pipeline).",
-    "Receiver CPU per message is the receiving process's user + system time over the messages it",
-    "delivered or stored: 1,000,000 / that figure is what one free core could sustain.",
-  ].join("\n");
+  const table = pipelineTable(rows, {
+    rates,
+    seconds,
+    warmup,
+    vehicles,
+    publishers,
+    maxBatch,
+    loadStart,
+  });
   console.log(`\n${table}`);
   if (process.argv.includes("--readme")) {
     // The shared writer formats the README with prettier (the lint checks it).
