@@ -14,6 +14,7 @@ import {
 import {
   addHandledChannel,
   appendFailureMode,
+  batchOperation,
   dropEnvelopeRoles,
   lastSignalLine,
   recordOperation,
@@ -75,6 +76,8 @@ interface Edit {
   apply(fx: SpecFixture): void;
   readonly typecheck: readonly string[];
   tests(ws: GeneratedWorkspace): string[];
+  /** Of `tests`, the files whose every test must run and pass (none left a todo or skipped). */
+  real?(ws: GeneratedWorkspace): string[];
   /** What the edit must change in the output (read from the generated code itself). */
   check(ws: GeneratedWorkspace): Promise<void>;
 }
@@ -89,6 +92,7 @@ function text(ws: GeneratedWorkspace, prefix: string): string {
 let removed: { op: string; removedRows: string[] } = { op: "", removedRows: [] };
 let qosOp = "";
 let removedRecord = "";
+let batchOp = "";
 const SECOND = {
   channel: "vehicleDiagnostics",
   op: "publishDiagnostics",
@@ -193,14 +197,23 @@ const EDITS: Edit[] = [
     title: "remove the single-message send operation (batches only)",
     apply: (fx) => {
       removedRecord = removeRecordOperation(fx);
+      batchOp = batchOperation(fx).op;
     },
     typecheck: ["ecu-client", "handlers", "infra", "local"],
-    tests: (ws) => generatedTestFiles(ws, "handlers"),
+    tests: (ws) => [...generatedTestFiles(ws, "handlers"), ...generatedTestFiles(ws, "ecu-client")],
+    // Every client test drives the batch operation: none is left a todo.
+    real: (ws) => generatedTestFiles(ws, "ecu-client"),
     check: async (ws) => {
       const { operations } = await generatedContract(ws);
       expect(operations).not.toHaveProperty(removedRecord);
-      // The client's tests need a single-message send: they say so instead of failing.
-      expect(text(ws, "ecu-client/test/client.test.ts")).toContain("it.todo(");
+      // The client's tests publish through the batch operation instead of a single-message send.
+      const clientTests = ws.result.files.filter(
+        (f) => f.path.startsWith("ecu-client/test/") && f.path.endsWith(".test.ts"),
+      );
+      expect(clientTests.length).toBeGreaterThan(1);
+      for (const f of clientTests) expect(f.content, f.path).not.toContain("it.todo(");
+      expect(text(ws, "ecu-client/test/client.test.ts")).toContain(`client.${batchOp}(`);
+      expect(text(ws, "ecu-client/test/")).not.toContain(removedRecord);
     },
   },
 ];
@@ -282,6 +295,14 @@ describe("spec edits on the seed: generate, typecheck, pass their generated test
         expect(r, `${file} did not run:\n${testOutput.slice(-3000)}`).toBeDefined();
         expect(r!.failures, file).toEqual([]);
         expect(r!.status, file).toBe("passed");
+      }
+      for (const file of edit.real?.(ws) ?? []) {
+        const { tests: run } = tests!.get(`${ws.dir}/${file}`)!;
+        expect(run.length, file).toBeGreaterThan(0);
+        expect(
+          run.filter((t) => t.status !== "passed"),
+          file,
+        ).toEqual([]);
       }
     });
   });

@@ -251,10 +251,12 @@ export async function typecheckTogether(
   };
 }
 
-/** Per test file: whether it passed, and the failure messages. */
+/** Per test file: whether it passed, the failure messages, and each test's status. */
 export interface TestFileResult {
   readonly status: string;
   readonly failures: string[];
+  /** Every test of the file with vitest's status (`passed`, `failed`, `todo`, `skipped`...). */
+  readonly tests: { readonly name: string; readonly status: string }[];
 }
 
 /**
@@ -309,6 +311,7 @@ export async function runTestsTogether(
             .filter((a) => a.status === "failed")
             .map((a) => `${a.fullName}: ${a.failureMessages.join("\n").slice(0, 1500)}`),
         ],
+        tests: t.assertionResults.map((a) => ({ name: a.fullName, status: a.status })),
       });
   }
   return { ...r, files: results };

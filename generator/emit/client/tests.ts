@@ -1,229 +1,28 @@
-import type { FailureModeModel } from "../../model/types.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
 import { ImportCollector } from "../imports.js";
 import { literal, sourceList } from "../names.js";
-import { loadTemplates } from "../templates.js";
-import { RUNTIME_CLIENT, SPEC, clientView, type ClientView } from "./view.js";
+import { clientView } from "./view.js";
 import { clientPolicyRows, clientTestedRows } from "./policies.js";
 import { clientTestPlan, type ClientTestKind } from "./test-kinds.js";
 import { invalidSnapshot, sampleSnapshot } from "./sample.js";
+import { ACKED_KINDS, QUEUED_KINDS, sendOf } from "./send-choice.js";
+import { emitBatchClientTests } from "./tests-batch.js";
+import {
+  VITEST,
+  clientTestName,
+  harnessFile,
+  importsOf,
+  render,
+  testImports,
+  type SendView,
+} from "./test-shared.js";
 
-/** The runtime's testing kit (Mosquitto, test PKI, scripted MQTT 5 peer), imported by package name. */
-const SUPPORT = "@v2c/runtime/testing";
-const HARNESS = "./harness.js";
-const VITEST = "vitest";
-
-type Use = readonly [module: string, symbol: string, typeOnly?: boolean];
-
-const H = (...names: string[]): Use[] => names.map((n) => [HARNESS, n] as const);
-/** Tests that read a session metric get its name from the spec through the harness. */
-const M: Use = [HARNESS, "metricName"];
-const R = (...names: string[]): Use[] => names.map((n) => [RUNTIME_CLIENT, n] as const);
-const RT = (...names: string[]): Use[] => names.map((n) => [RUNTIME_CLIENT, n, true] as const);
-const CFG: Use = ["../src/index.js", "clientConfig"];
-
-type SendView = ClientView["sends"][number];
-
-/** Test kinds whose signal is a PUBACK reason (or its absence): they need a QoS >= 1 send. */
-const ACKED_KINDS: ReadonlySet<string> = new Set(["puback", "unauthorized"]);
-/** Test kinds that check a message waits in the local queue while offline. */
-const QUEUED_KINDS: ReadonlySet<string> = new Set(["credential", "reconnect", "failover"]);
-
-/** The send the row's alarm `operation` dimension names among `accepted`, else the first one. */
-function sendFor(
-  fm: FailureModeModel,
-  sends: readonly SendView[],
-  accept: (s: SendView) => boolean,
-): SendView | undefined {
-  const accepted = sends.filter(accept);
-  const named = fm.detection.alarm.dimensions.operation;
-  return accepted.find((s) => s.id === named) ?? accepted[0];
-}
+export { ackedSend, queuedSend } from "./send-choice.js";
 
 /**
- * The send operation a PUBACK test publishes on: the QoS >= 1 one the row's alarm `operation`
- * dimension names, else the first QoS >= 1 one; none when every send is QoS 0 (no PUBACK).
- */
-export function ackedSend(fm: FailureModeModel, sends: readonly SendView[]): SendView | undefined {
-  return sendFor(fm, sends, (s) => s.qos >= 1);
-}
-
-/** The send an offline-queue check publishes on: one the vehicle queues while offline. */
-export function queuedSend(fm: FailureModeModel, sends: readonly SendView[]): SendView | undefined {
-  return sendFor(fm, sends, (s) => s.offline === "queue");
-}
-
-/** The send a row's test publishes on (`undefined`: none fits), or the first send for the rest. */
-function sendOf(kind: string, fm: FailureModeModel, sends: readonly SendView[]) {
-  if (ACKED_KINDS.has(kind)) return ackedSend(fm, sends);
-  // The size test's broker refusal (DISCONNECT after the PUBLISH) needs a send that waits for it.
-  if (kind === "size") return ackedSend(fm, sends) ?? sends[0];
-  if (QUEUED_KINDS.has(kind)) return queuedSend(fm, sends);
-  return sends[0];
-}
-
-/** What each test template imports (beyond vitest and the row's constant). */
-function importsOf(
-  kind: ClientTestKind | "todo" | "client",
-  view: ClientView,
-  acked?: SendView,
-): Use[] {
-  const send: Use[] = view.sends[0] ? [[SPEC, view.sends[0].type]] : [];
-  // The harness's SAMPLE is a snapshot of the first send's message; another send gets its own.
-  const sample: Use[] = acked && acked === view.sends[0] ? H("SAMPLE") : [];
-  const batch = view.batches[0];
-  switch (kind) {
-    case "reconnect":
-      return [
-        M,
-        ...H("Cleanups", "makeClient", "ScriptedPeer"),
-        ...sample,
-        ...R("ReasonCode", "applyJitter"),
-        ...RT("ConnectFailedEvent", ...(acked ? ["QueueDroppedEvent"] : [])),
-        CFG,
-        ...(acked ? ([[SPEC, acked.type]] as Use[]) : []),
-      ];
-    case "puback":
-      return [
-        M,
-        ...H("Cleanups", "makeClient", "ScriptedPeer", "waitUntil"),
-        ...sample,
-        ...R("ReasonCode", "applyJitter"),
-        [SPEC, acked!.type],
-      ];
-    case "quota":
-      return [
-        M,
-        ...H("Cleanups", "makeClient", "ScriptedPeer", "signalCode"),
-        ...R("ReasonCode"),
-        ...RT("ConnectFailedEvent"),
-        CFG,
-      ];
-    case "size":
-      return [
-        M,
-        ...H(
-          "Cleanups",
-          "makeClient",
-          "ScriptedPeer",
-          "SERVER",
-          "signalCode",
-          "startMosquitto",
-          "waitUntil",
-        ),
-        ...sample,
-        ...R("PacketTooLargeError"),
-        CFG,
-        [SPEC, acked!.type],
-      ];
-    case "unauthorized":
-      return [
-        M,
-        ...H("Cleanups", "makeClient", "ScriptedPeer", "signalCode"),
-        ...sample,
-        ...R("NotAuthorizedError"),
-        ...RT("SecurityEvent"),
-      ];
-    case "split":
-      return [
-        ...H(
-          "Cleanups",
-          "makeClient",
-          "SAMPLE",
-          "ScriptedPeer",
-          "VEHICLE_ID",
-          "signalCode",
-          "waitUntil",
-        ),
-        ...R("decodeBatch"),
-        ...RT("BatchSplitEvent"),
-        CFG,
-        ["../src/index.js", batch!.codec],
-        [SPEC, batch!.record.type],
-      ];
-    case "checksum":
-      return [
-        ...H("Cleanups", "makeClient", "SAMPLE", "ScriptedPeer", "VEHICLE_ID"),
-        ...R("batchChecksum", "decodeBatch", "encodeBatch", "PayloadCorruptionError"),
-        ...RT("BatchCodec"),
-        CFG,
-        ["../src/index.js", batch!.codec],
-        ["node:crypto", "randomUUID"],
-        ["node:zlib", "crc32"],
-      ];
-    case "credential":
-      return [
-        ...H("Cleanups", "makeClient", "VEHICLE_ID", "makeTestPki", "startMosquitto"),
-        ...sample,
-        [HARNESS, "MosquittoBroker", true],
-        [HARNESS, "TestPki", true],
-        [HARNESS, "Identity", true],
-        ...R("CredentialError", "certificateNotAfter"),
-        ...RT("CertificateExpiringEvent", "ConnectFailedEvent"),
-        CFG,
-        [VITEST, "beforeAll"],
-        [VITEST, "afterAll"],
-      ];
-    case "failover":
-      return [
-        ...H("Cleanups", "makeClient", "ScriptedPeer", "SERVER"),
-        ...(acked ? sample : []),
-        ...R("ReasonCode"),
-        ...RT("FailoverEvent"),
-        CFG,
-        [SPEC, "servers"],
-        [SPEC, "ServerId", true],
-        ...(acked ? ([[SPEC, acked.type]] as Use[]) : []),
-      ];
-    case "clock-skew":
-      return [
-        ...H("Cleanups", "makeClient", "SAMPLE"),
-        ...RT("ClockSkewEvent"),
-        CFG,
-        [SPEC, "platform"],
-      ];
-    case "client":
-      return [
-        ...H(
-          "Cleanups",
-          "makeClient",
-          "SAMPLE",
-          "VEHICLE_ID",
-          "OTHER_VEHICLE_ID",
-          "startMosquitto",
-          "waitUntil",
-        ),
-        [HARNESS, "MosquittoBroker", true],
-        ["../src/index.js", "IGNORED_METRIC"],
-        ["../src/index.js", "MessageValidationError"],
-        [SPEC, "messages"],
-        ["@v2c/runtime/topic-template", "TopicParameterError"],
-        ["mqtt", "connectAsync"],
-        ["mqtt", "MqttClient", true],
-        ["node:crypto", "randomUUID"],
-        [VITEST, "beforeAll"],
-        [VITEST, "afterAll"],
-        ...send,
-        ...(view.receives[0] ? ([[SPEC, view.receives[0].type]] as Use[]) : []),
-        ...(view.receives[0]?.reply ? ([[SPEC, view.receives[0].reply.type]] as Use[]) : []),
-      ];
-    case "todo":
-      return [];
-  }
-}
-
-function render(kind: string, view: object, templatesRoot: string): string {
-  return loadTemplates(templatesRoot, "client").render(`test-${kind}.ts`, view);
-}
-
-/** `FM-xx-<slug>.test.ts`: the file of a client row's test. */
-const clientTestName = (fm: FailureModeModel) =>
-  `FM-${fm.id.replace(/^FM-/, "")}-${fm.slug}.test.ts`;
-
-/**
- * A spec whose vehicle sends no single message (only batches, or only receives): the client's
- * tests drive a single-message send, so `client.test.ts` and each client row's test are an
- * `it.todo` saying so (and the rows are reported as pending: a `--strict` gap).
+ * A spec whose vehicle sends nothing (only receives): the client's tests drive a send, so
+ * `client.test.ts` and each client row's test are an `it.todo` saying so (and the rows are
+ * reported as pending: a `--strict` gap).
  */
 function pendingClientTests(m: EmitContext["model"], templatesRoot: string): GeneratedFile[] {
   const reason =
@@ -272,63 +71,16 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
   const send = view.sends[0];
   const batch = view.batches[0] ?? null;
   const receive = view.receives[0] ?? null;
-  if (!send) return pendingClientTests(m, templatesRoot);
-  const t = loadTemplates(templatesRoot, "client");
-  const vehicleParam = view.topicParams.find((p) => p.source === "vehicleId")!.name;
-  const vehicleId = m.channels
-    .flatMap((c) => c.parameters)
-    .find((p) => p.name === vehicleParam)!.example;
-  const prefix = /^[^0-9A-Z]*[A-Z]*-?/.exec(vehicleId)?.[0] ?? "";
-  const otherVehicleId = prefix + [...vehicleId.slice(prefix.length)].reverse().join("");
-
-  const harnessImports = new ImportCollector();
-  harnessImports.use("node:fs", "mkdtempSync");
-  harnessImports.use("node:fs", "rmSync");
-  harnessImports.use("node:os", "tmpdir");
-  harnessImports.use("node:path", "join");
-  harnessImports.use(RUNTIME_CLIENT, "InMemoryClientMetrics");
-  harnessImports.use(SPEC, "ServerId", true);
-  harnessImports.use("../src/index.js", "createVehicleClient");
-  harnessImports.use("../src/index.js", "clientConfig");
-  harnessImports.use("../src/index.js", "VehicleClient", true);
-  harnessImports.use("../src/index.js", "VehicleClientConfig", true);
-  harnessImports.use("../src/index.js", send.snapshotType, true);
-  const files: GeneratedFile[] = [
-    {
-      path: "ecu-client/test/harness.ts",
-      content: t.render("harness.ts", {
-        sources: sourceList(m.sources),
-        imports: harnessImports.lines(),
-        support: SUPPORT,
-        serverId: m.servers[0]!.id,
-        vehicleId,
-        otherVehicleId,
-        snapshotType: send.snapshotType,
-        sample: literal(sampleSnapshot(send.message)),
-        topicParams: Object.fromEntries(view.configParams.map((p) => [p.name, p.example])),
-        hasConfigParams: view.configParams.length > 0,
-      }),
-    },
-  ];
+  if (!send)
+    return batch ? emitBatchClientTests(ctx, templatesRoot) : pendingClientTests(m, templatesRoot);
+  const files: GeneratedFile[] = [harnessFile(m, view, send, templatesRoot)];
 
   const common = (
     kind: ClientTestKind | "todo" | "client",
     rowKey?: string,
     skip: readonly string[] = [],
     acked?: SendView,
-  ) => {
-    const imports = new ImportCollector();
-    imports.use(VITEST, "describe");
-    if (kind !== "todo") {
-      imports.use(VITEST, "expect");
-      imports.use(VITEST, "it");
-      imports.use(VITEST, "afterEach");
-    } else imports.use(VITEST, "it");
-    if (rowKey) imports.use(SPEC, rowKey);
-    for (const [module, symbol, typeOnly] of importsOf(kind, view, acked))
-      if (!skip.includes(symbol)) imports.use(module, symbol, typeOnly ?? false);
-    return imports;
-  };
+  ) => testImports(kind, importsOf(kind, view, acked), rowKey, skip);
 
   const invalid = invalidSnapshot(send.message);
   const clientImports = common("client", undefined, invalid ? [] : ["MessageValidationError"]);
@@ -393,6 +145,8 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         acked: acked !== undefined && acked.qos >= 1,
         sample: acked && acked !== send ? literal(sampleSnapshot(acked.message)) : "SAMPLE",
         batch,
+        // The batch a queue check publishes when the spec has no single-message send (tests-batch.ts).
+        queuedBatch: null,
       },
       templatesRoot,
     );
