@@ -220,6 +220,7 @@ export function emitBatchClientTests(ctx: EmitContext, templatesRoot: string): G
         acked: b !== null && b.qos >= 1,
         sample: "SAMPLE",
         batch: b,
+        batchAcked: b !== null && b.qos >= 1,
         queuedBatch: ["reconnect", "credential", "failover"].includes(test.template) ? b : null,
       },
       templatesRoot,

@@ -145,6 +145,7 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         acked: acked !== undefined && acked.qos >= 1,
         sample: acked && acked !== send ? literal(sampleSnapshot(acked.message)) : "SAMPLE",
         batch,
+        batchAcked: batch !== null && batch.qos >= 1,
         // The batch a queue check publishes when the spec has no single-message send (tests-batch.ts).
         queuedBatch: null,
       },
