@@ -192,6 +192,40 @@ export function render(kind: string, view: object, templatesRoot: string): strin
   return loadTemplates(templatesRoot, "client").render(`test-${kind}.ts`, view);
 }
 
+/** The row as the client test templates read it. */
+export function rowView(fm: FailureModeModel) {
+  return {
+    id: fm.id,
+    key: fm.key,
+    name: fm.name,
+    signal: fm.detection.signal.code,
+    stop: fm.mitigation.policy.stopRetrying ?? null,
+    split: fm.mitigation.policy.split ?? null,
+    checksum: fm.mitigation.policy.checksum ?? null,
+    limitName: "max packet bytes",
+  };
+}
+
+/** Why a failover test cannot run (the first server names no `x-failover-to`), or undefined. */
+export function noFailoverReason(m: Model): string | undefined {
+  const server = m.servers[0]!;
+  return server.failoverTo
+    ? undefined
+    : `server ${server.id} declares no x-failover-to: there is no endpoint to fail over to`;
+}
+
+/** A client row's test file, traced to its failure mode. */
+export function clientTestFile(fm: FailureModeModel, content: string): GeneratedFile {
+  const name = clientTestName(fm);
+  return {
+    path: `ecu-client/test/${name}`,
+    content,
+    traces: [
+      { failureMode: fm.id, kind: "test", symbol: `${name}: describe("${fm.id} ${fm.name}")` },
+    ],
+  };
+}
+
 /** `FM-xx-<slug>.test.ts`: the file of a client row's test. */
 export const clientTestName = (fm: FailureModeModel) =>
   `FM-${fm.id.replace(/^FM-/, "")}-${fm.slug}.test.ts`;

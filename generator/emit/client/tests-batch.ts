@@ -12,10 +12,12 @@ import {
   M,
   R,
   RT,
-  clientTestName,
+  clientTestFile,
   harnessFile,
   importsOf,
+  noFailoverReason,
   render,
+  rowView,
   testImports,
   type Use,
 } from "./test-shared.js";
@@ -188,30 +190,17 @@ export function emitBatchClientTests(ctx: EmitContext, templatesRoot: string): G
   for (const fm of clientTestedRows(m)) {
     const plan = clientTestPlan(fm, rows);
     let test = batchTest(fm, plan, view);
-    const target = m.servers[0]!.failoverTo;
-    if (plan.kind === "failover" && !target)
-      test = todo(
-        `server ${m.servers[0]!.id} declares no x-failover-to: there is no endpoint to fail over to`,
-      );
+    const noFailover = noFailoverReason(m);
+    if (plan.kind === "failover" && noFailover) test = todo(noFailover);
     const usesRow = !["todo", "clock-skew", "credential", "failover"].includes(test.template);
     const imports = testImports(test.template, test.uses, usesRow ? fm.key : undefined);
-    const name = clientTestName(fm);
     const b = test.batch;
     const content = render(
       test.template,
       {
         sources: sourceList(["asyncapi.yaml", "fmea/failure-modes.yaml"]),
         imports: imports.lines(),
-        row: {
-          id: fm.id,
-          key: fm.key,
-          name: fm.name,
-          signal: fm.detection.signal.code,
-          stop: fm.mitigation.policy.stopRetrying ?? null,
-          split: fm.mitigation.policy.split ?? null,
-          checksum: fm.mitigation.policy.checksum ?? null,
-          limitName: "max packet bytes",
-        },
+        row: rowView(fm),
         reason: test.reason,
         expired: plan.kind === "credential" && plan.credential === "expired",
         credential: plan.kind === "credential" ? plan.credential : null,
@@ -225,13 +214,7 @@ export function emitBatchClientTests(ctx: EmitContext, templatesRoot: string): G
       },
       templatesRoot,
     );
-    files.push({
-      path: `ecu-client/test/${name}`,
-      content,
-      traces: [
-        { failureMode: fm.id, kind: "test", symbol: `${name}: describe("${fm.id} ${fm.name}")` },
-      ],
-    });
+    files.push(clientTestFile(fm, content));
   }
   return files;
 }

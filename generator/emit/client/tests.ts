@@ -9,10 +9,13 @@ import { ACKED_KINDS, QUEUED_KINDS, sendOf } from "./send-choice.js";
 import { emitBatchClientTests } from "./tests-batch.js";
 import {
   VITEST,
+  clientTestFile,
   clientTestName,
   harnessFile,
   importsOf,
+  noFailoverReason,
   render,
+  rowView,
   testImports,
   type SendView,
 } from "./test-shared.js";
@@ -112,32 +115,18 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
         kind: "todo",
         reason: `no send operation with QoS >= 1: ${fm.detection.signal.name} is a PUBACK outcome and QoS 0 has no PUBACK`,
       };
-    const target = m.servers[0]!.failoverTo;
-    if (plan.kind === "failover" && !target)
-      plan = {
-        kind: "todo",
-        reason: `server ${m.servers[0]!.id} declares no x-failover-to: there is no endpoint to fail over to`,
-      };
+    const noFailover = noFailoverReason(m);
+    if (plan.kind === "failover" && noFailover) plan = { kind: "todo", reason: noFailover };
     const usesRow = !["todo", "clock-skew", "credential", "failover"].includes(plan.kind);
     const ownSend =
       ACKED_KINDS.has(plan.kind) || QUEUED_KINDS.has(plan.kind) || plan.kind === "size";
     const imports = common(plan.kind, usesRow ? fm.key : undefined, [], acked);
-    const name = clientTestName(fm);
     const content = render(
       plan.kind,
       {
         sources: sourceList(["asyncapi.yaml", "fmea/failure-modes.yaml"]),
         imports: imports.lines(),
-        row: {
-          id: fm.id,
-          key: fm.key,
-          name: fm.name,
-          signal: fm.detection.signal.code,
-          stop: fm.mitigation.policy.stopRetrying ?? null,
-          split: fm.mitigation.policy.split ?? null,
-          checksum: fm.mitigation.policy.checksum ?? null,
-          limitName: "max packet bytes",
-        },
+        row: rowView(fm),
         reason: plan.kind === "todo" ? plan.reason : null,
         expired: plan.kind === "credential" && plan.credential === "expired",
         credential: plan.kind === "credential" ? plan.credential : null,
@@ -151,13 +140,7 @@ export function emitClientTests(ctx: EmitContext, templatesRoot: string): Genera
       },
       templatesRoot,
     );
-    files.push({
-      path: `ecu-client/test/${name}`,
-      content,
-      traces: [
-        { failureMode: fm.id, kind: "test", symbol: `${name}: describe("${fm.id} ${fm.name}")` },
-      ],
-    });
+    files.push(clientTestFile(fm, content));
   }
   return files;
 }
