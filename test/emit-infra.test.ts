@@ -131,12 +131,29 @@ describe("IoT policy", () => {
     expect(p.receiveTopics).toEqual(p.subscribeTopicFilters);
   });
 
-  it("refuses a channel without the vehicle parameter (a vehicle could not be confined)", () => {
+  it("lets every vehicle read a broadcast receive channel (no vehicle parameter), never write it", () => {
     const channels = model.channels.map((c) =>
       c.id === "vehicleCommand"
         ? {
             ...c,
             address: "v2c/v1/{region}/broadcast",
+            parameters: c.parameters.filter((p) => p.name !== "vehicle_id"),
+          }
+        : c,
+    );
+    const p = iotPolicy({ ...model, channels });
+    expect(p.subscribeTopicFilters).toContain("v2c/v1/*/broadcast");
+    expect(p.receiveTopics).toContain("v2c/v1/*/broadcast");
+    expect(p.publishTopics).not.toContain("v2c/v1/*/broadcast");
+    expect(p.publishTopics.every((t) => t.includes(p.thingNameVariable))).toBe(true);
+  });
+
+  it("refuses a channel vehicles publish on without the vehicle parameter (the model reports it first)", () => {
+    const channels = model.channels.map((c) =>
+      c.id === "vehicleTelemetry"
+        ? {
+            ...c,
+            address: "v2c/v1/{region}/telemetry/vehicle",
             parameters: c.parameters.filter((p) => p.name !== "vehicle_id"),
           }
         : c,

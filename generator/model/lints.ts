@@ -2,6 +2,7 @@ import type { DiagnosticBag } from "../diagnostics.js";
 import type { LoadedAsyncApi } from "../load/asyncapi.js";
 import type { LoadedFmea } from "../load/fmea.js";
 import { checkHandlerNeeds } from "./handler-needs.js";
+import { checkTopicConfinement } from "./topic-confinement.js";
 import type { Model } from "./types.js";
 
 /** Probability bands of the FMEA scale (README "Vocabulary"), as shares of operations. */
@@ -60,6 +61,7 @@ export function lintModel(
     }
   }
   checkHandlerNeeds(model, asyncapi, fmea, bag);
+  checkTopicConfinement(model, asyncapi, bag);
   const f = fmea.failureModes.source;
   model.failureModes.forEach((fm, i) => {
     const band = BANDS[fm.probability.band];

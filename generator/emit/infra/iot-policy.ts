@@ -45,15 +45,17 @@ export function policyTopic(channel: ChannelModel, vehicleParam: string): string
 
 /**
  * Publish on send channels and on the reply channels of receive operations (the vehicle answers
- * there); subscribe/receive only on receive channels; each its own vehicle's.
+ * there), each its own vehicle's; subscribe/receive only on receive channels, its own or a
+ * broadcast one (a receive channel without the vehicle parameter). The model stage reports a
+ * publish channel without the vehicle parameter (`channels/vehicle-confinement`).
  */
 export function iotPolicy(model: Model): IotPolicyView {
   const vehicle = vehicleParameter(model);
-  const topicsOf = (channelIds: readonly string[]) =>
+  const topicsOf = (channelIds: readonly string[], own: boolean) =>
     [...new Set(channelIds)].map((id) => {
       const channel = model.channels.find((c) => c.id === id);
       if (!channel) throw new Error(`unknown channel ${id}`);
-      if (!channel.parameters.some((p) => p.name === vehicle)) {
+      if (own && !channel.parameters.some((p) => p.name === vehicle)) {
         throw new Error(
           `channel ${id} has no {${vehicle}} parameter: a vehicle could not be confined to its own topic`,
         );
@@ -63,11 +65,14 @@ export function iotPolicy(model: Model): IotPolicyView {
   const sends = model.operations.filter((o) => o.action === "send").map((o) => o.channelId);
   const receives = model.operations.filter((o) => o.action === "receive");
   const replies = receives.flatMap((o) => (o.reply ? [o.reply.channelId] : []));
-  const receive = topicsOf(receives.map((o) => o.channelId));
+  const receive = topicsOf(
+    receives.map((o) => o.channelId),
+    false,
+  );
   return {
     thingNameVariable: THING_NAME_VARIABLE,
     vehicleParameter: vehicle,
-    publishTopics: topicsOf([...sends, ...replies]),
+    publishTopics: topicsOf([...sends, ...replies], true),
     subscribeTopicFilters: receive,
     receiveTopics: receive,
   };
