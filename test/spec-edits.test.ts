@@ -15,6 +15,7 @@ import {
   addHandledChannel,
   appendFailureMode,
   batchOperation,
+  broadcastReceivedChannel,
   dropEnvelopeRoles,
   lastSignalLine,
   recordOperation,
@@ -91,6 +92,7 @@ function text(ws: GeneratedWorkspace, prefix: string): string {
 
 let removed: { op: string; removedRows: string[] } = { op: "", removedRows: [] };
 let qosOp = "";
+let broadcastOp = "";
 let removedRecord = "";
 let batchOp = "";
 const SECOND = {
@@ -183,13 +185,32 @@ const EDITS: Edit[] = [
     title: "drop the event-time, vehicle-id and message-id roles of the received command",
     apply: (fx) => void dropEnvelopeRoles(fx, ["event_time", "vehicle_id", "message_id"]),
     typecheck: ["ecu-client", "commands"],
-    tests: (ws) => generatedTestFiles(ws, "ecu-client").filter((f) => f.endsWith("client.test.ts")),
+    // The commands test fills the command's non-envelope fields (vehicle_id is one now) itself.
+    tests: (ws) => [
+      ...generatedTestFiles(ws, "ecu-client").filter((f) => f.endsWith("client.test.ts")),
+      ...generatedTestFiles(ws, "commands"),
+    ],
     check: async (ws) => {
       // Without those roles the client checks what is left (expiry) and cannot tell repeats.
       const client = text(ws, "ecu-client/src/client.ts");
       expect(client).toContain('this.ignore("expired")');
       expect(client).not.toContain('this.ignore("other-vehicle")');
       expect(client).not.toContain('this.ignore("duplicate")');
+    },
+  },
+  {
+    name: "broadcast-command",
+    title: "make the received command a broadcast (no vehicle parameter in its address)",
+    apply: (fx) => {
+      broadcastOp = broadcastReceivedChannel(fx, "vehicle_id");
+    },
+    typecheck: ["ecu-client", "commands"],
+    tests: (ws) => generatedTestFiles(ws, "commands"),
+    check: async (ws) => {
+      // The commands package's test drives the broadcast too (the vehicle client subscribes to it).
+      const test = text(ws, "commands/test/commands.test.ts").toLowerCase();
+      expect(test).toContain(broadcastOp.toLowerCase());
+      expect(text(ws, "ecu-client/src/client.ts")).not.toContain('this.ignore("other-vehicle")');
     },
   },
   {

@@ -245,6 +245,35 @@ export function dropEnvelopeRoles(fx: SpecFixture, roles: readonly string[]): st
   throw new Error("no envelope with expires_at in the seed's protos");
 }
 
+/** Removes a parameter from a channel: from its address (with its `/`) and its parameters. */
+export function dropChannelParameter(fx: SpecFixture, channel: string, param: string): void {
+  editYaml(fx, "asyncapi.yaml", (doc) => {
+    const address = String(doc.getIn(["channels", channel, "address"]));
+    if (!address.includes(`{${param}}`)) throw new Error(`${channel} has no {${param}}`);
+    doc.setIn(["channels", channel, "address"], address.replace(`/{${param}}`, ""));
+    doc.deleteIn(["channels", channel, "parameters", param]);
+  });
+}
+
+/**
+ * Makes the channel of the first `receive` operation a broadcast to every vehicle of its other
+ * parameters: its vehicle parameter leaves the address and the channel's parameters, and the
+ * received message's vehicle-id role goes (a broadcast names no vehicle). Returns the operation.
+ */
+export function broadcastReceivedChannel(fx: SpecFixture, vehicleParam: string): string {
+  const doc = parseDocument(fx.read("asyncapi.yaml"));
+  const op = mapAt(doc, ["operations"])
+    .items.map((item) => String((item.key as { value: unknown }).value))
+    .find((name) => doc.getIn(["operations", name, "action"]) === "receive");
+  if (!op) throw new Error("the seed has no receive operation");
+  const channel = String(doc.getIn(["operations", op, "channel", "$ref"]))
+    .split("/")
+    .pop()!;
+  dropChannelParameter(fx, channel, vehicleParam);
+  dropEnvelopeRoles(fx, ["vehicle_id"]);
+  return op;
+}
+
 /** Sets the MQTT QoS of one operation. */
 export function setQos(fx: SpecFixture, op: string, qos: 0 | 1 | 2): void {
   editYaml(fx, "asyncapi.yaml", (doc) =>

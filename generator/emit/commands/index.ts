@@ -6,7 +6,8 @@ import { packageVersion } from "../../package-version.js";
 import { manifestFiles, packageTsconfigContent } from "../package-manifest.js";
 import { loadTemplates } from "../templates.js";
 import type { EmitContext, GeneratedFile } from "../types.js";
-import { payloadView } from "../client/view-operations.js";
+import { payloadView, topicParamViews } from "../client/view-operations.js";
+import { sampleSnapshot } from "../client/sample.js";
 
 const SPEC = "@v2c/spec";
 
@@ -38,6 +39,9 @@ function commandView(model: Model, op: OperationModel) {
     paramsType: `${pascal(channel.id)}TopicParams`,
     ...request,
     vehicleParameter: env.vehicleId && env.vehicleParameter ? env.vehicleParameter : null,
+    /** A valid value of every field the commands package does not fill (its declared rules). */
+    sample:
+      Object.keys(sampleSnapshot(message)).length > 0 ? literal(sampleSnapshot(message)) : null,
     correlation: request.envelope.correlation ?? request.envelope.id,
     qos: op.qos,
     retain: op.retain,
@@ -109,11 +113,15 @@ export function emitCommands(
   testImports.use(COMMANDER, "RequestTimeoutError");
   testImports.use("@v2c/ecu-client", "createVehicleClient");
   testImports.use(`${RUNTIME}/testing`, "startMosquitto");
+  // The README example addresses one vehicle: a command whose topic carries a vehicle id.
   const vehicleParam = ops.find((o) => o.vehicleParameter)?.vehicleParameter;
+  // The test's vehicle client needs its own id even when every command is a broadcast.
+  const clientVehicleParam =
+    vehicleParam ?? topicParamViews(m).find((p) => p.source === "vehicleId")?.name;
   const params = m.channels.flatMap((c) => c.parameters);
   const example = Object.fromEntries(params.map((p) => [p.name, p.example]));
   const configParams = Object.fromEntries(
-    params.filter((p) => p.name !== vehicleParam).map((p) => [p.name, p.example]),
+    params.filter((p) => p.name !== clientVehicleParam).map((p) => [p.name, p.example]),
   );
   const files: GeneratedFile[] = [
     ...manifest,
@@ -143,18 +151,19 @@ export function emitCommands(
       content: t.render("commands.ts", { sources, imports: imports.lines(), ops }),
     },
   ];
-  // The per-operation test drives the generated vehicle client as the other end.
-  if (vehicleParam && m.operations.some((op) => op.action === "send" || op.reply)) {
+  // The per-operation test drives the generated vehicle client as the other end: every
+  // command, addressed to that vehicle or broadcast to the values of its other parameters.
+  if (clientVehicleParam && m.operations.some((op) => op.action === "send" || op.reply)) {
     files.push({
       path: "commands/test/commands.test.ts",
       content: t.render("commands.test.ts", {
         sources,
         imports: testImports.lines(),
-        ops: ops.filter((o) => o.vehicleParameter),
+        ops,
         server: m.servers[0]!.id,
         params: literal(example),
-        vehicleParam,
-        vehicleId: JSON.stringify(example[vehicleParam] ?? ""),
+        vehicleParam: clientVehicleParam,
+        vehicleId: JSON.stringify(example[clientVehicleParam] ?? ""),
         hasConfigParams: Object.keys(configParams).length > 0,
         configParams: literal(configParams),
       }),

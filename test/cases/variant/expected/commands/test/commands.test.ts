@@ -83,7 +83,11 @@ describe("generated VehicleCommands against Mosquitto and the generated vehicle 
     const b = await broker();
     const commands = await cloud(b.url);
     const err = await commands
-      .requestReceiveCommand(PARAMS, { expiresAtMs: Date.now() + 60_000 }, { timeoutMs: 300 })
+      .requestReceiveCommand(
+        PARAMS,
+        { commandId: randomUUID(), expiresAtMs: Date.now() + 60_000 },
+        { timeoutMs: 300 },
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RequestTimeoutError);
   });
