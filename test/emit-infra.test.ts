@@ -131,17 +131,18 @@ describe("IoT policy", () => {
     expect(p.receiveTopics).toEqual(p.subscribeTopicFilters);
   });
 
-  it("lets every vehicle read a broadcast receive channel (no vehicle parameter), never write it", () => {
-    const channels = model.channels.map((c) =>
-      c.id === "vehicleCommand"
-        ? {
-            ...c,
-            address: "v2c/v1/{region}/broadcast",
-            parameters: c.parameters.filter((p) => p.name !== "vehicle_id"),
-          }
+  /** The model with one channel moved to `address`, its vehicle parameter gone. */
+  const withoutVehicleParameter = (channelId: string, address: string) => ({
+    ...model,
+    channels: model.channels.map((c) =>
+      c.id === channelId
+        ? { ...c, address, parameters: c.parameters.filter((p) => p.name !== "vehicle_id") }
         : c,
-    );
-    const p = iotPolicy({ ...model, channels });
+    ),
+  });
+
+  it("lets every vehicle read a broadcast receive channel (no vehicle parameter), never write it", () => {
+    const p = iotPolicy(withoutVehicleParameter("vehicleCommand", "v2c/v1/{region}/broadcast"));
     expect(p.subscribeTopicFilters).toContain("v2c/v1/*/broadcast");
     expect(p.receiveTopics).toContain("v2c/v1/*/broadcast");
     expect(p.publishTopics).not.toContain("v2c/v1/*/broadcast");
@@ -149,16 +150,8 @@ describe("IoT policy", () => {
   });
 
   it("refuses a channel vehicles publish on without the vehicle parameter (the model reports it first)", () => {
-    const channels = model.channels.map((c) =>
-      c.id === "vehicleTelemetry"
-        ? {
-            ...c,
-            address: "v2c/v1/{region}/telemetry/vehicle",
-            parameters: c.parameters.filter((p) => p.name !== "vehicle_id"),
-          }
-        : c,
-    );
-    expect(() => iotPolicy({ ...model, channels })).toThrow(/no \{vehicle_id\} parameter/);
+    const edited = withoutVehicleParameter("vehicleTelemetry", "v2c/v1/{region}/telemetry/vehicle");
+    expect(() => iotPolicy(edited)).toThrow(/no \{vehicle_id\} parameter/);
   });
 });
 
